@@ -1,0 +1,139 @@
+"""Command line: parse arguments, call one library function, render, return a status."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence, TextIO
+
+from . import __version__
+from .fetch import FetchError, default_cache_dir, fetch
+from .model import ScanResult
+from .report.json import render_json
+from .report.text import render_diagnostic, render_text
+from .report.tsv import render_tsv
+from .scan import Progress, ScanOptions, scan
+from .sources import TreeError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+_RENDERERS = {"text": render_text, "json": render_json, "tsv": render_tsv}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with one line, as argparse does, but testable
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cglobals", description="Find the C globals of a CPython tree.")
+    parser.add_argument("--version", action="version", version=f"cglobals {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show the full trace of an unexpected error")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    fetch_cmd = commands.add_parser("fetch", help="get a pristine CPython tree")
+    fetch_cmd.add_argument("version", help="e.g. 3.13.5 or 3.11.2")
+    fetch_cmd.add_argument("dest", help="directory to unpack into (the tree is DEST/Python-VERSION)")
+    fetch_cmd.add_argument("--source", help="a tarball, an existing checkout, or a git URL to clone")
+
+    scan_cmd = commands.add_parser("scan", help="list every variable with static storage duration")
+    scan_cmd.add_argument("tree", help="a CPython source tree (configured or not)")
+    scan_cmd.add_argument("--format", choices=sorted(_RENDERERS), default="text")
+    scan_cmd.add_argument("-o", "--output", help="write the result here instead of stdout")
+    scan_cmd.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPUs)")
+    scan_cmd.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
+    scan_cmd.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
+    scan_cmd.add_argument("--only", nargs="+", default=(), metavar="PATH",
+                          help="analyze only these translation units (tree-relative paths)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0)
+    try:
+        if args.command == "fetch":
+            return _fetch(args, out, err)
+        return _scan(args, out, err)
+    except KeyboardInterrupt:
+        err.write("cglobals: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        sys.stdout = None  # type: ignore[assignment]  # silence the flush at exit
+        return EXIT_USAGE
+    except Exception as exc:  # the one place that catches everything
+        if args.traceback:
+            traceback.print_exc(file=err)
+        else:
+            err.write(f"cglobals: internal error: {type(exc).__name__}: {exc} (rerun with --traceback)\n")
+        return EXIT_USAGE
+
+
+def _fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        path = fetch(args.version, args.dest, source=args.source,
+                     log=lambda message: err.write(f"cglobals: {message}\n"))
+    except FetchError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    out.write(f"{path}\n")
+    return EXIT_OK
+
+
+def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    cache_dir = None if args.no_cache else (args.cache_dir or str(default_cache_dir()))
+    options = ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(args.only))
+    try:
+        with _progress(err) as progress:
+            result = scan(args.tree, options, progress)
+    except TreeError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    _write(args.output, _RENDERERS[args.format](result), out)
+    for diagnostic in result.diagnostics:
+        err.write(render_diagnostic(diagnostic) + "\n")
+    return _scan_status(result)
+
+
+def _scan_status(result: ScanResult) -> int:
+    return EXIT_PARTIAL if result.failed_units else EXIT_OK
+
+
+def _write(path: str | None, text: str, out: TextIO) -> None:
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+
+
+@contextmanager
+def _progress(err: TextIO) -> Iterator[Progress | None]:
+    """A progress bar on a terminal, nothing otherwise."""
+    if not (hasattr(err, "isatty") and err.isatty()) or os.environ.get("CI"):
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
+    from rich.console import Console
+    with Bar("scanning", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+             console=Console(file=err), transient=True) as bar:
+        task = bar.add_task("scan", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,0 +1,41 @@
+"""The diagnostic-code table: one entry per code, rendered only by report/."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Code:
+    code: str
+    slug: str
+    severity: Severity
+    summary: str
+    fix: str
+
+
+_TABLE = (
+    Code(code="CG901", slug="preprocess-error", severity=Severity.ERROR,
+         summary="the file could not be preprocessed",
+         fix="check the include paths and macros the file needs; the detail quotes the preprocessor"),
+    Code(code="CG902", slug="missing-header", severity=Severity.ERROR,
+         summary="a header the file includes does not exist in the tree",
+         fix="restore the header, or fix the #include"),
+    Code(code="CG903", slug="parse-error", severity=Severity.ERROR,
+         summary="the preprocessed file could not be parsed as C",
+         fix="the detail names the token; a compiler extension may need a stand-in in analyzer/stubs"),
+    Code(code="CG904", slug="unreadable-file", severity=Severity.ERROR,
+         summary="the file could not be read",
+         fix="check that the file exists and is readable"),
+    Code(code="CG905", slug="internal-error", severity=Severity.ERROR,
+         summary="the analyzer failed on this file",
+         fix="report a bug with the file attached"),
+)
+
+CODES: dict[str, Code] = {entry.slug: entry for entry in _TABLE}

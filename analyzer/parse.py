@@ -1,0 +1,229 @@
+"""Parse preprocessed C with pycparser, sharing work on identical header text.
+
+A preprocessed unit is mostly header text repeated across units.  We cut it at
+file boundaries (the preprocessor's line markers) where the text is between two
+top-level declarations, giving chunks that each come from one file.  A chunk
+parses on its own once the parser knows which identifiers are typedef names, so
+a chunk's parse depends only on its text and on which of its identifiers are
+typedef names on entry: that pair is the key under which a parsed chunk is kept
+and reused by every later unit that contains the same chunk.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pycparser import c_ast
+from pycparser.c_parser import CParser, ParseError
+
+_LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
+_FILE_CHANGE_RE = re.compile(r'^# \d+ "(?:[^"\\]|\\.)*" [12]\b[^\n]*$', re.M)
+INCLUDE_MARKER_RE = re.compile(r'^# \d+ "((?:[^"\\]|\\.)*)" 1\b', re.M)
+_SPACES_RE = re.compile(r"[ \t]+")
+_LITERAL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_IDENT_RE = re.compile(r"[A-Za-z_]\w*")
+_LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
+
+
+_BODY_TOKEN_RE = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local)\b')
+
+
+def elide_bodies(text: str) -> str:
+    """Drop what extraction does not need: definitions of functions whose body
+    declares no static or thread-local variable, and the contents of
+    file-scope brace initializers (which become `{0}`).  Line positions are
+    kept (newlines, or one line marker), so later coordinates are unchanged."""
+    pieces: list[str] = []
+    done = 0
+    depth = 0
+    declaration_start = 0   # just after the last file-scope ';' or '}'
+    start = -1              # where the elidable text begins
+    is_body = False
+    keep = False
+    for match in _BODY_TOKEN_RE.finditer(text):
+        token = match.group()
+        if token == "{":
+            if depth == 0:
+                before = _previous_char(text, match.start())
+                if before == ")":
+                    start, is_body, keep = declaration_start, True, False
+                elif before == "=":
+                    start, is_body, keep = match.end(), False, False
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth == 0:
+                if start >= 0 and not keep:
+                    pieces.append(text[done:start])
+                    if is_body:
+                        pieces.append(_position_only(text[start:match.end()]))
+                        done = match.end()
+                    else:
+                        pieces.append("0" + _position_only(text[start:match.start()]))
+                        done = match.start()
+                start = -1
+                declaration_start = match.end()
+        elif token == ";":
+            if depth == 0:
+                declaration_start = match.end()
+        elif token[0] not in "\"'" and is_body:
+            keep = True
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _previous_char(text: str, index: int) -> str:
+    index -= 1
+    while index >= 0 and text[index] in " \t\n":
+        index -= 1
+    return text[index] if index >= 0 else ""
+
+
+def _position_only(interior: str) -> str:
+    """Text that leaves the lexer where `interior` would: its newlines, or,
+    when it holds line markers, one marker for the position after it."""
+    last = None
+    for last in _LINEMARKER_RE.finditer(interior):
+        pass
+    if last is None:
+        return "\n" * interior.count("\n")
+    line = int(last.group(1)) + interior.count("\n", last.end() + 1)
+    return f'\n# {line} "{last.group(2)}"\n'
+
+
+def compact(text: str) -> str:
+    """Elide what extraction does not need and fold runs of blanks: pycparser's
+    lexer walks whitespace one character at a time."""
+    return _SPACES_RE.sub(" ", elide_bodies(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Consecutive preprocessed text that starts with a line marker."""
+    text: str
+    origin: str           # the file the first line marker names
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedChunk:
+    ast: c_ast.FileAST
+    typedefs_added: frozenset[str]
+    names_declared: frozenset[str]   # file-scope non-typedef identifiers
+
+
+class ChunkParseError(Exception):
+    def __init__(self, origin: str, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.origin = origin
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+def split_chunks(text: str, cache: "ChunkCache") -> list[Chunk]:
+    """Cut preprocessed text at line markers that sit between top-level
+    declarations; text between other markers stays in the enclosing chunk."""
+    markers = list(_FILE_CHANGE_RE.finditer(text))
+    if not markers:
+        return [Chunk(text=text, origin="")]
+    boundaries = [0]
+    depth = 0
+    last_token = ";"
+    previous_end = 0
+    segments = cache.segments
+    for marker in markers:
+        segment = text[previous_end:marker.start()]
+        info = segments.get(segment)
+        if info is None:
+            info = segments[segment] = _segment_info(segment)
+        depth += info[0]
+        last_token = info[1] or last_token
+        if depth == 0 and last_token in ";}" and marker.start() > boundaries[-1]:
+            boundaries.append(marker.start())
+        previous_end = marker.end()
+    boundaries.append(len(text))
+    chunks: list[Chunk] = []
+    origin = ""
+    for begin, end in zip(boundaries, boundaries[1:]):
+        piece = text[begin:end]
+        first = _LINEMARKER_RE.match(piece)
+        origin = first.group(2) if first else origin
+        chunks.append(Chunk(text=piece, origin=origin))
+    return chunks
+
+
+def _segment_info(segment: str) -> tuple[int, str]:
+    """(change in bracket depth, last non-blank character outside line markers)."""
+    body = _LINEMARKER_RE.sub("", segment) if "\n# " in segment else segment
+    body = _LITERAL_RE.sub('""', body) if ("'" in body or '"' in body) else body
+    depth = body.count("{") + body.count("(") - body.count("}") - body.count(")")
+    token = _LAST_TOKEN_RE.search(body)
+    return depth, token.group(1) if token else ""
+
+
+_COORD_RE = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>.*)$", re.S)
+
+
+@dataclass
+class ChunkCache:
+    """Memo tables for one process's run: per segment, per chunk text, and
+    parsed chunks keyed by (text, the typedef names among its identifiers)."""
+    segments: dict[str, tuple[int, str]] = field(default_factory=dict)
+    elided: dict[str, str] = field(default_factory=dict)
+    identifiers: dict[str, frozenset[str]] = field(default_factory=dict)
+    entries: dict[tuple[str, frozenset[str]], ParsedChunk] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache) -> ParsedChunk:
+    identifiers = cache.identifiers.get(chunk.text)
+    if identifiers is None:
+        identifiers = cache.identifiers[chunk.text] = frozenset(_IDENT_RE.findall(chunk.text))
+    relevant = identifiers & typedefs
+    key = (chunk.text, relevant)
+    cached = cache.entries.get(key)
+    if cached is not None:
+        cache.hits += 1
+        return cached
+    cache.misses += 1
+    # The parser learns typedef names only from declarations, so the chunk is
+    # preceded by one that declares those it uses; that node is dropped again.
+    prelude = f"typedef int {', '.join(sorted(relevant))};\n" if relevant else ""
+    try:
+        ast = CParser().parse(prelude + chunk.text, chunk.origin)
+    except ParseError as exc:
+        match = _COORD_RE.match(str(exc))
+        if match:
+            raise ChunkParseError(match["file"], int(match["line"]), int(match["col"] or 0),
+                                  match["msg"]) from None
+        raise ChunkParseError(chunk.origin, 0, 0, str(exc)) from None
+    if prelude:
+        ast.ext = ast.ext[len(relevant):]
+    added = frozenset(node.name for node in ast.ext if isinstance(node, c_ast.Typedef))
+    declared = frozenset(node.name for node in ast.ext
+                         if isinstance(node, c_ast.Decl) and node.name and node.name in typedefs)
+    parsed = ParsedChunk(ast=ast, typedefs_added=added - typedefs, names_declared=declared)
+    cache.entries[key] = parsed
+    return parsed
+
+
+def parse_unit(text: str, cache: ChunkCache, *, bodies: bool = False) -> list[tuple[Chunk, ParsedChunk]]:
+    """Parse every chunk of a preprocessed unit in order; raises ChunkParseError.
+    Without `bodies`, function bodies that cannot declare a global are elided."""
+    typedefs: frozenset[str] = frozenset()
+    parsed = []
+    for chunk in split_chunks(text, cache):
+        if not bodies:
+            elided = cache.elided.get(chunk.text)
+            if elided is None:
+                elided = cache.elided[chunk.text] = compact(chunk.text)
+            chunk = Chunk(text=elided, origin=chunk.origin)
+        result = parse_chunk(chunk, typedefs, cache)
+        if result.typedefs_added or (result.names_declared & typedefs):
+            typedefs = (typedefs | result.typedefs_added) - result.names_declared
+        parsed.append((chunk, result))
+    return parsed

@@ -1,0 +1,208 @@
+"""Scan a tree: run preprocess -> parse -> extract on every unit, in parallel,
+reusing cached results for units whose files did not change."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import parse
+from .cache import CachedUnit, CacheFile
+from .extract import extract_globals, path_relativizer
+from .model import Diagnostic, GlobalVar, ScanResult, SourceUnit, Tree, UnitResult
+from .preprocess import Environment, Preprocessed, prepare_environment, preprocess
+from .sources import (SourceLines, content_hash, find_tree, function_like_macros,
+                      generated_headers, list_units)
+
+Progress = Callable[[int, int], None]
+"""(units done, units total)"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanOptions:
+    jobs: int = 0                     # 0: one per CPU
+    cache_dir: str | None = None      # None: no persistent cache
+    only: tuple[str, ...] = ()        # restrict to these unit paths
+
+
+@dataclass
+class UnitContext:
+    """What one process needs to analyze units; its memo tables grow as it works."""
+    env: Environment
+    function_macros: frozenset[str]
+    chunks: parse.ChunkCache = field(default_factory=parse.ChunkCache)
+    extracted: dict[int, tuple[GlobalVar, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.relative = path_relativizer(self.env.tree.root)
+        self.source_line = SourceLines(self.env.tree.root)
+
+
+def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
+    pre = preprocess(ctx.env, unit)
+    if not isinstance(pre, Preprocessed):
+        return UnitResult(unit=unit.path, diagnostics=(pre.diagnostic,), failed=True)
+    depends = tuple(sorted({unit.path, *_dependencies(ctx, pre.text)}))
+    try:
+        parsed = parse.parse_unit(pre.text, ctx.chunks)
+    except parse.ChunkParseError as exc:
+        where = ctx.relative(exc.origin) or unit.path
+        return UnitResult(unit=unit.path, depends_on=depends, failed=True, diagnostics=(Diagnostic(
+            code="parse-error", file=where, line=exc.line, column=exc.column, detail=exc.message),))
+    found: list[GlobalVar] = []
+    for _chunk, chunk in parsed:
+        key = id(chunk)
+        globals_ = ctx.extracted.get(key)
+        if globals_ is None:
+            globals_ = ctx.extracted[key] = tuple(extract_globals(
+                chunk.ast, ctx.relative, ctx.function_macros, ctx.source_line))
+        found.extend(globals_)
+    return UnitResult(unit=unit.path, globals=tuple(found), depends_on=depends)
+
+
+def _dependencies(ctx: UnitContext, text: str) -> tuple[str, ...]:
+    files = {ctx.relative(m.group(1)) for m in parse.INCLUDE_MARKER_RE.finditer(text)}
+    return tuple(sorted(f for f in files if f is not None))
+
+
+def _safe_analyze(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
+    try:
+        return analyze_unit(ctx, unit)
+    except RecursionError:
+        detail = "nesting too deep for the parser"
+    except Exception as exc:  # one unit's crash must not lose the others' results
+        detail = f"{type(exc).__name__}: {exc}"
+    return UnitResult(unit=unit.path, failed=True, diagnostics=(Diagnostic(
+        code="internal-error", file=unit.path, line=0, column=0, detail=detail),))
+
+
+# The worker's context: set once per worker process by the pool initializer
+# (inherited by fork), never mutated from outside that process.
+_worker: UnitContext | None = None
+
+
+def _init_worker(ctx: UnitContext) -> None:
+    global _worker
+    _worker = ctx
+
+
+def _run_in_worker(unit: SourceUnit) -> UnitResult:
+    assert _worker is not None
+    return _safe_analyze(_worker, unit)
+
+
+def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
+               progress: Progress | None, done: int, total: int) -> Iterable[UnitResult]:
+    # Biggest first, so no worker is left with a large file at the end.
+    root = Path(ctx.env.tree.root)
+    units = sorted(units, key=lambda u: -_size(root / u.path))
+    if jobs <= 1 or len(units) <= 1:
+        for unit in units:
+            yield _safe_analyze(ctx, unit)
+            done += 1
+            if progress:
+                progress(done, total)
+        return
+    # Warm the chunk memo on one unit first: forked workers inherit it, so the
+    # headers every unit shares are parsed once, not once per worker.
+    first, rest = units[0], units[1:]
+    yield _safe_analyze(ctx, first)
+    done += 1
+    if progress:
+        progress(done, total)
+    fork = multiprocessing.get_context("fork")
+    with fork.Pool(jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
+        for result in pool.imap_unordered(_run_in_worker, rest):
+            yield result
+            done += 1
+            if progress:
+                progress(done, total)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def scan(path: str, options: ScanOptions = ScanOptions(),
+         progress: Progress | None = None) -> ScanResult:
+    """Raises sources.TreeError when `path` is not a CPython tree."""
+    tree = find_tree(path)
+    units = list_units(tree)
+    if options.only:
+        wanted = set(options.only)
+        units = tuple(u for u in units if u.path in wanted)
+    with contextlib.ExitStack() as stack:
+        work_dir = options.cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="cglobals-"))
+        return _scan_units(tree, units, options, work_dir, progress)
+
+
+def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
+                progress: Progress | None) -> ScanResult:
+    env = prepare_environment(tree, generated_headers(tree), os.path.join(work_dir, "env", _tree_key(tree)))
+    cache = CacheFile.for_tree(work_dir, tree.root, env.fingerprint) if options.cache_dir else None
+    cached = cache.load() if cache else {}
+    hashes = _FileHashes(tree.root)
+    results: dict[str, UnitResult] = {}
+    stale: list[SourceUnit] = []
+    for unit in units:
+        entry = cached.get(unit.path)
+        if entry is not None and all(hashes(p) == h for p, h in entry.file_hashes):
+            results[unit.path] = entry.result
+        else:
+            stale.append(unit)
+    hits = len(results)
+    if stale:
+        ctx = UnitContext(env=env, function_macros=function_like_macros(tree))
+        jobs = options.jobs or os.cpu_count() or 1
+        for result in _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units)):
+            results[result.unit] = result
+    if cache:
+        cache.save({
+            path: CachedUnit(result=result, file_hashes=tuple(
+                (p, hashes(p) or "") for p in (result.depends_on or (path,))))
+            for path, result in results.items() if result.depends_on})
+    return _merge(tree, units, results, hits)
+
+
+def _tree_key(tree: Tree) -> str:
+    return hashlib.blake2b(tree.root.encode(), digest_size=8).hexdigest()
+
+
+class _FileHashes:
+    def __init__(self, root: str) -> None:
+        self._root = Path(root)
+        self._memo: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self._memo:
+            self._memo[path] = content_hash(self._root / path)
+        return self._memo[path]
+
+
+def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitResult],
+           hits: int) -> ScanResult:
+    """Header globals come from many units: keep each identity once."""
+    globals_: dict[tuple[str, str, str], GlobalVar] = {}
+    diagnostics: list[Diagnostic] = []
+    for unit in units:
+        result = results[unit.path]
+        diagnostics.extend(result.diagnostics)
+        for var in result.globals:
+            known = globals_.get(var.identity)
+            if known is None or var.line < known.line:
+                globals_[var.identity] = var
+    return ScanResult(
+        tree=tree,
+        units=tuple(u.path for u in units),
+        globals=tuple(sorted(globals_.values(), key=lambda g: (g.file, g.line, g.func or "", g.name))),
+        diagnostics=tuple(sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.column, d.code))),
+        failed_units=tuple(sorted(u.path for u in units if results[u.path].failed)),
+        cache_hits=hits)

@@ -1,0 +1,192 @@
+"""Find the translation units a default Linux build of a CPython tree compiles.
+
+The unit list comes from the tree's own build data: the object lists in
+Makefile.pre.in (libpython) and the module lines of Modules/Setup.bootstrap.in
+(built-in) and Modules/Setup.stdlib.in (shared), plus Programs/*.c.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from .model import SourceUnit, Tree, UnitKind
+
+
+class TreeError(Exception):
+    """The path is not a usable CPython tree; the message says why."""
+
+
+_VERSION_RE = re.compile(r'^#define\s+PY_VERSION\s+"([^"]+)"', re.M)
+
+# configure substitutions, as configure resolves them on Linux.
+_LINUX_SUBSTITUTIONS = {"DYNLOADFILE": "dynload_shlib.o"}
+
+# Object lists that are not C compiled on Linux by default.
+_SKIPPED_OBJ_VARIABLES = frozenset({"DTRACE_OBJS", "LINK_PYTHON_OBJS", "MODOBJS"})
+
+# Setup.stdlib.in modules whose configure condition is false on Linux.
+_NON_LINUX_MODULE_CONDITIONS = frozenset({"MODULE__SCPROXY_TRUE"})
+
+_SETUP_LINE_RE = re.compile(r"^(?:@(\w+)@)?([A-Za-z_][\w.]*)\s+(.*)$")
+_MAKE_VAR_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=(.*)$")
+_OBJ_RE = re.compile(r"(?:\$\(srcdir\)/)?((?:Objects|Python|Parser|Modules|Programs)/[\w./-]+?)\.o\b")
+_SRCDIR_INCLUDE_RE = re.compile(r"-I\\?\$\(srcdir\)/((?:Modules|Include)/[\w./-]+)")
+_GENERATED_HEADER_RE = re.compile(r"^((?:Python|Modules|Objects|Parser|Include)/[\w./-]+\.h)\s*:", re.M)
+
+
+def find_tree(path: str) -> Tree:
+    root = Path(path)
+    if not root.exists():
+        raise TreeError(f"{path}: no such directory")
+    if not root.is_dir():
+        raise TreeError(f"{path}: not a directory")
+    patchlevel = root / "Include" / "patchlevel.h"
+    if not patchlevel.is_file() or not (root / "Makefile.pre.in").is_file():
+        raise TreeError(f"{path}: not a CPython source tree (no Include/patchlevel.h or Makefile.pre.in)")
+    match = _VERSION_RE.search(patchlevel.read_text(encoding="utf-8", errors="replace"))
+    if not match:
+        raise TreeError(f"{patchlevel}: no PY_VERSION")
+    return Tree(root=str(root.resolve()), version=match.group(1),
+                configured=(root / "pyconfig.h").is_file())
+
+
+def _make_variables(text: str) -> dict[str, str]:
+    joined = re.sub(r"\\\n", " ", text)
+    variables: dict[str, str] = {}
+    for line in joined.splitlines():
+        match = _MAKE_VAR_RE.match(line)
+        if match:
+            variables[match.group(1)] = match.group(2)
+    return variables
+
+
+def _core_sources(root: Path, makefile: str) -> list[str]:
+    sources: list[str] = []
+    for name, value in _make_variables(makefile).items():
+        if "OBJS" not in name or name in _SKIPPED_OBJ_VARIABLES:
+            continue
+        for key, replacement in _LINUX_SUBSTITUTIONS.items():
+            value = value.replace(f"@{key}@", replacement).replace(f"$({key})", replacement)
+        for obj in _OBJ_RE.findall(value):
+            for candidate in (f"{obj}.c", f"{obj}.c.in"):
+                if (root / candidate).is_file():
+                    sources.append(candidate)
+                    break
+    return sources
+
+
+def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
+    """(name, sources, flags, builtin) for each enabled module line."""
+    modules = []
+    builtin = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("*") and line.endswith("*"):
+            builtin = line == "*static*"
+            continue
+        match = _SETUP_LINE_RE.match(line)
+        if not match or "=" in match.group(2):
+            continue
+        condition, name, rest = match.groups()
+        if condition in _NON_LINUX_MODULE_CONDITIONS:
+            continue
+        words = rest.split()
+        sources = [w for w in words if w.endswith(".c")]
+        flags = [w for w in words if w.startswith(("-D", "-I"))]
+        modules.append((name, sources, flags, builtin))
+    return modules
+
+
+def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    defines = tuple(f[2:] for f in flags if f.startswith("-D"))
+    includes = tuple(f[2:].replace("$(srcdir)/", "") for f in flags if f.startswith("-I"))
+    return defines, includes
+
+
+def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
+    root = Path(tree.root)
+    makefile = (root / "Makefile.pre.in").read_text(encoding="utf-8", errors="replace")
+    vendored_includes = tuple(sorted(
+        {d for d in _SRCDIR_INCLUDE_RE.findall(makefile + _read(root / "configure.ac"))
+         if (root / d).is_dir()}))
+    units: dict[str, SourceUnit] = {}
+    for path in _core_sources(root, makefile):
+        kind = UnitKind.BUILTIN_MODULE if path == "Modules/config.c.in" else UnitKind.CORE
+        units[path] = SourceUnit(path=path, kind=kind, defines=("Py_BUILD_CORE",),
+                                 include_dirs=vendored_includes)
+    for setup in ("Setup.bootstrap.in", "Setup.stdlib.in"):
+        for _name, sources, flags, builtin in _setup_modules(_read(root / "Modules" / setup)):
+            defines, includes = _module_flags(flags)
+            kind = UnitKind.BUILTIN_MODULE if builtin else UnitKind.SHARED_MODULE
+            if builtin:
+                defines = ("Py_BUILD_CORE_BUILTIN", *defines)
+            for source in sources:
+                path = f"Modules/{source}"
+                if (root / path).is_file() and path not in units:
+                    units[path] = SourceUnit(path=path, kind=kind, defines=defines,
+                                             include_dirs=includes + vendored_includes)
+    for program in sorted((root / "Programs").glob("*.c")):
+        path = program.relative_to(root).as_posix()
+        units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,
+                                          defines=("Py_BUILD_CORE",),
+                                          include_dirs=vendored_includes))
+    return tuple(sorted(units.values(), key=lambda u: u.path))
+
+
+def generated_headers(tree: Tree) -> tuple[str, ...]:
+    """Headers the build generates (Makefile targets) that this tree lacks."""
+    root = Path(tree.root)
+    makefile = _read(root / "Makefile.pre.in")
+    return tuple(sorted({h for h in _GENERATED_HEADER_RE.findall(makefile)
+                         if not (root / h).exists()}))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+_FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
+
+
+def function_like_macros(tree: Tree) -> frozenset[str]:
+    """Names defined anywhere in the tree's C sources as function-like macros."""
+    root = Path(tree.root)
+    names: set[str] = set()
+    for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
+        for path in (root / directory).rglob("*.[ch]"):
+            try:
+                names.update(m.decode() for m in _FUNCTION_MACRO_RE.findall(path.read_bytes()))
+            except OSError:
+                continue
+    return frozenset(names)
+
+
+class SourceLines:
+    """Lines of the tree's files, read on first use (for macro attribution)."""
+
+    def __init__(self, root: str) -> None:
+        self._root = Path(root)
+        self._files: dict[str, list[str]] = {}
+
+    def __call__(self, path: str, line: int) -> str:
+        lines = self._files.get(path)
+        if lines is None:
+            try:
+                text = (self._root / path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            lines = self._files[path] = text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def content_hash(path: Path) -> str | None:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        return None

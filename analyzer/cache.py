@@ -28,7 +28,7 @@ class CacheFile:
     stamp: str        # analyzer version + stand-in fingerprint + format
 
     @classmethod
-    def for_tree(cls, cache_dir: str, tree_root: str, fingerprint: str) -> "CacheFile":
+    def for_tree(cls, cache_dir: str, tree_root: str, fingerprint: str) -> CacheFile:
         name = hashlib.blake2b(tree_root.encode(), digest_size=8).hexdigest()
         return cls(path=Path(cache_dir) / f"scan-{name}.pickle",
                    stamp=f"{__version__}:{fingerprint}:{_FORMAT}")

@@ -5,9 +5,10 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence, TextIO
+from typing import TextIO
 
 from . import __version__
 from .fetch import FetchError, default_cache_dir, fetch
@@ -131,8 +132,9 @@ def _progress(err: TextIO) -> Iterator[Progress | None]:
     if not (hasattr(err, "isatty") and err.isatty()) or os.environ.get("CI"):
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
     with Bar("scanning", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
              console=Console(file=err), transient=True) as bar:
         task = bar.add_task("scan", total=None)

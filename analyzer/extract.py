@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator

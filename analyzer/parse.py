@@ -20,6 +20,10 @@ _LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 _FILE_CHANGE_RE = re.compile(r'^# \d+ "(?:[^"\\]|\\.)*" [12]\b[^\n]*$', re.M)
 INCLUDE_MARKER_RE = re.compile(r'^# \d+ "((?:[^"\\]|\\.)*)" 1\b', re.M)
 _SPACES_RE = re.compile(r"[ \t]+")
+# GCC's labels as values (computed goto tables): `&&label` where an operand
+# starts, and `goto *expr;`.
+_LABEL_ADDRESS_RE = re.compile(r"(?<=[{,(=])(\s*)&&\s*[A-Za-z_]\w*")
+_COMPUTED_GOTO_RE = re.compile(r"\bgoto\s*\*")
 _LITERAL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
@@ -85,19 +89,21 @@ def _previous_char(text: str, index: int) -> str:
 def _position_only(interior: str) -> str:
     """Text that leaves the lexer where `interior` would: its newlines, or,
     when it holds line markers, one marker for the position after it."""
-    last = None
-    for last in _LINEMARKER_RE.finditer(interior):
-        pass
-    if last is None:
+    origin, line = position_of(interior, len(interior))
+    if not origin:
         return "\n" * interior.count("\n")
-    line = int(last.group(1)) + interior.count("\n", last.end() + 1)
-    return f'\n# {line} "{last.group(2)}"\n'
+    return f'\n# {line} "{origin}"\n'
 
 
 def compact(text: str) -> str:
     """Elide what extraction does not need and fold runs of blanks: pycparser's
     lexer walks whitespace one character at a time."""
-    return _SPACES_RE.sub(" ", elide_bodies(text))
+    text = _SPACES_RE.sub(" ", elide_bodies(text))
+    if "&&" in text:
+        text = _LABEL_ADDRESS_RE.sub(r"\1(void *)0", text)
+    if "goto" in text:
+        text = _COMPUTED_GOTO_RE.sub("(void)*", text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +129,7 @@ class ChunkParseError(Exception):
         self.message = message
 
 
-def split_chunks(text: str, cache: "ChunkCache") -> list[Chunk]:
+def split_chunks(text: str, cache: ChunkCache) -> list[Chunk]:
     """Cut preprocessed text at line markers that sit between top-level
     declarations; text between other markers stays in the enclosing chunk."""
     markers = list(_FILE_CHANGE_RE.finditer(text))
@@ -147,7 +153,7 @@ def split_chunks(text: str, cache: "ChunkCache") -> list[Chunk]:
     boundaries.append(len(text))
     chunks: list[Chunk] = []
     origin = ""
-    for begin, end in zip(boundaries, boundaries[1:]):
+    for begin, end in zip(boundaries, boundaries[1:], strict=False):
         piece = text[begin:end]
         first = _LINEMARKER_RE.match(piece)
         origin = first.group(2) if first else origin
@@ -196,11 +202,7 @@ def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache) -> Pa
     try:
         ast = CParser().parse(prelude + chunk.text, chunk.origin)
     except ParseError as exc:
-        match = _COORD_RE.match(str(exc))
-        if match:
-            raise ChunkParseError(match["file"], int(match["line"]), int(match["col"] or 0),
-                                  match["msg"]) from None
-        raise ChunkParseError(chunk.origin, 0, 0, str(exc)) from None
+        raise _located(exc, chunk, prelude) from None
     if prelude:
         ast.ext = ast.ext[len(relevant):]
     added = frozenset(node.name for node in ast.ext if isinstance(node, c_ast.Typedef))
@@ -209,6 +211,51 @@ def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache) -> Pa
     parsed = ParsedChunk(ast=ast, typedefs_added=added - typedefs, names_declared=declared)
     cache.entries[key] = parsed
     return parsed
+
+
+def _located(exc: ParseError, chunk: Chunk, prelude: str) -> ChunkParseError:
+    match = _COORD_RE.match(str(exc))
+    if match and int(match["line"]):
+        return ChunkParseError(match["file"], int(match["line"]), int(match["col"] or 0), match["msg"])
+    message = match["msg"] if match else str(exc).split(": ", 1)[-1]
+    # pycparser gave no line: find the first top-level declaration that fails.
+    ends = _top_level_ends(chunk.text) + [len(chunk.text)]
+    low, high = 0, len(ends) - 1
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            CParser().parse(prelude + chunk.text[:ends[middle]], chunk.origin)
+            low = middle + 1
+        except ParseError:
+            high = middle
+    start = ends[low - 1] if low else 0
+    start += len(chunk.text[start:]) - len(chunk.text[start:].lstrip())
+    origin, line = position_of(chunk.text, start)
+    return ChunkParseError(origin or chunk.origin, line, 0, message)
+
+
+def _top_level_ends(text: str) -> list[int]:
+    """Offsets just after each ';' or '}' that ends a file-scope construct."""
+    ends, depth = [], 0
+    for match in _BODY_TOKEN_RE.finditer(text):
+        token = match.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth == 0:
+                ends.append(match.end())
+        elif token == ";" and depth == 0:
+            ends.append(match.end())
+    return ends
+
+
+def position_of(text: str, index: int) -> tuple[str, int]:
+    """(file, line) that a line-marked text assigns to the character at index."""
+    origin, line, start = "", 1, 0
+    for marker in _LINEMARKER_RE.finditer(text, 0, index):
+        origin, line, start = marker.group(2), int(marker.group(1)), marker.end() + 1
+    return origin, line + text.count("\n", start, index)
 
 
 def parse_unit(text: str, cache: ChunkCache, *, bodies: bool = False) -> list[tuple[Chunk, ParsedChunk]]:

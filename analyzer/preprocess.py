@@ -26,7 +26,8 @@ PROFILE_DIR = _STUBS / "profile"
 PREDEF = STUB_INCLUDE / "_cglobals_predef.h"
 
 _ANGLE_INCLUDE_RE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>', re.M)
-_MISSING_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): fatal error: (?P<hdr>[^:]+): No such file", re.M)
+_MISSING_RE = re.compile(
+    r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): fatal error: (?P<hdr>[^:]+): No such file", re.M)
 _ERROR_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$", re.M)
 
 
@@ -78,6 +79,13 @@ def prepare_environment(tree: Tree, generated: tuple[str, ...], work_dir: str) -
     for header in generated:
         _write_if_changed(overlay / "generated" / header,
                           "/* cglobals: stand-in for a header the build generates */\n")
+    # Anchors for includes like "../Python/x.h" from a unit's directory: gcc
+    # ignores include directories that do not exist.
+    for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
+        for sub in (root / directory).rglob("*"):
+            if sub.is_dir():
+                (overlay / "generated" / sub.relative_to(root)).mkdir(parents=True, exist_ok=True)
+        (overlay / "generated" / directory).mkdir(parents=True, exist_ok=True)
     config_dir = tree.root if tree.configured else str(PROFILE_DIR)
     return Environment(tree=tree, overlay=str(overlay), config_dir=config_dir)
 

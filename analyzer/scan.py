@@ -7,17 +7,16 @@ import hashlib
 import multiprocessing
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import parse
 from .cache import CachedUnit, CacheFile
 from .extract import extract_globals, path_relativizer
 from .model import Diagnostic, GlobalVar, ScanResult, SourceUnit, Tree, UnitResult
 from .preprocess import Environment, Preprocessed, prepare_environment, preprocess
-from .sources import (SourceLines, content_hash, find_tree, function_like_macros,
-                      generated_headers, list_units)
+from .sources import SourceLines, content_hash, find_tree, function_like_macros, generated_headers, list_units
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""

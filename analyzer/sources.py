@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from .model import SourceUnit, Tree, UnitKind
@@ -22,6 +23,13 @@ _VERSION_RE = re.compile(r'^#define\s+PY_VERSION\s+"([^"]+)"', re.M)
 # configure substitutions, as configure resolves them on Linux.
 _LINUX_SUBSTITUTIONS = {"DYNLOADFILE": "dynload_shlib.o"}
 
+# Flags configure adds on x86_64 Linux (configure.ac: LIBMPDEC_CFLAGS for the
+# "ansi64" machine; MODULE__DBM_CFLAGS with Debian's gdbm compatibility layer).
+_CONFIGURE_DEFINES = (
+    ("Modules/_decimal/", ("CONFIG_64=1", "ANSI=1")),
+    ("Modules/_dbmmodule.c", ("USE_GDBM_COMPAT",)),
+)
+
 # Object lists that are not C compiled on Linux by default.
 _SKIPPED_OBJ_VARIABLES = frozenset({"DTRACE_OBJS", "LINK_PYTHON_OBJS", "MODOBJS"})
 
@@ -32,6 +40,8 @@ _SETUP_LINE_RE = re.compile(r"^(?:@(\w+)@)?([A-Za-z_][\w.]*)\s+(.*)$")
 _MAKE_VAR_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=(.*)$")
 _OBJ_RE = re.compile(r"(?:\$\(srcdir\)/)?((?:Objects|Python|Parser|Modules|Programs)/[\w./-]+?)\.o\b")
 _SRCDIR_INCLUDE_RE = re.compile(r"-I\\?\$\(srcdir\)/((?:Modules|Include)/[\w./-]+)")
+_RULE_RE = re.compile(r"^((?:Objects|Python|Parser|Modules|Programs)/[\w./-]+)\.o:[^\n]*\n((?:\t[^\n]*\n)+)", re.M)
+_RECIPE_DEFINE_RE = re.compile(r"""-D(\w+)(?:=('[^']*'|"(?:[^"\\]|\\.)*"|[^\s\\]+))?""")
 _GENERATED_HEADER_RE = re.compile(r"^((?:Python|Modules|Objects|Parser|Include)/[\w./-]+\.h)\s*:", re.M)
 
 
@@ -81,7 +91,9 @@ def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
     modules = []
     builtin = False
     for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
+        # 3.11 comments out the module lines that setup.py builds instead.
+        line = raw.strip()
+        line = line[1:] if line.startswith("#@MODULE_") else line.split("#", 1)[0].strip()
         if not line:
             continue
         if line.startswith("*") and line.endswith("*"):
@@ -100,13 +112,58 @@ def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
     return modules
 
 
+_SETUP_PY_EXTENSION_RE = re.compile(
+    r"""Extension\(\s*['"](\w+)['"]\s*,\s*(?:sources\s*=\s*)?\[([^\]]*)\]""")
+_QUOTED_C_RE = re.compile(r"""['"]([\w/.-]+\.c)['"]""")
+
+
+def _setup_py_sources(text: str) -> list[str]:
+    """Sources of the extensions setup.py (3.11 and older) builds, except
+    those whose configure condition is false on Linux."""
+    sources = []
+    for name, listed in _SETUP_PY_EXTENSION_RE.findall(text):
+        if f"MODULE_{name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS:
+            sources.extend(_QUOTED_C_RE.findall(listed))
+    return sources
+
+
 def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     defines = tuple(f[2:] for f in flags if f.startswith("-D"))
     includes = tuple(f[2:].replace("$(srcdir)/", "") for f in flags if f.startswith("-I"))
     return defines, includes
 
 
+def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
+    """-D flags that the Makefile's own rule for an object passes, with make
+    variables in string values replaced by their names (PREFIX="prefix")."""
+    defines: dict[str, tuple[str, ...]] = {}
+    for target, recipe in _RULE_RE.findall(re.sub(r"\\\n", "\n\t", makefile)):
+        found = []
+        for name, value in _RECIPE_DEFINE_RE.findall(recipe):
+            if not value:
+                found.append(name)
+                continue
+            # A string built by make or the shell at build time: its name stands in.
+            found.append(f'{name}="{name}"' if '"' in value else f"{name}={value}")
+        if found:
+            defines[target] = tuple(found)
+    return defines
+
+
+def _configure_defines(path: str) -> tuple[str, ...]:
+    return tuple(d for prefix, flags in _CONFIGURE_DEFINES if path.startswith(prefix) for d in flags)
+
+
 def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
+    units = _collect_units(tree)
+    makefile_defines = _recipe_defines(_read(Path(tree.root) / "Makefile.pre.in"))
+    return tuple(
+        replace(unit, defines=unit.defines + makefile_defines.get(unit.path.split(".c")[0], ())
+                + _configure_defines(unit.path))
+        for unit in units)
+
+
+def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
     root = Path(tree.root)
     makefile = (root / "Makefile.pre.in").read_text(encoding="utf-8", errors="replace")
     vendored_includes = tuple(sorted(
@@ -128,6 +185,10 @@ def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
                 if (root / path).is_file() and path not in units:
                     units[path] = SourceUnit(path=path, kind=kind, defines=defines,
                                              include_dirs=includes + vendored_includes)
+    for source in _setup_py_sources(_read(root / "setup.py")):
+        path = f"Modules/{source}"
+        if (root / path).is_file() and path not in units:
+            units[path] = SourceUnit(path=path, kind=UnitKind.SHARED_MODULE, include_dirs=vendored_includes)
     for program in sorted((root / "Programs").glob("*.c")):
         path = program.relative_to(root).as_posix()
         units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,

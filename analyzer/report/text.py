@@ -26,9 +26,9 @@ def render_text(result: ScanResult) -> str:
     rows = [(f"{g.file}:{g.line}", g.func or "-", g.name, g.type, _flags(g)) for g in result.globals]
     header = ("LOCATION", "FUNCTION", "NAME", "TYPE", "FLAGS")
     widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(4)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  " + header[4]]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + "  " + header[4]]
     for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4])
     lines.extend(render_diagnostic(d) for d in result.diagnostics)
     mutable = sum(1 for g in result.globals if not g.const)
     lines.append(f"{len(result.globals)} globals ({mutable} not const) in {len(result.units)} units; "

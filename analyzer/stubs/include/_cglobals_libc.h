@@ -16,10 +16,6 @@
 #define alignof _Alignof
 #define alignas _Alignas
 #define static_assert _Static_assert
-#define bool _Bool
-#define true 1
-#define false 0
-#define __bool_true_false_are_defined 1
 #define noreturn _Noreturn
 
 /* stdarg.h */
@@ -547,5 +543,7 @@ typedef struct { short __flags; pid_t __pgrp; sigset_t __sd; sigset_t __ss; int 
 
 /* assert.h */
 #define assert(expr) ((void)0)
+
+#include "_cglobals_sysmacros.h"
 
 #endif /* _CGLOBALS_LIBC_H */

@@ -1,0 +1,1 @@
+#include "_cglobals_dbm.h"

@@ -1,0 +1,1 @@
+#include "readline/readline.h"

@@ -1,0 +1,1 @@
+"""Evaluation against upstream's hand-kept lists. Never imported by analyzer/."""

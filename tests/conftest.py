@@ -1,0 +1,93 @@
+"""Shared helpers: a tiny fake CPython tree built from tests/fixtures/c."""
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "c"
+EXPECT_RE = re.compile(r"expect:\s*(.*?)\s*\*/")
+
+PYTHON_H = """\
+#include "pyconfig.h"
+#include <stddef.h>
+typedef struct _object PyObject;
+PyObject *PyLong_FromLong(long);
+"""
+
+
+def fixture_tree_path(fixture: Path) -> str:
+    """Where a fixture file lives in the fake tree."""
+    if fixture.parent.name == "include":
+        return f"Include/{fixture.name}"
+    return f"Objects/{fixture.name}"
+
+
+def make_tree(root: Path, sources: list[Path]) -> Path:
+    (root / "Include").mkdir(parents=True)
+    (root / "Objects").mkdir()
+    (root / "Include" / "patchlevel.h").write_text('#define PY_VERSION "3.99.0"\n')
+    (root / "Include" / "Python.h").write_text(PYTHON_H)
+    objects = " ".join(f"Objects/{s.stem}.o" for s in sources if s.suffix == ".c")
+    (root / "Makefile.pre.in").write_text(f"OBJECT_OBJS= {objects}\n")
+    for source in sources:
+        shutil.copyfile(source, root / fixture_tree_path(source))
+    return root
+
+
+@dataclass(frozen=True)
+class Expected:
+    file: str
+    func: str | None
+    name: str
+    line: int
+    storage: str = "static"
+    const: bool = False
+    thread_local: bool = False
+    has_initializer: bool = False
+    macro: str | None = None
+
+
+def expectations(fixture: Path) -> set[Expected]:
+    found = set()
+    text = fixture.read_bytes().decode("utf-8", "replace")
+    for number, line in enumerate(text.splitlines(), 1):
+        match = EXPECT_RE.search(line)
+        if not match:
+            continue
+        for item in match.group(1).split(";"):
+            words = item.split()
+            fields: dict[str, object] = {}
+            for word in words[1:]:
+                key, _, value = word.partition("=")
+                if key == "init":
+                    fields["has_initializer"] = True
+                elif key in ("const", "thread_local"):
+                    fields[key] = True
+                else:
+                    fields[key] = value
+            found.add(Expected(file=fixture_tree_path(fixture), name=words[0], line=number,
+                               func=fields.pop("func", None), **fields))  # type: ignore[arg-type]
+    return found
+
+
+def as_expected(var) -> Expected:
+    """Reduce a GlobalVar to the comparable tuple."""
+    return Expected(file=var.file, func=var.func, name=var.name, line=var.line,
+                    storage=var.storage.value, const=var.const, thread_local=var.thread_local,
+                    has_initializer=var.has_initializer, macro=var.macro)
+
+
+@pytest.fixture(scope="session")
+def fixture_tree(tmp_path_factory) -> Path:
+    sources = sorted(FIXTURES.glob("*.c")) + sorted((FIXTURES / "include").glob("*.h"))
+    return make_tree(tmp_path_factory.mktemp("tree"), sources)
+
+
+@pytest.fixture(scope="session")
+def fixture_scan(fixture_tree):
+    from analyzer.scan import ScanOptions, scan
+    return scan(str(fixture_tree), ScanOptions(jobs=1))

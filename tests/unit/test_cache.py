@@ -1,0 +1,42 @@
+"""The persistent cache: reuse unchanged units, redo changed ones and the
+units that include a changed header, and never change the result."""
+from __future__ import annotations
+
+from analyzer.report.json import render_json
+from analyzer.scan import ScanOptions, scan
+from tests.conftest import FIXTURES, make_tree
+
+SOURCES = [FIXTURES / "user_a.c", FIXTURES / "user_b.c", FIXTURES / "macros.c",
+           FIXTURES / "include" / "shared.h"]
+
+
+def test_warm_run_reuses_everything_and_matches_cold(tmp_path):
+    tree = make_tree(tmp_path / "tree", SOURCES)
+    options = ScanOptions(jobs=1, cache_dir=str(tmp_path / "cache"))
+    cold = scan(str(tree), options)
+    warm = scan(str(tree), options)
+    assert (cold.cache_hits, warm.cache_hits) == (0, 3)
+    assert render_json(warm) == render_json(cold)
+
+
+def test_touched_file_and_header_dependents_are_redone(tmp_path):
+    tree = make_tree(tmp_path / "tree", SOURCES)
+    options = ScanOptions(jobs=1, cache_dir=str(tmp_path / "cache"))
+    scan(str(tree), options)
+    macros = tree / "Objects" / "macros.c"
+    macros.write_text(macros.read_text() + "static int added;\n")
+    after_source_edit = scan(str(tree), options)
+    assert after_source_edit.cache_hits == 2
+    assert any(g.name == "added" for g in after_source_edit.globals)
+    header = tree / "Include" / "shared.h"
+    header.write_text(header.read_text().replace("static int header_counter;", "static int renamed;"))
+    after_header_edit = scan(str(tree), options)
+    assert after_header_edit.cache_hits == 1    # only macros.c does not include it
+    assert {g.name for g in after_header_edit.globals if g.file == "Include/shared.h"} == {"renamed", "bumps"}
+
+
+def test_parallel_equals_serial(tmp_path):
+    tree = make_tree(tmp_path / "tree", sorted(FIXTURES.glob("*.c")) + [FIXTURES / "include" / "shared.h"])
+    serial = scan(str(tree), ScanOptions(jobs=1))
+    parallel = scan(str(tree), ScanOptions(jobs=2))
+    assert render_json(parallel) == render_json(serial)

@@ -1,0 +1,87 @@
+"""main(argv): exit statuses, streams and formats."""
+from __future__ import annotations
+
+import io
+import json
+
+from analyzer.cli import main
+from tests.conftest import FIXTURES, make_tree
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def clean_tree(tmp_path):
+    return make_tree(tmp_path / "tree", [FIXTURES / "macros.c", FIXTURES / "empty.c"])
+
+
+def test_clean_tree_exits_0_with_text_table(tmp_path):
+    status, out, err = run("scan", str(clean_tree(tmp_path)), "--no-cache", "-j", "1")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["LOCATION", "FUNCTION", "NAME", "TYPE", "FLAGS"]
+    assert lines[1].split() == ["Objects/macros.c:6", "-", "hits", "int", "static,via", "DECLARE_COUNTER"]
+    assert lines[-1] == "3 globals (2 not const) in 2 units; 0 units failed"
+
+
+def test_json_document(tmp_path):
+    status, out, _ = run("scan", str(clean_tree(tmp_path)), "--format", "json", "--no-cache")
+    document = json.loads(out)
+    assert status == 0
+    assert {k: document[k] for k in ("tool", "cpython_version", "diagnostics")} == {
+        "tool": "cglobals", "cpython_version": "3.99.0", "diagnostics": []}
+    assert document["globals"][1] == {
+        "file": "Objects/macros.c", "func": None, "name": "module_doc", "line": 7,
+        "type": "const char []", "storage": "static", "thread_local": False, "const": True,
+        "has_initializer": True, "macro": "DOC"}
+
+
+def test_tsv_uses_upstream_columns(tmp_path):
+    _, out, _ = run("scan", str(clean_tree(tmp_path)), "--format", "tsv", "--no-cache")
+    assert out.splitlines() == ["filename\tfuncname\tname\tkind",
+                                "Objects/macros.c\t-\thits\tstatic",
+                                "Objects/macros.c\t-\tmodule_doc\tstatic",
+                                "Objects/macros.c\t-\tplain\tstatic"]
+
+
+def test_partial_results_exit_3_and_still_report(tmp_path):
+    tree = make_tree(tmp_path / "tree", [FIXTURES / "unparsable.c", FIXTURES / "macros.c"])
+    status, out, err = run("scan", str(tree), "--format", "tsv", "--no-cache")
+    assert status == 3
+    assert "Objects/macros.c\t-\thits\tstatic" in out
+    assert err == ("Objects/unparsable.c:3:0: error: the preprocessed file could not be parsed as C: "
+                   "Invalid expression [CG903 parse-error]\n")
+
+
+def test_not_a_tree_exits_2_with_one_line(tmp_path):
+    status, out, err = run("scan", str(tmp_path))
+    assert (status, out) == (2, "")
+    assert err == (f"cglobals: error: {tmp_path}: not a CPython source tree "
+                   "(no Include/patchlevel.h or Makefile.pre.in)\n")
+
+
+def test_missing_path_exits_2(tmp_path):
+    status, _, err = run("scan", str(tmp_path / "nope"))
+    assert (status, err) == (2, f"cglobals: error: {tmp_path / 'nope'}: no such directory\n")
+
+
+def test_usage_error_exits_2():
+    status, _, err = run("scan")
+    assert status == 2
+    assert err.startswith("cglobals: error: the following arguments are required: tree")
+
+
+def test_output_file(tmp_path):
+    target = tmp_path / "out.tsv"
+    status, out, _ = run("scan", str(clean_tree(tmp_path)), "--format", "tsv", "--no-cache", "-o", str(target))
+    assert (status, out) == (0, "")
+    assert target.read_text().startswith("filename\tfuncname\tname\tkind\n")
+
+
+def test_fetch_unknown_version_without_source_exits_2(tmp_path):
+    status, _, err = run("fetch", "2.7.18", str(tmp_path))
+    assert status == 2
+    assert "no pinned source for 2.7.18" in err

@@ -1,0 +1,35 @@
+"""Each C fixture's `expect:` comments are exactly what the scan reports for it."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FIXTURES, as_expected, expectations, fixture_tree_path
+
+ALL_FIXTURES = sorted(FIXTURES.glob("*.c")) + sorted((FIXTURES / "include").glob("*.h"))
+
+
+@pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
+def test_fixture_expectations(fixture, fixture_scan):
+    path = fixture_tree_path(fixture)
+    reported = {as_expected(g) for g in fixture_scan.globals if g.file == path}
+    assert reported == expectations(fixture)
+
+
+def test_header_globals_are_counted_once(fixture_scan):
+    header = [g.name for g in fixture_scan.globals if g.file == "Include/shared.h"]
+    assert sorted(header) == ["bumps", "header_counter"]
+
+
+def test_failures_are_diagnostics_and_do_not_lose_other_results(fixture_scan):
+    codes = {(d.file, d.code) for d in fixture_scan.diagnostics}
+    assert codes == {("Objects/unparsable.c", "parse-error"),
+                     ("Objects/missing_header.c", "missing-header")}
+    assert set(fixture_scan.failed_units) == {"Objects/unparsable.c", "Objects/missing_header.c"}
+    assert any(g.name == "counter" for g in fixture_scan.globals)
+
+
+def test_parse_error_names_the_line(fixture_scan):
+    (parse_error,) = [d for d in fixture_scan.diagnostics if d.code == "parse-error"]
+    assert parse_error.line == 3
+    (missing,) = [d for d in fixture_scan.diagnostics if d.code == "missing-header"]
+    assert (missing.line, missing.detail) == (2, "no_such_header.h: no such file")

@@ -38,7 +38,8 @@ class GlobalsVisitor(c_ast.NodeVisitor):
     """Collects static-storage variables from one chunk's AST."""
 
     def __init__(self, relative: Callable[[str], str | None], function_macros: frozenset[str],
-                 source_line: SourceLine) -> None:
+                 source_line: SourceLine, function_types: frozenset[str] = frozenset()) -> None:
+        self._function_types = function_types
         self._relative = relative
         self._function_macros = function_macros
         self._source_line = source_line
@@ -58,13 +59,21 @@ class GlobalsVisitor(c_ast.NodeVisitor):
     def visit_Decl(self, node: c_ast.Decl) -> None:
         # Only reached inside function bodies.
         if "static" in node.storage or _THREAD_LOCAL.intersection(node.storage):
-            if "extern" not in node.storage and not isinstance(node.type, c_ast.FuncDecl):
+            if "extern" not in node.storage and not self._is_function(node):
                 self._record(node, Storage.STATIC)
         if node.init is not None:
             self.visit(node.init)
 
+    def _is_function(self, node: c_ast.Decl) -> bool:
+        """A function declaration, spelled out or through a function typedef."""
+        kind = node.type
+        if isinstance(kind, c_ast.FuncDecl):
+            return True
+        return (isinstance(kind, c_ast.TypeDecl) and isinstance(kind.type, c_ast.IdentifierType)
+                and len(kind.type.names) == 1 and kind.type.names[0] in self._function_types)
+
     def _file_scope_decl(self, node: c_ast.Decl) -> None:
-        if node.name is None or isinstance(node.type, c_ast.FuncDecl):
+        if node.name is None or self._is_function(node):
             return
         if "extern" in node.storage and node.init is None:
             return
@@ -106,7 +115,8 @@ def path_relativizer(root: str) -> Callable[[str], str | None]:
 
 
 def extract_globals(ast: c_ast.FileAST, relative: Callable[[str], str | None],
-                    function_macros: frozenset[str], source_line: SourceLine) -> Iterator[GlobalVar]:
-    visitor = GlobalsVisitor(relative, function_macros, source_line)
+                    function_macros: frozenset[str], source_line: SourceLine,
+                    function_types: frozenset[str] = frozenset()) -> Iterator[GlobalVar]:
+    visitor = GlobalsVisitor(relative, function_macros, source_line, function_types)
     visitor.visit(ast)
     yield from visitor.found

@@ -30,14 +30,18 @@ _LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
 
 
 _BODY_TOKEN_RE = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local)\b')
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local|typedef)\b')
 
 
 def elide_bodies(text: str) -> str:
-    """Drop what extraction does not need: definitions of functions whose body
-    declares no static or thread-local variable, and the contents of
-    file-scope brace initializers (which become `{0}`).  Line positions are
-    kept (newlines, or one line marker), so later coordinates are unchanged."""
+    """Drop what extraction does not need, keeping every line position (by
+    newlines or line markers), so later coordinates are unchanged:
+    - definitions of functions whose body declares no static or thread-local
+      variable go entirely;
+    - the other bodies keep only their static, thread-local and typedef
+      declarations;
+    - file-scope brace initializers become `{0}`."""
+    positions = _Positions(text)
     pieces: list[str] = []
     done = 0
     depth = 0
@@ -45,38 +49,89 @@ def elide_bodies(text: str) -> str:
     start = -1              # where the elidable text begins
     is_body = False
     keep = False
+    statement_start = 0     # inside a body: just after the last ';', '{' or '}'
+    pending = -1            # start of a declaration to keep, until its ';'
+    pending_depth = 0
+    kept: list[tuple[int, int]] = []
     for match in _BODY_TOKEN_RE.finditer(text):
         token = match.group()
         if token == "{":
             if depth == 0:
                 before = _previous_char(text, match.start())
                 if before == ")":
-                    start, is_body, keep = declaration_start, True, False
+                    start, is_body, keep, kept = declaration_start, True, False, []
+                    body_open = match.end()
                 elif before == "=":
                     start, is_body, keep = match.end(), False, False
             depth += 1
+            statement_start = match.end()
         elif token == "}":
             depth -= 1
+            statement_start = match.end()
             if depth == 0:
-                if start >= 0 and not keep:
+                if start >= 0 and is_body:
                     pieces.append(text[done:start])
-                    if is_body:
+                    if keep:
+                        pieces.append(text[start:body_open])
+                        for first, last in kept:
+                            origin, line = positions.at(first)
+                            pieces.append(f'\n# {line} "{origin}"\n{text[first:last]}')
+                        origin, line = positions.at(match.start())
+                        pieces.append(f'\n# {line} "{origin}"\n')
+                        done = match.start()
+                    else:
                         pieces.append(_position_only(text[start:match.end()]))
                         done = match.end()
-                    else:
-                        pieces.append("0" + _position_only(text[start:match.start()]))
-                        done = match.start()
+                elif start >= 0:
+                    pieces.append(text[done:start])
+                    pieces.append("0" + _position_only(text[start:match.start()]))
+                    done = match.start()
                 start = -1
                 declaration_start = match.end()
         elif token == ";":
             if depth == 0:
                 declaration_start = match.end()
-        elif token[0] not in "\"'" and is_body:
-            keep = True
+            elif pending >= 0 and depth == pending_depth:
+                kept.append((pending, match.end()))
+                pending = -1
+            statement_start = match.end()
+        elif token[0] not in "\"'" and is_body and depth > 0:
+            keep = keep or token != "typedef"
+            if pending < 0:
+                pending, pending_depth = _skip_blanks(text, statement_start), depth
     if not pieces:
         return text
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+class _Positions:
+    """(file, line) at increasing offsets of a line-marked text."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._index = 0
+        self._origin = ""
+        self._line = 1
+
+    def at(self, index: int) -> tuple[str, int]:
+        text = self._text
+        if index < self._index:
+            self._index, self._origin, self._line = 0, "", 1
+        start = self._index
+        for marker in _LINEMARKER_RE.finditer(text, self._index, index):
+            self._line += text.count("\n", start, marker.start())
+            self._origin, self._line = marker.group(2), int(marker.group(1)) - 1
+            start = marker.start()
+        self._line += text.count("\n", start, index)
+        self._index = index
+        return self._origin, self._line
+
+
+def _skip_blanks(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\n":
+        index += 1
+    return index
 
 
 def _previous_char(text: str, index: int) -> str:
@@ -117,7 +172,9 @@ class Chunk:
 class ParsedChunk:
     ast: c_ast.FileAST
     typedefs_added: frozenset[str]
-    names_declared: frozenset[str]   # file-scope non-typedef identifiers
+    names_declared: frozenset[str]       # file-scope identifiers that shadow a typedef
+    function_types: frozenset[str]       # typedef names of function types usable in the chunk
+    function_types_added: frozenset[str]
 
 
 class ChunkParseError(Exception):
@@ -180,17 +237,21 @@ class ChunkCache:
     segments: dict[str, tuple[int, str]] = field(default_factory=dict)
     elided: dict[str, str] = field(default_factory=dict)
     identifiers: dict[str, frozenset[str]] = field(default_factory=dict)
-    entries: dict[tuple[str, frozenset[str]], ParsedChunk] = field(default_factory=dict)
+    entries: dict[tuple[str, frozenset[str], frozenset[str]], ParsedChunk] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
 
 
-def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache) -> ParsedChunk:
+def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache,
+                function_types: frozenset[str] = frozenset()) -> ParsedChunk:
+    """Parse a chunk given the typedef names in scope, and among them the
+    names of function types (`static F f;` declares a function, not a variable)."""
     identifiers = cache.identifiers.get(chunk.text)
     if identifiers is None:
         identifiers = cache.identifiers[chunk.text] = frozenset(_IDENT_RE.findall(chunk.text))
     relevant = identifiers & typedefs
-    key = (chunk.text, relevant)
+    relevant_functions = identifiers & function_types
+    key = (chunk.text, relevant, relevant_functions)
     cached = cache.entries.get(key)
     if cached is not None:
         cache.hits += 1
@@ -208,9 +269,22 @@ def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache) -> Pa
     added = frozenset(node.name for node in ast.ext if isinstance(node, c_ast.Typedef))
     declared = frozenset(node.name for node in ast.ext
                          if isinstance(node, c_ast.Decl) and node.name and node.name in typedefs)
-    parsed = ParsedChunk(ast=ast, typedefs_added=added - typedefs, names_declared=declared)
+    functions = set(relevant_functions)
+    for node in ast.ext:
+        if isinstance(node, c_ast.Typedef) and _names_function_type(node.type, functions):
+            functions.add(node.name)
+    parsed = ParsedChunk(ast=ast, typedefs_added=added - typedefs, names_declared=declared,
+                         function_types=frozenset(functions),
+                         function_types_added=frozenset(functions) - relevant_functions)
     cache.entries[key] = parsed
     return parsed
+
+
+def _names_function_type(node: c_ast.Node, function_types: set[str]) -> bool:
+    if isinstance(node, c_ast.FuncDecl):
+        return True
+    return (isinstance(node, c_ast.TypeDecl) and isinstance(node.type, c_ast.IdentifierType)
+            and len(node.type.names) == 1 and node.type.names[0] in function_types)
 
 
 def _located(exc: ParseError, chunk: Chunk, prelude: str) -> ChunkParseError:
@@ -262,6 +336,7 @@ def parse_unit(text: str, cache: ChunkCache, *, bodies: bool = False) -> list[tu
     """Parse every chunk of a preprocessed unit in order; raises ChunkParseError.
     Without `bodies`, function bodies that cannot declare a global are elided."""
     typedefs: frozenset[str] = frozenset()
+    function_types: frozenset[str] = frozenset()
     parsed = []
     for chunk in split_chunks(text, cache):
         if not bodies:
@@ -269,8 +344,10 @@ def parse_unit(text: str, cache: ChunkCache, *, bodies: bool = False) -> list[tu
             if elided is None:
                 elided = cache.elided[chunk.text] = compact(chunk.text)
             chunk = Chunk(text=elided, origin=chunk.origin)
-        result = parse_chunk(chunk, typedefs, cache)
+        result = parse_chunk(chunk, typedefs, cache, function_types)
         if result.typedefs_added or (result.names_declared & typedefs):
             typedefs = (typedefs | result.typedefs_added) - result.names_declared
+        if result.function_types_added:
+            function_types = function_types | result.function_types_added
         parsed.append((chunk, result))
     return parsed

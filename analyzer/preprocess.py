@@ -40,10 +40,12 @@ class Environment:
 
     @property
     def fingerprint(self) -> str:
-        """Identifies the stand-ins and profile: a change invalidates caches."""
+        """Identifies the analyzer's code, stand-ins and profile: a change to
+        any of them invalidates cached results."""
         digest = hashlib.sha256()
-        for path in sorted(_STUBS.rglob("*.h")):
-            digest.update(path.name.encode() + path.read_bytes())
+        package = _STUBS.parent
+        for path in sorted([*_STUBS.rglob("*.h"), *package.rglob("*.py")]):
+            digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
         digest.update(str(self.tree.configured).encode())
         return digest.hexdigest()[:16]
 

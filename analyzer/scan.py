@@ -59,7 +59,7 @@ def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
         globals_ = ctx.extracted.get(key)
         if globals_ is None:
             globals_ = ctx.extracted[key] = tuple(extract_globals(
-                chunk.ast, ctx.relative, ctx.function_macros, ctx.source_line))
+                chunk.ast, ctx.relative, ctx.function_macros, ctx.source_line, chunk.function_types))
         found.extend(globals_)
     return UnitResult(unit=unit.path, globals=tuple(found), depends_on=depends)
 

@@ -1,8 +1,9 @@
 """Find the translation units a default Linux build of a CPython tree compiles.
 
 The unit list comes from the tree's own build data: the object lists in
-Makefile.pre.in (libpython) and the module lines of Modules/Setup.bootstrap.in
-(built-in) and Modules/Setup.stdlib.in (shared), plus Programs/*.c.
+Makefile.pre.in (libpython); the module lines of Modules/Setup.bootstrap.in,
+Modules/Setup and Modules/Setup.stdlib.in (as makesetup reads them); the
+extensions of setup.py (3.11 and older); and Programs/*.c.
 """
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ _VERSION_RE = re.compile(r'^#define\s+PY_VERSION\s+"([^"]+)"', re.M)
 _LINUX_SUBSTITUTIONS = {"DYNLOADFILE": "dynload_shlib.o"}
 
 # Flags configure adds on x86_64 Linux (configure.ac: LIBMPDEC_CFLAGS for the
-# "ansi64" machine; MODULE__DBM_CFLAGS with Debian's gdbm compatibility layer).
+# "ansi64" machine; DBM_CFLAGS with Debian's gdbm compatibility layer;
+# BINASCII_CFLAGS when zlib is found).
 _CONFIGURE_DEFINES = (
     ("Modules/_decimal/", ("CONFIG_64=1", "ANSI=1")),
     ("Modules/_dbmmodule.c", ("USE_GDBM_COMPAT",)),
+    ("Modules/binascii.c", ("USE_ZLIB_CRC32",)),
 )
 
 # Object lists that are not C compiled on Linux by default.
@@ -89,7 +92,7 @@ def _core_sources(root: Path, makefile: str) -> list[str]:
 def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
     """(name, sources, flags, builtin) for each enabled module line."""
     modules = []
-    builtin = False
+    builtin = True   # makesetup's default until a *shared* marker
     for raw in text.splitlines():
         # 3.11 comments out the module lines that setup.py builds instead.
         line = raw.strip()
@@ -174,7 +177,7 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
         kind = UnitKind.BUILTIN_MODULE if path == "Modules/config.c.in" else UnitKind.CORE
         units[path] = SourceUnit(path=path, kind=kind, defines=("Py_BUILD_CORE",),
                                  include_dirs=vendored_includes)
-    for setup in ("Setup.bootstrap.in", "Setup.stdlib.in"):
+    for setup in ("Setup.bootstrap.in", "Setup", "Setup.stdlib.in"):
         for _name, sources, flags, builtin in _setup_modules(_read(root / "Modules" / setup)):
             defines, includes = _module_flags(flags)
             kind = UnitKind.BUILTIN_MODULE if builtin else UnitKind.SHARED_MODULE

@@ -1,34 +1,34 @@
-"""Compare a scan with upstream's Tools/c-analyzer/cpython/{globals-to-fix,ignored}.tsv.
+"""Compare a scan with upstream's Tools/c-analyzer/cpython/{globals-to-fix,ignored}.tsv,
+and with the compiler's own symbol tables.
 
-These lists are evaluation data only: the analyzer never reads them.  Their
-entries are (filename, funcname, name); funcname "-" means file scope.
+Upstream's lists are evaluation data only: the analyzer never reads them.
+Their entries are (filename, funcname, name); funcname "-" means file scope.
 
-Every listed entry the scan does not report falls in one category:
+Every listed entry that the scan does not report falls in one category:
   not-built          the file is not compiled by a default Linux build
-  not-compiled       the name never occurs (outside member access) in that
-                     file's preprocessed text: #ifdef'd out (Windows, debug
-                     builds) or gone from the file (a stale entry)
-  defined-elsewhere  the scan reports the same name in another file (upstream
-                     lists the declaring header or an old location)
+  not-compiled       the compiler emits no variable of that name for the file
+                     (for an included file: for any object) in a default -O0
+                     build: #ifdef'd out (Windows, debug builds), a
+                     declaration only, or gone from the file (a stale entry)
+  defined-elsewhere  the scan reports that name in another file or function
+                     (upstream lists the declaring header or an old location)
   missed             none of the above: the analyzer's miss
-Recall is matched / (listed - not-built - not-compiled - defined-elsewhere).
+Recall is matched / (matched + missed).
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.extract import path_relativizer
-from analyzer.parse import _LINEMARKER_RE
+from analyzer.parse import INCLUDE_MARKER_RE
 from analyzer.preprocess import Preprocessed, prepare_environment, preprocess
 from analyzer.sources import find_tree, generated_headers, list_units
 
 Identity = tuple[str, str, str]
 LISTS = ("globals-to-fix.tsv", "ignored.tsv")
-_IDENTIFIER_RE = re.compile(r"(?<![.\w>])(?<!->)[A-Za-z_]\w*")
 
 
 def load_upstream(tree: str) -> dict[Identity, str]:
@@ -46,30 +46,22 @@ def load_upstream(tree: str) -> dict[Identity, str]:
     return entries
 
 
-def compiled_identifiers(tree_path: str, work_dir: str) -> dict[str, set[str]]:
-    """Per tree file, the identifiers its default-build preprocessed text
-    contains (member names after . or -> excluded), over all units."""
+def built_files(tree_path: str, work_dir: str) -> set[str]:
+    """Tree files that some unit of the default build compiles or includes."""
     tree = find_tree(tree_path)
     env = prepare_environment(tree, generated_headers(tree), work_dir)
     relative = path_relativizer(tree.root)
-    found: dict[str, set[str]] = defaultdict(set)
+    units = list_units(tree)
+    files = {unit.path for unit in units}
 
-    def scan_unit(unit):
+    def included(unit):
         result = preprocess(env, unit)
-        return result.text if isinstance(result, Preprocessed) else ""
+        return INCLUDE_MARKER_RE.findall(result.text) if isinstance(result, Preprocessed) else []
 
     with ThreadPoolExecutor(4) as pool:
-        for text in pool.map(scan_unit, list_units(tree)):
-            current = None
-            position = 0
-            for marker in _LINEMARKER_RE.finditer(text):
-                if current:
-                    found[current].update(_IDENTIFIER_RE.findall(text, position, marker.start()))
-                current = relative(marker.group(2))
-                position = marker.end()
-            if current:
-                found[current].update(_IDENTIFIER_RE.findall(text, position))
-    return found
+        for paths in pool.map(included, units):
+            files.update(p for p in map(relative, paths) if p)
+    return files
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,25 +84,95 @@ class Comparison:
         return self.matched / self.listed if self.listed else 1.0
 
 
-def compare(found: set[Identity], upstream: dict[Identity, str],
-            compiled: dict[str, set[str]]) -> Comparison:
-    names_found: dict[str, set[str]] = defaultdict(set)
-    for file, _func, name in found:
-        names_found[name].add(file)
+def compare(found: set[Identity], upstream: dict[Identity, str], built: set[str],
+            symbols: dict[str, set[str]]) -> Comparison:
+    every_symbol = set().union(*symbols.values()) if symbols else set()
+    places: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for file, func, name in found:
+        places[name].add((file, func))
     categories: dict[str, list[Identity]] = defaultdict(list)
     matched = 0
     for entry in sorted(upstream):
-        file, _func, name = entry
+        file, func, name = entry
         if entry in found:
             matched += 1
-        elif file not in compiled:
+        elif file not in built:
             categories["not-built"].append(entry)
-        elif name not in compiled[file]:
+        elif name not in symbols.get(file, every_symbol):
             categories["not-compiled"].append(entry)
-        elif names_found.get(name, set()) - {file}:
+        elif places.get(name, set()) - {(file, func)}:
             categories["defined-elsewhere"].append(entry)
         else:
             categories["missed"].append(entry)
     return Comparison(listed=len(upstream), matched=matched,
                       categories={k: tuple(v) for k, v in sorted(categories.items())},
                       extras=tuple(sorted(found - set(upstream))))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompilerCheck:
+    symbols: int
+    matched: int
+    missing: tuple[tuple[str, str], ...]     # (source file, variable name)
+    generated: int                           # variables defined by build-generated files, set apart
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.symbols if self.symbols else 1.0
+
+
+def check_against_compiler(found: set[Identity], symbols: dict[str, set[str]],
+                           generated_files: set[str], generated_names: set[str]) -> CompilerCheck:
+    """Every variable the compiler emitted for a unit must be in the scan,
+    attributed to that unit or to a file that is not itself a unit (a header
+    or an included .c file).  Variables that files generated by the build
+    define (frozen modules, deepfreeze) cannot be in a pristine tree's scan and
+    are counted apart."""
+    units = set(symbols)
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for file, _func, name in found:
+        by_name[name].add(file)
+    total, matched, missing, generated = 0, 0, [], 0
+    for source, names in sorted(symbols.items()):
+        for name in sorted(names):
+            if source in generated_files or (name in generated_names and name not in by_name):
+                generated += 1
+                continue
+            total += 1
+            files = by_name.get(name, set())
+            if source in files or files - units:
+                matched += 1
+            else:
+                missing.append((source, name))
+    return CompilerCheck(symbols=total, matched=matched, missing=tuple(missing), generated=generated)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Confirmation:
+    checked: int
+    confirmed: int
+    unconfirmed: tuple[Identity, ...]
+    unit_not_compiled: int        # found in a unit this build did not compile
+
+    @property
+    def precision(self) -> float:
+        return self.confirmed / self.checked if self.checked else 1.0
+
+
+def confirm_found(found: set[Identity], units: set[str], symbols: dict[str, set[str]]) -> Confirmation:
+    """Which reported globals the compiler emitted: for a unit, in its own
+    object; for a header or included file, in any object."""
+    every_symbol = set().union(*symbols.values()) if symbols else set()
+    checked, confirmed, unconfirmed, skipped = 0, 0, [], 0
+    for entry in sorted(found):
+        file, _func, name = entry
+        if file in units and file not in symbols:
+            skipped += 1
+            continue
+        checked += 1
+        if name in symbols.get(file, every_symbol):
+            confirmed += 1
+        else:
+            unconfirmed.append(entry)
+    return Confirmation(checked=checked, confirmed=confirmed, unconfirmed=tuple(unconfirmed),
+                        unit_not_compiled=skipped)

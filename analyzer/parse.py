@@ -10,15 +10,22 @@ and reused by every later unit that contains the same chunk.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pycparser import c_ast
 from pycparser.c_parser import CParser, ParseError
 
+from .model import GlobalVar
+
 _LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
-_FILE_CHANGE_RE = re.compile(r'^# \d+ "(?:[^"\\]|\\.)*" [12]\b[^\n]*$', re.M)
-INCLUDE_MARKER_RE = re.compile(r'^# \d+ "((?:[^"\\]|\\.)*)" 1\b', re.M)
+# Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
+# preceding newline rather than ^ with re.M: a literal prefix searches fast.
+_FILE_CHANGE_RE = re.compile(r'\n# \d+ "((?:[^"\\]|\\.)*)" ([12])\b[^\n]*')
+_FILE_CHANGE_SPLIT_RE = re.compile(r'(\n)(# \d+ "((?:[^"\\]|\\.)*)" ([12])\b[^\n]*)')
+INCLUDE_MARKER_RE = re.compile(r'\n# \d+ "((?:[^"\\]|\\.)*)" 1\b')
 _SPACES_RE = re.compile(r"[ \t]+")
 # GCC's labels as values (computed goto tables): `&&label` where an operand
 # starts, and `goto *expr;`.
@@ -29,6 +36,8 @@ _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
 
 
+_BRACE_TOKEN_RE = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{}]|\b(?:static|_Thread_local)\b')
 _BODY_TOKEN_RE = re.compile(
     r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local|typedef)\b')
 
@@ -41,43 +50,36 @@ def elide_bodies(text: str) -> str:
     - the other bodies keep only their static, thread-local and typedef
       declarations;
     - file-scope brace initializers become `{0}`."""
+    if "{" not in text:
+        return text
     positions = _Positions(text)
     pieces: list[str] = []
     done = 0
     depth = 0
-    declaration_start = 0   # just after the last file-scope ';' or '}'
+    last_close = 0          # just after the last file-scope '}'
     start = -1              # where the elidable text begins
-    is_body = False
-    keep = False
-    statement_start = 0     # inside a body: just after the last ';', '{' or '}'
-    pending = -1            # start of a declaration to keep, until its ';'
-    pending_depth = 0
-    kept: list[tuple[int, int]] = []
-    for match in _BODY_TOKEN_RE.finditer(text):
+    is_body = keep = False
+    body_open = 0
+    for match in _BRACE_TOKEN_RE.finditer(text):
         token = match.group()
         if token == "{":
             if depth == 0:
                 before = _previous_char(text, match.start())
                 if before == ")":
-                    start, is_body, keep, kept = declaration_start, True, False, []
-                    body_open = match.end()
+                    # The definition starts after the last file-scope ';' or '}'.
+                    start = max(last_close, text.rfind(";", last_close, match.start()) + 1)
+                    is_body, keep, body_open = True, False, match.end()
                 elif before == "=":
-                    start, is_body, keep = match.end(), False, False
+                    start, is_body = match.end(), False
             depth += 1
-            statement_start = match.end()
         elif token == "}":
             depth -= 1
-            statement_start = match.end()
             if depth == 0:
                 if start >= 0 and is_body:
                     pieces.append(text[done:start])
                     if keep:
                         pieces.append(text[start:body_open])
-                        for first, last in kept:
-                            origin, line = positions.at(first)
-                            pieces.append(f'\n# {line} "{origin}"\n{text[first:last]}')
-                        origin, line = positions.at(match.start())
-                        pieces.append(f'\n# {line} "{origin}"\n')
+                        pieces.extend(_kept_declarations(text, body_open, match.start(), positions))
                         done = match.start()
                     else:
                         pieces.append(_position_only(text[start:match.end()]))
@@ -87,22 +89,40 @@ def elide_bodies(text: str) -> str:
                     pieces.append("0" + _position_only(text[start:match.start()]))
                     done = match.start()
                 start = -1
-                declaration_start = match.end()
-        elif token == ";":
-            if depth == 0:
-                declaration_start = match.end()
-            elif pending >= 0 and depth == pending_depth:
-                kept.append((pending, match.end()))
-                pending = -1
-            statement_start = match.end()
+                last_close = match.end()
         elif token[0] not in "\"'" and is_body and depth > 0:
-            keep = keep or token != "typedef"
-            if pending < 0:
-                pending, pending_depth = _skip_blanks(text, statement_start), depth
+            keep = True
     if not pieces:
         return text
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def _kept_declarations(text: str, begin: int, end: int, positions: _Positions) -> list[str]:
+    """The static, thread-local and typedef declarations of a function body
+    text[begin:end], each behind a line marker for its position, then a marker
+    for the position of the closing brace."""
+    pieces: list[str] = []
+    depth = 0
+    statement_start = begin     # just after the last ';', '{' or '}'
+    pending = -1                # start of a declaration to keep, until its ';'
+    pending_depth = 0
+    for match in _BODY_TOKEN_RE.finditer(text, begin, end):
+        token = match.group()
+        if token in "{}":
+            depth += 1 if token == "{" else -1
+            statement_start = match.end()
+        elif token == ";":
+            if pending >= 0 and depth == pending_depth:
+                origin, line = positions.at(pending)
+                pieces.append(f'\n# {line} "{origin}"\n{text[pending:match.end()]}')
+                pending = -1
+            statement_start = match.end()
+        elif token[0] not in "\"'" and pending < 0:
+            pending, pending_depth = _skip_blanks(text, statement_start), depth
+    origin, line = positions.at(end)
+    pieces.append(f'\n# {line} "{origin}"\n')
+    return pieces
 
 
 class _Positions:
@@ -177,6 +197,21 @@ class ParsedChunk:
     function_types_added: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkSummary:
+    """What a parsed chunk leaves behind: its effect on the names later chunks
+    parse with, and the globals extracted from it.  Depends only on the chunk's
+    key, so it is kept across units and runs."""
+    typedefs_added: frozenset[str]
+    names_declared: frozenset[str]
+    function_types_added: frozenset[str]
+    globals: tuple[GlobalVar, ...]
+
+
+Extractor = Callable[[c_ast.FileAST, frozenset[str]], tuple[GlobalVar, ...]]
+"""(chunk AST, function-type typedef names usable in it) -> its globals"""
+
+
 class ChunkParseError(Exception):
     def __init__(self, origin: str, line: int, column: int, message: str) -> None:
         super().__init__(message)
@@ -186,36 +221,40 @@ class ChunkParseError(Exception):
         self.message = message
 
 
-def split_chunks(text: str, cache: ChunkCache) -> list[Chunk]:
+def split_chunks(text: str, cache: ChunkCache) -> tuple[list[Chunk], frozenset[str]]:
     """Cut preprocessed text at line markers that sit between top-level
-    declarations; text between other markers stays in the enclosing chunk."""
-    markers = list(_FILE_CHANGE_RE.finditer(text))
-    if not markers:
-        return [Chunk(text=text, origin="")]
-    boundaries = [0]
+    declarations (text between other markers stays in the enclosing chunk);
+    also return the paths of every file the text includes."""
+    # [text, newline, marker line, path, flag, text, newline, marker line, ...]
+    parts = _FILE_CHANGE_SPLIT_RE.split(text)
+    included = frozenset(parts[i + 2] for i in range(1, len(parts), 5) if parts[i + 3] == "1")
+    segments = cache.segments
+    pieces: list[str] = []
+    chunks: list[Chunk] = []
+    origin = ""
     depth = 0
     last_token = ";"
-    previous_end = 0
-    segments = cache.segments
-    for marker in markers:
-        segment = text[previous_end:marker.start()]
+    for index in range(0, len(parts), 5):
+        segment = parts[index]
         info = segments.get(segment)
         if info is None:
             info = segments[segment] = _segment_info(segment)
         depth += info[0]
         last_token = info[1] or last_token
-        if depth == 0 and last_token in ";}" and marker.start() > boundaries[-1]:
-            boundaries.append(marker.start())
-        previous_end = marker.end()
-    boundaries.append(len(text))
-    chunks: list[Chunk] = []
-    origin = ""
-    for begin, end in zip(boundaries, boundaries[1:], strict=False):
-        piece = text[begin:end]
-        first = _LINEMARKER_RE.match(piece)
-        origin = first.group(2) if first else origin
-        chunks.append(Chunk(text=piece, origin=origin))
-    return chunks
+        pieces.append(segment)
+        if index + 1 == len(parts):
+            break
+        pieces.append("\n")
+        if depth == 0 and last_token in ";}":
+            chunks.append(Chunk(text="".join(pieces), origin=origin))
+            pieces = []
+            origin = parts[index + 3]
+        pieces.append(parts[index + 2])
+    chunks.append(Chunk(text="".join(pieces), origin=origin))
+    first = _LINEMARKER_RE.match(chunks[0].text)
+    if first:
+        chunks[0] = Chunk(text=chunks[0].text, origin=first.group(2))
+    return [c for c in chunks if c.text], included
 
 
 def _segment_info(segment: str) -> tuple[int, str]:
@@ -232,31 +271,26 @@ _COORD_RE = re.compile(r"^(?P<file>.*?):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg
 
 @dataclass
 class ChunkCache:
-    """Memo tables for one process's run: per segment, per chunk text, and
-    parsed chunks keyed by (text, the typedef names among its identifiers)."""
+    """Memo tables for one process: per segment, per raw chunk text, and chunk
+    summaries by key (seeded from the persistent cache; `new` holds the ones
+    this process made)."""
     segments: dict[str, tuple[int, str]] = field(default_factory=dict)
     elided: dict[str, str] = field(default_factory=dict)
     identifiers: dict[str, frozenset[str]] = field(default_factory=dict)
-    entries: dict[tuple[str, frozenset[str], frozenset[str]], ParsedChunk] = field(default_factory=dict)
-    hits: int = 0
-    misses: int = 0
+    summaries: dict[str, ChunkSummary] = field(default_factory=dict)
+    new: dict[str, ChunkSummary] = field(default_factory=dict)
 
 
-def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache,
-                function_types: frozenset[str] = frozenset()) -> ParsedChunk:
-    """Parse a chunk given the typedef names in scope, and among them the
-    names of function types (`static F f;` declares a function, not a variable)."""
-    identifiers = cache.identifiers.get(chunk.text)
-    if identifiers is None:
-        identifiers = cache.identifiers[chunk.text] = frozenset(_IDENT_RE.findall(chunk.text))
-    relevant = identifiers & typedefs
-    relevant_functions = identifiers & function_types
-    key = (chunk.text, relevant, relevant_functions)
-    cached = cache.entries.get(key)
-    if cached is not None:
-        cache.hits += 1
-        return cached
-    cache.misses += 1
+def chunk_key(text: str, relevant: frozenset[str], relevant_functions: frozenset[str]) -> str:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20)
+    digest.update(("\0".join(sorted(relevant)) + "\1" + "\0".join(sorted(relevant_functions))).encode())
+    return digest.hexdigest()
+
+
+def parse_chunk(chunk: Chunk, relevant: frozenset[str],
+                relevant_functions: frozenset[str] = frozenset()) -> ParsedChunk:
+    """Parse a chunk given the typedef names it uses, and among them the names
+    of function types (`static F f;` declares a function, not a variable)."""
     # The parser learns typedef names only from declarations, so the chunk is
     # preceded by one that declares those it uses; that node is dropped again.
     prelude = f"typedef int {', '.join(sorted(relevant))};\n" if relevant else ""
@@ -268,16 +302,14 @@ def parse_chunk(chunk: Chunk, typedefs: frozenset[str], cache: ChunkCache,
         ast.ext = ast.ext[len(relevant):]
     added = frozenset(node.name for node in ast.ext if isinstance(node, c_ast.Typedef))
     declared = frozenset(node.name for node in ast.ext
-                         if isinstance(node, c_ast.Decl) and node.name and node.name in typedefs)
+                         if isinstance(node, c_ast.Decl) and node.name and node.name in relevant)
     functions = set(relevant_functions)
     for node in ast.ext:
         if isinstance(node, c_ast.Typedef) and _names_function_type(node.type, functions):
             functions.add(node.name)
-    parsed = ParsedChunk(ast=ast, typedefs_added=added - typedefs, names_declared=declared,
-                         function_types=frozenset(functions),
-                         function_types_added=frozenset(functions) - relevant_functions)
-    cache.entries[key] = parsed
-    return parsed
+    return ParsedChunk(ast=ast, typedefs_added=added - relevant, names_declared=declared,
+                       function_types=frozenset(functions),
+                       function_types_added=frozenset(functions) - relevant_functions)
 
 
 def _names_function_type(node: c_ast.Node, function_types: set[str]) -> bool:
@@ -332,22 +364,39 @@ def position_of(text: str, index: int) -> tuple[str, int]:
     return origin, line + text.count("\n", start, index)
 
 
-def parse_unit(text: str, cache: ChunkCache, *, bodies: bool = False) -> list[tuple[Chunk, ParsedChunk]]:
-    """Parse every chunk of a preprocessed unit in order; raises ChunkParseError.
-    Without `bodies`, function bodies that cannot declare a global are elided."""
+@dataclass(frozen=True, slots=True)
+class ParsedUnit:
+    globals: tuple[GlobalVar, ...]
+    included: frozenset[str]     # every file the unit includes, as its line markers spell them
+
+
+def parse_unit(text: str, cache: ChunkCache, extract: Extractor) -> ParsedUnit:
+    """The globals of a preprocessed unit: each chunk is compacted, then its
+    summary is taken from the cache or made by parsing and `extract`.
+    Raises ChunkParseError."""
     typedefs: frozenset[str] = frozenset()
     function_types: frozenset[str] = frozenset()
-    parsed = []
-    for chunk in split_chunks(text, cache):
-        if not bodies:
-            elided = cache.elided.get(chunk.text)
-            if elided is None:
-                elided = cache.elided[chunk.text] = compact(chunk.text)
-            chunk = Chunk(text=elided, origin=chunk.origin)
-        result = parse_chunk(chunk, typedefs, cache, function_types)
-        if result.typedefs_added or (result.names_declared & typedefs):
-            typedefs = (typedefs | result.typedefs_added) - result.names_declared
-        if result.function_types_added:
-            function_types = function_types | result.function_types_added
-        parsed.append((chunk, result))
-    return parsed
+    found: list[GlobalVar] = []
+    chunks, included = split_chunks(text, cache)
+    for raw in chunks:
+        compacted = cache.elided.get(raw.text)
+        if compacted is None:
+            compacted = cache.elided[raw.text] = compact(raw.text)
+        identifiers = cache.identifiers.get(compacted)
+        if identifiers is None:
+            identifiers = cache.identifiers[compacted] = frozenset(_IDENT_RE.findall(compacted))
+        relevant, relevant_functions = identifiers & typedefs, identifiers & function_types
+        key = chunk_key(compacted, relevant, relevant_functions)
+        summary = cache.summaries.get(key)
+        if summary is None:
+            parsed = parse_chunk(Chunk(text=compacted, origin=raw.origin), relevant, relevant_functions)
+            summary = cache.summaries[key] = cache.new[key] = ChunkSummary(
+                typedefs_added=parsed.typedefs_added, names_declared=parsed.names_declared,
+                function_types_added=parsed.function_types_added,
+                globals=extract(parsed.ast, parsed.function_types))
+        if summary.typedefs_added or summary.names_declared:
+            typedefs = (typedefs | summary.typedefs_added) - summary.names_declared
+        if summary.function_types_added:
+            function_types = function_types | summary.function_types_added
+        found.extend(summary.globals)
+    return ParsedUnit(globals=tuple(found), included=included)

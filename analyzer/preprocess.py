@@ -25,7 +25,6 @@ STUB_INCLUDE = _STUBS / "include"
 PROFILE_DIR = _STUBS / "profile"
 PREDEF = STUB_INCLUDE / "_cglobals_predef.h"
 
-_ANGLE_INCLUDE_RE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>', re.M)
 _MISSING_RE = re.compile(
     r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): fatal error: (?P<hdr>[^:]+): No such file", re.M)
 _ERROR_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$", re.M)
@@ -38,16 +37,16 @@ class Environment:
     overlay: str          # directory with generated stand-ins for this tree
     config_dir: str       # directory holding the pyconfig.h to use
 
-    @property
-    def fingerprint(self) -> str:
-        """Identifies the analyzer's code, stand-ins and profile: a change to
-        any of them invalidates cached results."""
-        digest = hashlib.sha256()
-        package = _STUBS.parent
-        for path in sorted([*_STUBS.rglob("*.h"), *package.rglob("*.py")]):
-            digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-        digest.update(str(self.tree.configured).encode())
-        return digest.hexdigest()[:16]
+
+def fingerprint(tree: Tree) -> str:
+    """Identifies the analyzer's code, stand-ins and profile, and which
+    pyconfig.h applies: a change to any of them invalidates cached results."""
+    digest = hashlib.sha256()
+    package = _STUBS.parent
+    for path in sorted([*_STUBS.rglob("*.h"), *package.rglob("*.py")]):
+        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
+    digest.update(str(tree.configured).encode())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,19 +61,13 @@ class PreprocessFailure:
     diagnostic: Diagnostic
 
 
-def prepare_environment(tree: Tree, generated: tuple[str, ...], work_dir: str) -> Environment:
+def prepare_environment(tree: Tree, generated: tuple[str, ...], system_includes: frozenset[str],
+                        work_dir: str) -> Environment:
     """Write the overlay of stand-in headers this tree needs into work_dir."""
     root = Path(tree.root)
     overlay = Path(work_dir) / "overlay"
     system = overlay / "system"
-    wanted: set[str] = set()
-    for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
-        for path in (root / directory).rglob("*.[ch]"):
-            try:
-                wanted.update(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(path.read_bytes()))
-            except OSError:
-                continue
-    for name in sorted(wanted):
+    for name in sorted(system_includes):
         if ".." in name or (STUB_INCLUDE / name).exists():
             continue
         _write_if_changed(system / name, '#include "_cglobals_libc.h"\n')

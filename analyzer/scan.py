@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import parse
-from .cache import CachedUnit, CacheFile
+from .cache import CachedUnit, CacheFile, pack_chunk, unpack_chunk
 from .extract import extract_globals, path_relativizer
 from .model import Diagnostic, GlobalVar, ScanResult, SourceUnit, Tree, UnitResult
-from .preprocess import Environment, Preprocessed, prepare_environment, preprocess
-from .sources import SourceLines, content_hash, find_tree, function_like_macros, generated_headers, list_units
+from .preprocess import Environment, Preprocessed, fingerprint, prepare_environment, preprocess
+from .sources import SourceLines, content_hash, find_tree, generated_headers, list_units, take_inventory
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -34,39 +34,42 @@ class UnitContext:
     """What one process needs to analyze units; its memo tables grow as it works."""
     env: Environment
     function_macros: frozenset[str]
+    keep_chunks: bool = False    # hand new chunk summaries back, for the persistent cache
     chunks: parse.ChunkCache = field(default_factory=parse.ChunkCache)
-    extracted: dict[int, tuple[GlobalVar, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.relative = path_relativizer(self.env.tree.root)
         self.source_line = SourceLines(self.env.tree.root)
+
+    def extract(self, ast, function_types: frozenset[str]) -> tuple[GlobalVar, ...]:
+        return tuple(extract_globals(ast, self.relative, self.function_macros, self.source_line,
+                                     function_types))
+
+    def take_new_chunks(self) -> dict[str, tuple]:
+        new, self.chunks.new = self.chunks.new, {}
+        return {key: pack_chunk(summary) for key, summary in new.items()} if self.keep_chunks else {}
 
 
 def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
     pre = preprocess(ctx.env, unit)
     if not isinstance(pre, Preprocessed):
         return UnitResult(unit=unit.path, diagnostics=(pre.diagnostic,), failed=True)
-    depends = tuple(sorted({unit.path, *_dependencies(ctx, pre.text)}))
     try:
-        parsed = parse.parse_unit(pre.text, ctx.chunks)
+        parsed = parse.parse_unit(pre.text, ctx.chunks, ctx.extract)
     except parse.ChunkParseError as exc:
         where = ctx.relative(exc.origin) or unit.path
-        return UnitResult(unit=unit.path, depends_on=depends, failed=True, diagnostics=(Diagnostic(
-            code="parse-error", file=where, line=exc.line, column=exc.column, detail=exc.message),))
-    found: list[GlobalVar] = []
-    for _chunk, chunk in parsed:
-        key = id(chunk)
-        globals_ = ctx.extracted.get(key)
-        if globals_ is None:
-            globals_ = ctx.extracted[key] = tuple(extract_globals(
-                chunk.ast, ctx.relative, ctx.function_macros, ctx.source_line, chunk.function_types))
-        found.extend(globals_)
-    return UnitResult(unit=unit.path, globals=tuple(found), depends_on=depends)
+        _, included = parse.split_chunks(pre.text, ctx.chunks)
+        return UnitResult(unit=unit.path, depends_on=_dependencies(ctx, unit, included), failed=True,
+                          diagnostics=(Diagnostic(code="parse-error", file=where, line=exc.line,
+                                                  column=exc.column, detail=exc.message),))
+    return UnitResult(unit=unit.path, globals=parsed.globals,
+                      depends_on=_dependencies(ctx, unit, parsed.included))
 
 
-def _dependencies(ctx: UnitContext, text: str) -> tuple[str, ...]:
-    files = {ctx.relative(m.group(1)) for m in parse.INCLUDE_MARKER_RE.finditer(text)}
-    return tuple(sorted(f for f in files if f is not None))
+def _dependencies(ctx: UnitContext, unit: SourceUnit, included: frozenset[str]) -> tuple[str, ...]:
+    """The unit and every tree file it includes: what its cache entry depends on."""
+    files = {ctx.relative(path) for path in included}
+    return tuple(sorted({unit.path, *(f for f in files if f is not None)}))
 
 
 def _safe_analyze(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
@@ -90,19 +93,22 @@ def _init_worker(ctx: UnitContext) -> None:
     _worker = ctx
 
 
-def _run_in_worker(unit: SourceUnit) -> UnitResult:
+Outcome = tuple[UnitResult, dict[str, tuple]]
+
+
+def _run_in_worker(unit: SourceUnit) -> Outcome:
     assert _worker is not None
-    return _safe_analyze(_worker, unit)
+    return _safe_analyze(_worker, unit), _worker.take_new_chunks()
 
 
 def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
-               progress: Progress | None, done: int, total: int) -> Iterable[UnitResult]:
+               progress: Progress | None, done: int, total: int) -> Iterable[Outcome]:
     # Biggest first, so no worker is left with a large file at the end.
     root = Path(ctx.env.tree.root)
     units = sorted(units, key=lambda u: -_size(root / u.path))
     if jobs <= 1 or len(units) <= 1:
         for unit in units:
-            yield _safe_analyze(ctx, unit)
+            yield _safe_analyze(ctx, unit), ctx.take_new_chunks()
             done += 1
             if progress:
                 progress(done, total)
@@ -110,7 +116,7 @@ def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
     # Warm the chunk memo on one unit first: forked workers inherit it, so the
     # headers every unit shares are parsed once, not once per worker.
     first, rest = units[0], units[1:]
-    yield _safe_analyze(ctx, first)
+    yield _safe_analyze(ctx, first), ctx.take_new_chunks()
     done += 1
     if progress:
         progress(done, total)
@@ -145,8 +151,7 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
 
 def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
                 progress: Progress | None) -> ScanResult:
-    env = prepare_environment(tree, generated_headers(tree), os.path.join(work_dir, "env", _tree_key(tree)))
-    cache = CacheFile.for_tree(work_dir, tree.root, env.fingerprint) if options.cache_dir else None
+    cache = CacheFile.for_tree(work_dir, tree.root, fingerprint(tree)) if options.cache_dir else None
     cached = cache.load() if cache else {}
     hashes = _FileHashes(tree.root)
     results: dict[str, UnitResult] = {}
@@ -159,16 +164,31 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
             stale.append(unit)
     hits = len(results)
     if stale:
-        ctx = UnitContext(env=env, function_macros=function_like_macros(tree))
+        env, function_macros = environment(tree, work_dir)
+        ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
+        chunks = cache.load_chunks() if cache else {}
+        ctx.chunks.summaries.update((key, unpack_chunk(packed)) for key, packed in chunks.items())
         jobs = options.jobs or os.cpu_count() or 1
-        for result in _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units)):
+        for result, new_chunks in _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units)):
             results[result.unit] = result
-    if cache:
+            chunks.update(new_chunks)
+        if cache:
+            cache.save_chunks(chunks)
+    if cache and stale:
         cache.save({
             path: CachedUnit(result=result, file_hashes=tuple(
                 (p, hashes(p) or "") for p in (result.depends_on or (path,))))
             for path, result in results.items() if result.depends_on})
     return _merge(tree, units, results, hits)
+
+
+def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]:
+    """The preprocessing environment for a tree (stand-ins written under
+    work_dir), and the names of the tree's function-like macros."""
+    env_dir = os.path.join(work_dir, "env", _tree_key(tree))
+    inventory = take_inventory(tree, env_dir)
+    env = prepare_environment(tree, generated_headers(tree), inventory.system_includes, env_dir)
+    return env, inventory.function_macros
 
 
 def _tree_key(tree: Tree) -> str:

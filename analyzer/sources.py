@@ -8,8 +8,9 @@ extensions of setup.py (3.11 and older); and Programs/*.c.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .model import SourceUnit, Tree, UnitKind
@@ -74,8 +75,15 @@ def _make_variables(text: str) -> dict[str, str]:
     return variables
 
 
+_PROGRAM_RULE_RE = re.compile(r"^Programs/[\w.-]+:([^\n]*)$", re.M)
+
+
 def _core_sources(root: Path, makefile: str) -> list[str]:
+    """Objects of the *_OBJS lists, and those the Programs/ link rules name."""
     sources: list[str] = []
+    joined = re.sub(r"\\\n", " ", makefile)
+    for prerequisites in _PROGRAM_RULE_RE.findall(joined):
+        sources.extend(f"{obj}.c" for obj in _OBJ_RE.findall(prerequisites) if (root / f"{obj}.c").is_file())
     for name, value in _make_variables(makefile).items():
         if "OBJS" not in name or name in _SKIPPED_OBJ_VARIABLES:
             continue
@@ -124,7 +132,8 @@ def _setup_py_sources(text: str) -> list[str]:
     """Sources of the extensions setup.py (3.11 and older) builds, except
     those whose configure condition is false on Linux."""
     sources = []
-    for name, listed in _SETUP_PY_EXTENSION_RE.findall(text):
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for name, listed in _SETUP_PY_EXTENSION_RE.findall(code):
         if f"MODULE_{name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS:
             sources.extend(_QUOTED_C_RE.findall(listed))
     return sources
@@ -216,19 +225,51 @@ def _read(path: Path) -> str:
 
 
 _FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
+_ANGLE_INCLUDE_RE = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>", re.M)
+_SOURCE_DIRS = ("Include", "Objects", "Python", "Parser", "Modules", "Programs")
 
 
-def function_like_macros(tree: Tree) -> frozenset[str]:
-    """Names defined anywhere in the tree's C sources as function-like macros."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inventory:
+    """Facts read from every C file of the tree's source directories."""
+    system_includes: frozenset[str]   # names of all <...> includes
+    function_macros: frozenset[str]   # names defined as function-like macros
+
+
+def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
+    """Read every .c/.h file once; reuse the last answer (kept in memo_dir)
+    while no file's size or mtime changed."""
     root = Path(tree.root)
-    names: set[str] = set()
-    for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
-        for path in (root / directory).rglob("*.[ch]"):
-            try:
-                names.update(m.decode() for m in _FUNCTION_MACRO_RE.findall(path.read_bytes()))
-            except OSError:
-                continue
-    return frozenset(names)
+    paths = sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]"))
+    signature = hashlib.blake2b(digest_size=16)
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    memo = Path(memo_dir) / "inventory.pickle"
+    try:
+        with memo.open("rb") as handle:
+            stored_signature, inventory = pickle.load(handle)
+        if stored_signature == signature.hexdigest() and isinstance(inventory, Inventory):
+            return inventory
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        pass
+    includes: set[str] = set()
+    macros: set[str] = set()
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        includes.update(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data))
+        macros.update(m.decode() for m in _FUNCTION_MACRO_RE.findall(data))
+    inventory = Inventory(system_includes=frozenset(includes), function_macros=frozenset(macros))
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    with memo.open("wb") as handle:
+        pickle.dump((signature.hexdigest(), inventory), handle)
+    return inventory
 
 
 class SourceLines:

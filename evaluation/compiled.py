@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections import defaultdict
 from pathlib import Path
 
 _DATA_TYPES = set("dDbBrRCgGsSvV")
@@ -29,7 +28,7 @@ def object_sources(built: Path) -> dict[Path, str]:
         for index, part in enumerate(parts):
             if part in _SOURCE_DIRS:
                 stem = Path(*parts[index:]).with_suffix("")
-                for suffix in (".c", ".c.in"):
+                for suffix in (".c.in", ".c"):   # Modules/config.c is made from config.c.in
                     if (built / f"{stem}{suffix}").is_file():
                         mapping[obj] = f"{stem.as_posix()}{suffix}"
                         break
@@ -40,8 +39,8 @@ def object_sources(built: Path) -> dict[Path, str]:
 def data_symbols(built: Path) -> dict[str, set[str]]:
     """Source path -> names of the variables its object defines (local
     statics without their .N suffix)."""
-    symbols: dict[str, set[str]] = defaultdict(set)
     mapping = object_sources(built)
+    symbols: dict[str, set[str]] = {source: set() for source in mapping.values()}
     objects = sorted(mapping)
     for start in range(0, len(objects), 200):
         batch = objects[start:start + 200]

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from analyzer.extract import path_relativizer
 from analyzer.parse import INCLUDE_MARKER_RE
-from analyzer.preprocess import Preprocessed, prepare_environment, preprocess
-from analyzer.sources import find_tree, generated_headers, list_units
+from analyzer.preprocess import Preprocessed, preprocess
+from analyzer.scan import environment
+from analyzer.sources import find_tree, list_units
 
 Identity = tuple[str, str, str]
 LISTS = ("globals-to-fix.tsv", "ignored.tsv")
@@ -49,7 +50,7 @@ def load_upstream(tree: str) -> dict[Identity, str]:
 def built_files(tree_path: str, work_dir: str) -> set[str]:
     """Tree files that some unit of the default build compiles or includes."""
     tree = find_tree(tree_path)
-    env = prepare_environment(tree, generated_headers(tree), work_dir)
+    env, _ = environment(tree, work_dir)
     relative = path_relativizer(tree.root)
     units = list_units(tree)
     files = {unit.path for unit in units}

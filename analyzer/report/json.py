@@ -22,14 +22,17 @@ def diagnostic_record(diag: Diagnostic) -> dict[str, object]:
 
 
 def render_json(result: ScanResult) -> str:
-    document = {
-        "tool": "cglobals",
-        "tool_version": __version__,
-        "tree": result.tree.root,
-        "cpython_version": result.tree.version,
-        "units": len(result.units),
-        "failed_units": list(result.failed_units),
-        "globals": [global_record(g) for g in result.globals],
-        "diagnostics": [diagnostic_record(d) for d in result.diagnostics],
-    }
-    return json.dumps(document, indent=1, sort_keys=False) + "\n"
+    """One global or diagnostic per line: readable, diffable, and rendered by
+    json's C encoder (indent= would use its slow pure-Python one)."""
+    header = {"tool": "cglobals", "tool_version": __version__, "tree": result.tree.root,
+              "cpython_version": result.tree.version, "units": len(result.units),
+              "failed_units": list(result.failed_units)}
+    lines = ["{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in header.items()) + ","]
+    lines.append(' "globals": [' + _rows(global_record(g) for g in result.globals) + "],")
+    lines.append(' "diagnostics": [' + _rows(diagnostic_record(d) for d in result.diagnostics) + "]}")
+    return "\n".join(lines) + "\n"
+
+
+def _rows(records) -> str:
+    rows = ",\n  ".join(json.dumps(r) for r in records)
+    return f"\n  {rows}\n " if rows else ""

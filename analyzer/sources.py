@@ -237,39 +237,38 @@ class Inventory:
 
 
 def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
-    """Read every .c/.h file once; reuse the last answer (kept in memo_dir)
-    while no file's size or mtime changed."""
+    """Read the tree's .c/.h files for their <...> includes and function-like
+    macro names; a file whose size and mtime are unchanged since the last run
+    (memo in memo_dir) is not read again."""
     root = Path(tree.root)
-    paths = sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]"))
-    signature = hashlib.blake2b(digest_size=16)
-    for path in paths:
+    memo_path = Path(memo_dir) / "inventory.pickle"
+    try:
+        with memo_path.open("rb") as handle:
+            memo = pickle.load(handle)
+        if not isinstance(memo, dict):
+            memo = {}
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+        memo = {}
+    current: dict[str, tuple] = {}
+    for path in sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]")):
         try:
             stat = path.stat()
+            key = str(path)
+            entry = memo.get(key)
+            if entry is None or entry[:2] != (stat.st_size, stat.st_mtime_ns):
+                data = path.read_bytes()
+                entry = (stat.st_size, stat.st_mtime_ns,
+                         frozenset(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data)),
+                         frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)))
         except OSError:
             continue
-        signature.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    memo = Path(memo_dir) / "inventory.pickle"
-    try:
-        with memo.open("rb") as handle:
-            stored_signature, inventory = pickle.load(handle)
-        if stored_signature == signature.hexdigest() and isinstance(inventory, Inventory):
-            return inventory
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-        pass
-    includes: set[str] = set()
-    macros: set[str] = set()
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        includes.update(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data))
-        macros.update(m.decode() for m in _FUNCTION_MACRO_RE.findall(data))
-    inventory = Inventory(system_includes=frozenset(includes), function_macros=frozenset(macros))
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    with memo.open("wb") as handle:
-        pickle.dump((signature.hexdigest(), inventory), handle)
-    return inventory
+        current[key] = entry
+    if current != memo:
+        memo_path.parent.mkdir(parents=True, exist_ok=True)
+        with memo_path.open("wb") as handle:
+            pickle.dump(current, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())),
+                     function_macros=frozenset().union(*(e[3] for e in current.values())))
 
 
 class SourceLines:

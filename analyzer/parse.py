@@ -1,12 +1,16 @@
-"""Parse preprocessed C with pycparser, sharing work on identical header text.
+"""Parse preprocessed C with pycparser, parsing identical text once.
 
-A preprocessed unit is mostly header text repeated across units.  We cut it at
-file boundaries (the preprocessor's line markers) where the text is between two
-top-level declarations, giving chunks that each come from one file.  A chunk
-parses on its own once the parser knows which identifiers are typedef names, so
-a chunk's parse depends only on its text and on which of its identifiers are
-typedef names on entry: that pair is the key under which a parsed chunk is kept
-and reused by every later unit that contains the same chunk.
+A preprocessed unit is mostly header text that other units repeat.  It is cut
+at file boundaries (the preprocessor's include markers) that lie between two
+top-level declarations, into chunks that each come from one file.  A chunk
+parses on its own once the parser knows which of its identifiers are typedef
+names, so its result depends only on its text and on those names (and on
+which of them name function types): the digest of the three is the chunk's
+key.  A chunk's summary (what it adds to the typedef names, and the globals
+extracted from it) is kept under that key for every later unit and run.
+
+Before parsing, a chunk is compacted (see compact): what extraction does not
+need is dropped, keeping every line position.
 """
 from __future__ import annotations
 

@@ -23,8 +23,10 @@ def test_header_globals_are_counted_once(fixture_scan):
 def test_failures_are_diagnostics_and_do_not_lose_other_results(fixture_scan):
     codes = {(d.file, d.code) for d in fixture_scan.diagnostics}
     assert codes == {("Objects/unparsable.c", "parse-error"),
-                     ("Objects/missing_header.c", "missing-header")}
-    assert set(fixture_scan.failed_units) == {"Objects/unparsable.c", "Objects/missing_header.c"}
+                     ("Objects/missing_header.c", "missing-header"),
+                     ("Objects/preprocess_error.c", "preprocess-error")}
+    assert set(fixture_scan.failed_units) == {"Objects/unparsable.c", "Objects/missing_header.c",
+                                              "Objects/preprocess_error.c"}
     assert any(g.name == "counter" for g in fixture_scan.globals)
 
 
@@ -33,3 +35,5 @@ def test_parse_error_names_the_line(fixture_scan):
     assert parse_error.line == 3
     (missing,) = [d for d in fixture_scan.diagnostics if d.code == "missing-header"]
     assert (missing.line, missing.detail) == (2, "no_such_header.h: no such file")
+    (refused,) = [d for d in fixture_scan.diagnostics if d.code == "preprocess-error"]
+    assert (refused.line, refused.detail) == (2, '#error "this unit refuses to preprocess"')

@@ -1,0 +1,28 @@
+"""Every diagnostic code is one that some input really produces."""
+from __future__ import annotations
+
+from analyzer import scan as scan_module
+from analyzer.codes import CODES
+from analyzer.scan import ScanOptions, scan
+from tests.conftest import FIXTURES, make_tree
+
+
+def test_a_crash_in_one_unit_is_an_internal_error_and_the_rest_survive(tmp_path, monkeypatch):
+    tree = make_tree(tmp_path / "tree", [FIXTURES / "macros.c", FIXTURES / "empty.c"])
+    real = scan_module.analyze_unit
+
+    def crash_on_macros(ctx, unit):
+        if unit.path == "Objects/macros.c":
+            raise ValueError("boom")
+        return real(ctx, unit)
+
+    monkeypatch.setattr(scan_module, "analyze_unit", crash_on_macros)
+    result = scan(str(tree), ScanOptions(jobs=1))
+    assert [(d.file, d.code, d.detail) for d in result.diagnostics] == [
+        ("Objects/macros.c", "internal-error", "ValueError: boom")]
+    assert result.failed_units == ("Objects/macros.c",)
+
+
+def test_every_code_is_triggered_by_a_test(fixture_scan):
+    triggered = {d.code for d in fixture_scan.diagnostics} | {"internal-error"}  # the test above
+    assert triggered == set(CODES)

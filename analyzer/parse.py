@@ -27,7 +27,6 @@ from .model import GlobalVar
 _LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
 # preceding newline rather than ^ with re.M: a literal prefix searches fast.
-_FILE_CHANGE_RE = re.compile(r'\n# \d+ "((?:[^"\\]|\\.)*)" ([12])\b[^\n]*')
 _FILE_CHANGE_SPLIT_RE = re.compile(r'(\n)(# \d+ "((?:[^"\\]|\\.)*)" ([12])\b[^\n]*)')
 INCLUDE_MARKER_RE = re.compile(r'\n# \d+ "((?:[^"\\]|\\.)*)" 1\b')
 _SPACES_RE = re.compile(r"[ \t]+")

@@ -10,6 +10,7 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .model import Diagnostic, GlobalVar, Storage, UnitResult
@@ -45,15 +46,15 @@ class CacheFile:
     def save(self, units: dict[str, CachedUnit]) -> None:
         self._dump(self.path, {path: _pack_unit(unit) for path, unit in units.items()})
 
-    def load_chunks(self) -> dict[str, tuple]:
+    def load_chunks(self) -> dict[str, Packed]:
         """Packed chunk summaries (see pack_chunk): read only when some unit
         must be analyzed again."""
         return self._load(self._chunks_path)
 
-    def save_chunks(self, chunks: dict[str, tuple]) -> None:
+    def save_chunks(self, chunks: dict[str, Packed]) -> None:
         self._dump(self._chunks_path, chunks)
 
-    def _load(self, path: Path) -> dict:
+    def _load(self, path: Path) -> dict[str, Any]:
         try:
             with path.open("rb") as handle:
                 stamp, content = pickle.load(handle)
@@ -61,7 +62,7 @@ class CacheFile:
             return {}
         return content if stamp == self.stamp and isinstance(content, dict) else {}
 
-    def _dump(self, path: Path, content: dict) -> None:
+    def _dump(self, path: Path, content: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
@@ -72,25 +73,28 @@ class CacheFile:
 # Entries are stored as plain tuples: pickling slotted dataclasses one by one
 # costs more than the rest of a warm run.
 
-def _pack_global(var: GlobalVar) -> tuple:
+Packed = tuple[Any, ...]
+
+
+def _pack_global(var: GlobalVar) -> Packed:
     return (var.file, var.func, var.name, var.line, var.type, var.storage.value, var.thread_local,
             var.const, var.has_initializer, var.macro)
 
 
-def _unpack_global(packed: tuple) -> GlobalVar:
+def _unpack_global(packed: Packed) -> GlobalVar:
     file, func, name, line, type_, storage, thread_local, const, init, macro = packed
     return GlobalVar(file=file, func=func, name=name, line=line, type=type_, storage=Storage(storage),
                      thread_local=thread_local, const=const, has_initializer=init, macro=macro)
 
 
-def _pack_unit(unit: CachedUnit) -> tuple:
+def _pack_unit(unit: CachedUnit) -> Packed:
     result = unit.result
     diagnostics = tuple((d.code, d.file, d.line, d.column, d.detail) for d in result.diagnostics)
     return (result.unit, tuple(map(_pack_global, result.globals)), diagnostics, result.depends_on,
             result.failed, unit.file_hashes)
 
 
-def _unpack_unit(packed: tuple) -> CachedUnit:
+def _unpack_unit(packed: Packed) -> CachedUnit:
     unit, globals_, diagnostics, depends_on, failed, file_hashes = packed
     result = UnitResult(
         unit=unit, globals=tuple(map(_unpack_global, globals_)), depends_on=depends_on, failed=failed,
@@ -99,12 +103,12 @@ def _unpack_unit(packed: tuple) -> CachedUnit:
     return CachedUnit(result=result, file_hashes=file_hashes)
 
 
-def pack_chunk(chunk: ChunkSummary) -> tuple:
+def pack_chunk(chunk: ChunkSummary) -> Packed:
     return (chunk.typedefs_added, chunk.names_declared, chunk.function_types_added,
             tuple(map(_pack_global, chunk.globals)))
 
 
-def unpack_chunk(packed: tuple) -> ChunkSummary:
+def unpack_chunk(packed: Packed) -> ChunkSummary:
     typedefs_added, names_declared, function_types_added, globals_ = packed
     return ChunkSummary(typedefs_added=typedefs_added, names_declared=names_declared,
                         function_types_added=function_types_added,

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from . import __version__
 from .fetch import FetchError, default_cache_dir, fetch
@@ -28,7 +28,7 @@ _RENDERERS = {"text": render_text, "json": render_json, "tsv": render_tsv}
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with one line, as argparse does, but testable
+    def error(self, message: str) -> NoReturn:  # exit 2 with one line, as argparse does, but testable
         raise _UsageError(message)
 
 
@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         err.write("cglobals: interrupted\n")
         return 130
     except BrokenPipeError:
-        sys.stdout = None  # type: ignore[assignment]  # silence the flush at exit
+        sys.stdout = None  # silence the flush at exit
         return EXIT_USAGE
     except Exception as exc:  # the one place that catches everything
         if args.traceback:
@@ -90,9 +90,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 
 
 def _fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    def log(message: str) -> None:
+        err.write(f"cglobals: {message}\n")
+
     try:
-        path = fetch(args.version, args.dest, source=args.source,
-                     log=lambda message: err.write(f"cglobals: {message}\n"))
+        path = fetch(args.version, args.dest, source=args.source, log=log)
     except FetchError as exc:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE

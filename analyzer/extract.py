@@ -31,7 +31,7 @@ def is_const_object(node: c_ast.Node) -> bool:
 
 class _TypeSpeller(CGenerator):
     def spell(self, node: c_ast.Node) -> str:
-        return self._generate_type(node, emit_declname=False).strip()
+        return str(self._generate_type(node, emit_declname=False)).strip()
 
 
 class GlobalsVisitor(c_ast.NodeVisitor):

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,15 @@ def default_cache_dir() -> Path:
     return Path(base)
 
 
+Log = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
 def fetch(version: str, dest: str, *, source: str | None = None,
-          cache_dir: Path | None = None, log=lambda message: None) -> Path:
+          cache_dir: Path | None = None, log: Log = _quiet) -> Path:
     """Return the path of the unpacked tree DEST/Python-VERSION (idempotent)."""
     target = Path(dest) / f"Python-{version}"
     if (target / "Include" / "patchlevel.h").is_file():
@@ -79,8 +87,11 @@ def _check_sum(path: Path, version: str) -> None:
 def _unpack(tarball: Path, dest: Path, target: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
-        with tarfile.open(tarball) as archive:
-            archive.extractall(tmp, filter="tar")
+        try:
+            with tarfile.open(tarball) as archive:
+                archive.extractall(tmp, filter="tar")
+        except (tarfile.TarError, OSError) as exc:
+            raise FetchError(f"{tarball}: cannot unpack: {exc}") from None
         tops = [p for p in Path(tmp).iterdir() if p.is_dir()]
         if len(tops) != 1 or not (tops[0] / "Include").is_dir():
             raise FetchError(f"{tarball}: not a CPython source tarball")
@@ -88,7 +99,7 @@ def _unpack(tarball: Path, dest: Path, target: Path) -> Path:
     return target
 
 
-def _git_clone(url: str, version: str, target: Path, log) -> Path:
+def _git_clone(url: str, version: str, target: Path, log: Log) -> Path:
     log(f"cloning v{version} from {url}")
     proc = subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", f"v{version}",
                            url, str(target)], capture_output=True, text=True)
@@ -97,7 +108,7 @@ def _git_clone(url: str, version: str, target: Path, log) -> Path:
     return target
 
 
-def _debian_tarball(version: str, cache_dir: Path, log) -> Path:
+def _debian_tarball(version: str, cache_dir: Path, log: Log) -> Path:
     release = RELEASES.get(version)
     if release is None:
         raise FetchError(f"no pinned source for {version} (known: {', '.join(RELEASES)}); "
@@ -131,7 +142,7 @@ def _debian_tarball(version: str, cache_dir: Path, log) -> Path:
     return cached
 
 
-def _ensure_deb_src(release: Release, log) -> None:
+def _ensure_deb_src(release: Release, log: Log) -> None:
     if _SOURCES_FILE.is_file() and release.suites[0] in _SOURCES_FILE.read_text():
         return
     uri = _debian_uri()

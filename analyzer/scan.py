@@ -10,9 +10,10 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import parse
-from .cache import CachedUnit, CacheFile, pack_chunk, unpack_chunk
+from .cache import CachedUnit, CacheFile, Packed, pack_chunk, unpack_chunk
 from .extract import extract_globals, path_relativizer
 from .model import Diagnostic, GlobalVar, ScanResult, SourceUnit, Tree, UnitResult
 from .preprocess import Environment, Preprocessed, fingerprint, prepare_environment, preprocess
@@ -41,11 +42,11 @@ class UnitContext:
         self.relative = path_relativizer(self.env.tree.root)
         self.source_line = SourceLines(self.env.tree.root)
 
-    def extract(self, ast, function_types: frozenset[str]) -> tuple[GlobalVar, ...]:
+    def extract(self, ast: Any, function_types: frozenset[str]) -> tuple[GlobalVar, ...]:
         return tuple(extract_globals(ast, self.relative, self.function_macros, self.source_line,
                                      function_types))
 
-    def take_new_chunks(self) -> dict[str, tuple]:
+    def take_new_chunks(self) -> dict[str, Packed]:
         new, self.chunks.new = self.chunks.new, {}
         return {key: pack_chunk(summary) for key, summary in new.items()} if self.keep_chunks else {}
 
@@ -93,7 +94,7 @@ def _init_worker(ctx: UnitContext) -> None:
     _worker = ctx
 
 
-Outcome = tuple[UnitResult, dict[str, tuple]]
+Outcome = tuple[UnitResult, dict[str, Packed]]
 
 
 def _run_in_worker(unit: SourceUnit) -> Outcome:

@@ -249,7 +249,7 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
             memo = {}
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         memo = {}
-    current: dict[str, tuple] = {}
+    current: dict[str, tuple[int, int, frozenset[str], frozenset[str]]] = {}
     for path in sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]")):
         try:
             stat = path.stat()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from .. import __version__
 from ..codes import CODES
@@ -33,6 +34,6 @@ def render_json(result: ScanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rows(records) -> str:
+def _rows(records: Iterable[dict[str, object]]) -> str:
     rows = ",\n  ".join(json.dumps(r) for r in records)
     return f"\n  {rows}\n " if rows else ""

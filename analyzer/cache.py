@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .model import Diagnostic, GlobalVar, Storage, UnitResult
+from .model import Diagnostic, Family, GlobalVar, Storage, UnitResult
 from .parse import ChunkSummary
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,13 +78,14 @@ Packed = tuple[Any, ...]
 
 def _pack_global(var: GlobalVar) -> Packed:
     return (var.file, var.func, var.name, var.line, var.type, var.storage.value, var.thread_local,
-            var.const, var.has_initializer, var.macro)
+            var.const, var.has_initializer, var.macro, var.family.value)
 
 
 def _unpack_global(packed: Packed) -> GlobalVar:
-    file, func, name, line, type_, storage, thread_local, const, init, macro = packed
+    file, func, name, line, type_, storage, thread_local, const, init, macro, family = packed
     return GlobalVar(file=file, func=func, name=name, line=line, type=type_, storage=Storage(storage),
-                     thread_local=thread_local, const=const, has_initializer=init, macro=macro)
+                     thread_local=thread_local, const=const, has_initializer=init, macro=macro,
+                     family=Family(family))
 
 
 def _pack_unit(unit: CachedUnit) -> Packed:

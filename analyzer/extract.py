@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
-from .model import GlobalVar, Storage
+from .model import Family, GlobalVar, Storage
 
 SourceLine = Callable[[str, int], str]
 """(relative path, line) -> that line of the original source, or ""."""
@@ -27,6 +27,78 @@ def is_const_object(node: c_ast.Node) -> bool:
     if isinstance(node, (c_ast.PtrDecl, c_ast.TypeDecl)):
         return "const" in node.quals
     return False
+
+
+# Generic knowledge of C and of CPython's API types, by declared type name.
+_SCALAR_NAMES = frozenset("""
+    char short int long signed unsigned float double _Bool bool __int128 _Complex
+    size_t ssize_t ptrdiff_t intptr_t uintptr_t intmax_t uintmax_t wchar_t wint_t time_t clock_t pid_t
+    uid_t gid_t off_t mode_t sig_atomic_t socklen_t int8_t int16_t int32_t int64_t uint8_t uint16_t
+    uint32_t uint64_t u_char u_short u_int u_long Py_ssize_t Py_hash_t Py_uhash_t Py_UCS1 Py_UCS2 Py_UCS4
+    Py_UNICODE digit sdigit twodigits stwodigits PyTime_t _PyTime_t uint_fast8_t uint_fast16_t
+    uint_fast32_t uint_fast64_t int_fast8_t int_fast16_t int_fast32_t int_fast64_t
+    """.split())
+_API_TABLES = frozenset("""
+    PyMethodDef PyMemberDef PyGetSetDef PyType_Slot PyType_Spec PyModuleDef_Slot PyBufferProcs
+    PyNumberMethods PySequenceMethods PyMappingMethods PyAsyncMethods PyStructSequence_Field
+    PyStructSequence_Desc PyCapsule _PyArg_Parser_kwtuple
+    """.split())
+_LOCKS = frozenset("""
+    PyThread_type_lock PyThread_type_sema PyMutex PyMUTEX_T PyCOND_T PyRWMutex _PyOnceFlag _PyRecursiveMutex
+    pthread_mutex_t pthread_cond_t pthread_once_t pthread_rwlock_t sem_t PyThread_type_key Py_tss_t
+    """.split())
+_BY_NAME = {"PyTypeObject": Family.STATIC_TYPE, "PyModuleDef": Family.MODULE_DEF,
+            "_PyArg_Parser": Family.ARG_PARSER, "_Py_Identifier": Family.IDENTIFIER,
+            **dict.fromkeys(_API_TABLES, Family.API_TABLE), **dict.fromkeys(_LOCKS, Family.LOCK)}
+
+
+def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) -> Family:
+    """The family of the object a declarator declares (see model.Family);
+    function_types are the typedef names of function types in scope."""
+    if isinstance(node, c_ast.ArrayDecl):
+        element = type_family(node.type, function_types)
+        if element in (Family.FUNCTION_POINTER, Family.API_TABLE, Family.STRING, Family.LOCK,
+                       Family.OBJECT_POINTER, Family.STATIC_TYPE):
+            return element
+        return Family.STRING if _base_name(node.type) == "char" else Family.ARRAY
+    if isinstance(node, c_ast.PtrDecl):
+        target = node.type
+        if isinstance(target, c_ast.FuncDecl):
+            return Family.FUNCTION_POINTER
+        name = _base_name(target) if isinstance(target, c_ast.TypeDecl) else None
+        if name in function_types:
+            return Family.FUNCTION_POINTER
+        if name == "char":
+            return Family.STRING
+        if name in _LOCKS:      # PyThread_type_lock is itself a pointer typedef; a pointer to one is not a lock
+            return Family.POINTER
+        if name is not None and (name.endswith("Object") or name in ("PyObject", "PyTypeObject")):
+            return Family.OBJECT_POINTER
+        return Family.POINTER
+    if isinstance(node, c_ast.TypeDecl):
+        inner = node.type
+        if isinstance(inner, c_ast.Enum):
+            return Family.SCALAR
+        if isinstance(inner, (c_ast.Struct, c_ast.Union)):
+            return _BY_NAME.get(inner.name or "", Family.STRUCT)
+        name = _base_name(node)
+        if name in _BY_NAME:
+            return _BY_NAME[name]
+        if name in _SCALAR_NAMES or (isinstance(inner, c_ast.IdentifierType) and len(inner.names) > 1):
+            return Family.SCALAR
+        if name is not None and name.endswith("Object"):
+            return Family.OBJECT
+        return Family.OTHER
+    return Family.OTHER
+
+
+def _base_name(node: c_ast.Node) -> str | None:
+    """The last name of a plain type (`unsigned long` -> long), else None."""
+    if isinstance(node, c_ast.TypeDecl) and isinstance(node.type, c_ast.IdentifierType):
+        return str(node.type.names[-1])
+    if isinstance(node, c_ast.TypeDecl) and isinstance(node.type, (c_ast.Struct, c_ast.Union)):
+        return str(node.type.name) if node.type.name else None
+    return None
 
 
 class _TypeSpeller(CGenerator):
@@ -90,7 +162,7 @@ class GlobalsVisitor(c_ast.NodeVisitor):
             type=self._speller.spell(node.type), storage=storage,
             thread_local=bool(_THREAD_LOCAL.intersection(node.storage)),
             const=is_const_object(node.type), has_initializer=node.init is not None,
-            macro=self._macro(path, coord.line)))
+            macro=self._macro(path, coord.line), family=type_family(node.type, self._function_types)))
 
     def _macro(self, path: str, line: int) -> str | None:
         """The function-like macro whose invocation starts the declaration's line."""

@@ -17,6 +17,25 @@ class Storage(enum.Enum):
     EXTERN = "extern"    # a definition with external linkage
 
 
+class Family(enum.Enum):
+    """What kind of data a global holds, read from its declared type."""
+    OBJECT_POINTER = "object-pointer"      # PyObject *, PyTypeObject *, ... (any *Object pointer)
+    STATIC_TYPE = "static-type"            # a PyTypeObject itself
+    OBJECT = "object"                      # another statically allocated object (..Object value)
+    MODULE_DEF = "module-def"              # PyModuleDef
+    API_TABLE = "api-table"                # method/member/getset/slot tables, type specs, protocol structs
+    ARG_PARSER = "arg-parser"              # Argument Clinic's _PyArg_Parser
+    IDENTIFIER = "identifier"              # _Py_Identifier
+    LOCK = "lock"                          # PyThread_type_lock, PyMutex, pthread mutexes, once-flags
+    FUNCTION_POINTER = "function-pointer"  # a pointer to a function (or an array of them)
+    STRING = "string"                      # char arrays and char pointers
+    SCALAR = "scalar"                      # integer, floating, boolean and enum values
+    STRUCT = "struct"                      # another struct or union value
+    ARRAY = "array"                        # an array of anything else
+    POINTER = "pointer"                    # another data pointer
+    OTHER = "other"                        # a typedef name the analyzer cannot see through
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceUnit:
     """One translation unit that the default Linux build compiles."""
@@ -47,6 +66,7 @@ class GlobalVar:
     const: bool
     has_initializer: bool
     macro: str | None
+    family: Family = Family.OTHER
 
     @property
     def identity(self) -> tuple[str, str, str]:

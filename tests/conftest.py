@@ -15,6 +15,13 @@ PYTHON_H = """\
 #include "pyconfig.h"
 #include <stddef.h>
 typedef struct _object PyObject;
+typedef struct _typeobject PyTypeObject;
+typedef struct _longobject PyLongObject;
+typedef struct PyMethodDef PyMethodDef;
+typedef struct _Py_Identifier { const char *string; } _Py_Identifier;
+typedef struct { const char *format; } _PyArg_Parser;
+typedef void *PyThread_type_lock;
+typedef struct mystery mystery_t;
 PyObject *PyLong_FromLong(long);
 """
 
@@ -49,6 +56,7 @@ class Expected:
     thread_local: bool = False
     has_initializer: bool = False
     macro: str | None = None
+    family: str = ""
 
 
 def expectations(fixture: Path) -> set[Expected]:
@@ -78,7 +86,7 @@ def as_expected(var) -> Expected:
     """Reduce a GlobalVar to the comparable tuple."""
     return Expected(file=var.file, func=var.func, name=var.name, line=var.line,
                     storage=var.storage.value, const=var.const, thread_local=var.thread_local,
-                    has_initializer=var.has_initializer, macro=var.macro)
+                    has_initializer=var.has_initializer, macro=var.macro, family=var.family.value)
 
 
 @pytest.fixture(scope="session")

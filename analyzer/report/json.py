@@ -12,7 +12,8 @@ from ..model import Diagnostic, GlobalVar, ScanResult
 def global_record(var: GlobalVar) -> dict[str, object]:
     return {"file": var.file, "func": var.func, "name": var.name, "line": var.line,
             "type": var.type, "storage": var.storage.value, "thread_local": var.thread_local,
-            "const": var.const, "has_initializer": var.has_initializer, "macro": var.macro}
+            "const": var.const, "has_initializer": var.has_initializer, "macro": var.macro,
+            "family": var.family.value}
 
 
 def diagnostic_record(diag: Diagnostic) -> dict[str, object]:

@@ -36,7 +36,7 @@ def test_json_document(tmp_path):
     assert document["globals"][1] == {
         "file": "Objects/macros.c", "func": None, "name": "module_doc", "line": 7,
         "type": "const char []", "storage": "static", "thread_local": False, "const": True,
-        "has_initializer": True, "macro": "DOC"}
+        "has_initializer": True, "macro": "DOC", "family": "string"}
 
 
 def test_tsv_uses_upstream_columns(tmp_path):

@@ -10,6 +10,7 @@ from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
 from .model import Family, GlobalVar, Storage
+from .parse import names_function_type
 
 SourceLine = Callable[[str, int], str]
 """(relative path, line) -> that line of the original source, or ""."""
@@ -138,11 +139,7 @@ class GlobalsVisitor(c_ast.NodeVisitor):
 
     def _is_function(self, node: c_ast.Decl) -> bool:
         """A function declaration, spelled out or through a function typedef."""
-        kind = node.type
-        if isinstance(kind, c_ast.FuncDecl):
-            return True
-        return (isinstance(kind, c_ast.TypeDecl) and isinstance(kind.type, c_ast.IdentifierType)
-                and len(kind.type.names) == 1 and kind.type.names[0] in self._function_types)
+        return names_function_type(node.type, self._function_types)
 
     def _file_scope_decl(self, node: c_ast.Decl) -> None:
         if node.name is None or self._is_function(node):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from pycparser import c_ast
@@ -308,14 +308,16 @@ def parse_chunk(chunk: Chunk, relevant: frozenset[str],
                          if isinstance(node, c_ast.Decl) and node.name and node.name in relevant)
     functions = set(relevant_functions)
     for node in ast.ext:
-        if isinstance(node, c_ast.Typedef) and _names_function_type(node.type, functions):
+        if isinstance(node, c_ast.Typedef) and names_function_type(node.type, functions):
             functions.add(node.name)
     return ParsedChunk(ast=ast, typedefs_added=added - relevant, names_declared=declared,
                        function_types=frozenset(functions),
                        function_types_added=frozenset(functions) - relevant_functions)
 
 
-def _names_function_type(node: c_ast.Node, function_types: set[str]) -> bool:
+def names_function_type(node: c_ast.Node, function_types: Collection[str]) -> bool:
+    """Whether a declarator's type is a function type, spelled out or through
+    one of the function-type typedef names."""
     if isinstance(node, c_ast.FuncDecl):
         return True
     return (isinstance(node, c_ast.TypeDecl) and isinstance(node.type, c_ast.IdentifierType)
@@ -361,10 +363,7 @@ def _top_level_ends(text: str) -> list[int]:
 
 def position_of(text: str, index: int) -> tuple[str, int]:
     """(file, line) that a line-marked text assigns to the character at index."""
-    origin, line, start = "", 1, 0
-    for marker in _LINEMARKER_RE.finditer(text, 0, index):
-        origin, line, start = marker.group(2), int(marker.group(1)), marker.end() + 1
-    return origin, line + text.count("\n", start, index)
+    return _Positions(text).at(index)
 
 
 @dataclass(frozen=True, slots=True)

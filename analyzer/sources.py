@@ -65,8 +65,8 @@ def find_tree(path: str) -> Tree:
                 configured=(root / "pyconfig.h").is_file())
 
 
-def _make_variables(text: str) -> dict[str, str]:
-    joined = re.sub(r"\\\n", " ", text)
+def _make_variables(joined: str) -> dict[str, str]:
+    """Variable assignments of a makefile whose continuation lines are joined."""
     variables: dict[str, str] = {}
     for line in joined.splitlines():
         match = _MAKE_VAR_RE.match(line)
@@ -84,7 +84,7 @@ def _core_sources(root: Path, makefile: str) -> list[str]:
     joined = re.sub(r"\\\n", " ", makefile)
     for prerequisites in _PROGRAM_RULE_RE.findall(joined):
         sources.extend(f"{obj}.c" for obj in _OBJ_RE.findall(prerequisites) if (root / f"{obj}.c").is_file())
-    for name, value in _make_variables(makefile).items():
+    for name, value in _make_variables(joined).items():
         if "OBJS" not in name or name in _SKIPPED_OBJ_VARIABLES:
             continue
         for key, replacement in _LINUX_SUBSTITUTIONS.items():

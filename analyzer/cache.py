@@ -13,10 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .model import Diagnostic, Family, GlobalVar, Storage, UnitResult
+from .model import (
+    Body,
+    ChunkFacts,
+    Diagnostic,
+    Family,
+    Function,
+    GlobalVar,
+    Initializer,
+    NameUse,
+    Prototype,
+    Storage,
+    UnitResult,
+    Use,
+    UseKind,
+)
 from .parse import ChunkSummary
 
-_FORMAT = 2
+_FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,29 +102,93 @@ def _unpack_global(packed: Packed) -> GlobalVar:
                      family=Family(family))
 
 
+def _pack_use(use: Use) -> Packed:
+    return (use.target, use.kind.value, use.file, use.line, use.function, use.initializer_of, use.callee,
+            use.position, use.address, use.callee_writes, use.via, use.guarded, use.main_only)
+
+
+def _unpack_use(packed: Packed) -> Use:
+    target, kind, file, line, function, owner, callee, position, address, writes, via, guarded, main_only = packed
+    return Use(target=target, kind=UseKind(kind), file=file, line=line, function=function, initializer_of=owner,
+               callee=callee, position=position, address=address, callee_writes=writes, via=via, guarded=guarded,
+               main_only=main_only)
+
+
+def _pack_function(function: Function) -> Packed:
+    return (function.key, function.file, function.line, function.calls, function.references,
+            function.signal_handlers, function.main_only_calls)
+
+
+def _unpack_function(packed: Packed) -> Function:
+    key, file, line, calls, references, handlers, main_only = packed
+    return Function(key=key, file=file, line=line, calls=calls, references=references, signal_handlers=handlers,
+                    main_only_calls=main_only)
+
+
 def _pack_unit(unit: CachedUnit) -> Packed:
     result = unit.result
     diagnostics = tuple((d.code, d.file, d.line, d.column, d.detail) for d in result.diagnostics)
     return (result.unit, tuple(map(_pack_global, result.globals)), diagnostics, result.depends_on,
-            result.failed, unit.file_hashes)
+            result.failed, unit.file_hashes, tuple(map(_pack_use, result.uses)),
+            tuple(map(_pack_function, result.functions)),
+            tuple((i.target, i.functions) for i in result.initializers))
 
 
 def _unpack_unit(packed: Packed) -> CachedUnit:
-    unit, globals_, diagnostics, depends_on, failed, file_hashes = packed
+    unit, globals_, diagnostics, depends_on, failed, file_hashes, uses, functions, initializers = packed
     result = UnitResult(
         unit=unit, globals=tuple(map(_unpack_global, globals_)), depends_on=depends_on, failed=failed,
         diagnostics=tuple(Diagnostic(code=c, file=f, line=ln, column=col, detail=d)
-                          for c, f, ln, col, d in diagnostics))
+                          for c, f, ln, col, d in diagnostics),
+        uses=tuple(map(_unpack_use, uses)), functions=tuple(map(_unpack_function, functions)),
+        initializers=tuple(Initializer(target=t, functions=f) for t, f in initializers))
     return CachedUnit(result=result, file_hashes=file_hashes)
 
 
+def _pack_name_use(use: NameUse) -> Packed:
+    return (use.name, use.kind.value, use.file, use.line, use.callee, use.position, use.address, use.via,
+            use.local_static, use.guarded, use.main_only)
+
+
+def _unpack_name_use(packed: Packed) -> NameUse:
+    name, kind, file, line, callee, position, address, via, local_static, guarded, main_only = packed
+    return NameUse(name=name, kind=UseKind(kind), file=file, line=line, callee=callee, position=position,
+                   address=address, via=via, local_static=local_static, guarded=guarded, main_only=main_only)
+
+
+def _pack_body(body: Body) -> Packed:
+    return (body.name, body.file, body.line, body.function, body.static, body.calls,
+            tuple(map(_pack_name_use, body.uses)), body.signal_handlers, body.main_only_calls)
+
+
+def _unpack_body(packed: Packed) -> Body:
+    name, file, line, function, static, calls, uses, handlers, main_only = packed
+    return Body(name=name, file=file, line=line, function=function, static=static, calls=calls,
+                uses=tuple(map(_unpack_name_use, uses)), signal_handlers=handlers, main_only_calls=main_only)
+
+
+def pack_body(body: Body | None) -> Packed:
+    return (_pack_body(body),) if body is not None else ()
+
+
+def unpack_body(packed: Packed) -> Body | None:
+    return _unpack_body(packed[0]) if packed else None
+
+
 def pack_chunk(chunk: ChunkSummary) -> Packed:
+    facts = chunk.facts
     return (chunk.typedefs_added, chunk.names_declared, chunk.function_types_added,
-            tuple(map(_pack_global, chunk.globals)))
+            tuple(map(_pack_global, facts.globals)), tuple(map(_pack_body, facts.bodies)),
+            facts.variables, facts.watched, facts.arrays, facts.objects,
+            tuple((name, p.writes, p.variadic) for name, p in facts.prototypes), facts.static_functions)
 
 
 def unpack_chunk(packed: Packed) -> ChunkSummary:
-    typedefs_added, names_declared, function_types_added, globals_ = packed
+    typedefs_added, names_declared, function_types_added, globals_, bodies, variables, watched, arrays, objects, \
+        prototypes, statics = packed
+    facts = ChunkFacts(globals=tuple(map(_unpack_global, globals_)), bodies=tuple(map(_unpack_body, bodies)),
+                       variables=variables, watched=watched, arrays=arrays, objects=objects,
+                       static_functions=statics,
+                       prototypes=tuple((n, Prototype(writes=w, variadic=v)) for n, w, v in prototypes))
     return ChunkSummary(typedefs_added=typedefs_added, names_declared=names_declared,
-                        function_types_added=function_types_added,
-                        globals=tuple(map(_unpack_global, globals_)))
+                        function_types_added=function_types_added, facts=facts)

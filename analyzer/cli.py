@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__
+from .classify import classify
+from .classify.rules import render_rules
 from .fetch import FetchError, default_cache_dir, fetch
 from .model import ScanResult
 from .report.json import render_json
@@ -37,7 +39,7 @@ class _UsageError(Exception):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cglobals", description="Find the C globals of a CPython tree.")
+    parser = _Parser(prog="cglobals", description="Find and classify the C globals of a CPython tree.")
     parser.add_argument("--version", action="version", version=f"cglobals {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full trace of an unexpected error")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -47,7 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fetch_cmd.add_argument("dest", help="directory to unpack into (the tree is DEST/Python-VERSION)")
     fetch_cmd.add_argument("--source", help="a tarball, an existing checkout, or a git URL to clone")
 
-    scan_cmd = commands.add_parser("scan", help="list every variable with static storage duration")
+    scan_cmd = commands.add_parser("scan", help="list and classify every variable with static storage duration")
     scan_cmd.add_argument("tree", help="a CPython source tree (configured or not)")
     scan_cmd.add_argument("--format", choices=sorted(_RENDERERS), default="text")
     scan_cmd.add_argument("-o", "--output", help="write the result here instead of stdout")
@@ -56,6 +58,8 @@ def _build_parser() -> argparse.ArgumentParser:
     scan_cmd.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
     scan_cmd.add_argument("--only", nargs="+", default=(), metavar="PATH",
                           help="analyze only these translation units (tree-relative paths)")
+
+    commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
     return parser
 
 
@@ -74,6 +78,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     try:
         if args.command == "fetch":
             return _fetch(args, out, err)
+        if args.command == "rules":
+            out.write(render_rules())
+            return EXIT_OK
         return _scan(args, out, err)
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
@@ -111,7 +118,7 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except TreeError as exc:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
-    _write(args.output, _RENDERERS[args.format](result), out)
+    _write(args.output, _RENDERERS[args.format](result, classify(result)), out)
     for diagnostic in result.diagnostics:
         err.write(render_diagnostic(diagnostic) + "\n")
     return _scan_status(result)

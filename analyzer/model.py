@@ -73,6 +73,107 @@ class GlobalVar:
         return (self.file, self.func or "", self.name)
 
 
+class UseKind(enum.Enum):
+    """How a body uses a variable."""
+    READ = "read"
+    ASSIGN = "assign"              # x = v
+    UPDATE = "update"              # x += v, x++, --x
+    MEMBER_WRITE = "member-write"  # x.f = v, x[i] = v, x->f = v, *x = v, and updates of those
+    ADDRESS = "address"            # &x kept (stored, returned) other than as a call argument
+    ARGUMENT = "argument"          # x or &x passed to a call
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NameUse:
+    """A use of a name that is not a plain local, in one body, before the
+    unit settles what the name denotes."""
+    name: str
+    kind: UseKind
+    file: str
+    line: int
+    callee: str | None = None       # ARGUMENT: the function called, when called by name
+    position: int = -1              # ARGUMENT: the argument's position
+    address: bool = False           # ARGUMENT/ADDRESS: &x (or a local holding &x), not x's value
+    via: str | None = None          # the local pointer it went through
+    local_static: bool = False      # the name is a static local of the enclosing function
+    guarded: bool = False           # a direct write in a body that also tests the variable (lazy init)
+    main_only: bool = False         # under a _Py_IsMainInterpreter() test: once per process
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prototype:
+    writes: tuple[bool, ...]        # per parameter: a pointer to non-const data
+    variadic: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Body:
+    """A function definition, or the initializer of a file-scope variable."""
+    name: str
+    file: str
+    line: int
+    function: bool
+    static: bool
+    calls: frozenset[str]
+    uses: tuple[NameUse, ...]
+    signal_handlers: frozenset[str]
+    main_only_calls: frozenset[str] = frozenset()   # calls made only under a _Py_IsMainInterpreter() test
+
+
+FunctionKey = tuple[str, str]
+"""(file, name) for a static function, ("", name) for one with external linkage."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Use:
+    """A use of a global, resolved: `target` is the global's identity (with
+    file "" for an external variable this unit only declares)."""
+    target: tuple[str, str, str]
+    kind: UseKind
+    file: str
+    line: int
+    function: FunctionKey | None          # the function the use is in
+    initializer_of: tuple[str, str, str] | None = None   # or the global whose initializer it is in
+    callee: FunctionKey | None = None
+    position: int = -1
+    address: bool = False
+    callee_writes: bool | None = None     # ARGUMENT: the parameter points to non-const data (None: no prototype)
+    via: str | None = None
+    guarded: bool = False
+    main_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Function:
+    key: FunctionKey
+    file: str
+    line: int
+    calls: tuple[FunctionKey, ...]
+    references: tuple[FunctionKey, ...]       # functions it uses as values (callbacks, tables)
+    signal_handlers: tuple[FunctionKey, ...]  # functions it installs as signal handlers
+    main_only_calls: tuple[FunctionKey, ...] = ()  # calls made only under a _Py_IsMainInterpreter() test
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Initializer:
+    """The functions a global's initializer names (method tables, slots, hooks)."""
+    target: tuple[str, str, str]
+    functions: tuple[FunctionKey, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkFacts:
+    """What extraction finds in one parsed chunk."""
+    globals: tuple[GlobalVar, ...] = ()
+    bodies: tuple[Body, ...] = ()
+    variables: frozenset[str] = frozenset()            # file-scope object names declared
+    watched: frozenset[str] = frozenset()              # those writable, but for
+    arrays: frozenset[str] = frozenset()               # writable arrays and
+    objects: frozenset[str] = frozenset()              # writable static types and other static objects
+    prototypes: tuple[tuple[str, Prototype], ...] = ()
+    static_functions: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Diagnostic:
     code: str            # a key of codes.CODES
@@ -88,6 +189,9 @@ class UnitResult:
     those its tree headers define), the files it read, and any failure."""
     unit: str
     globals: tuple[GlobalVar, ...] = ()
+    uses: tuple[Use, ...] = ()
+    functions: tuple[Function, ...] = ()
+    initializers: tuple[Initializer, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     depends_on: tuple[str, ...] = ()
     failed: bool = False
@@ -99,5 +203,32 @@ class ScanResult:
     units: tuple[str, ...]
     globals: tuple[GlobalVar, ...]
     diagnostics: tuple[Diagnostic, ...]
+    uses: tuple[Use, ...] = ()
+    functions: tuple[Function, ...] = ()
+    initializers: tuple[Initializer, ...] = ()
+    unit_kinds: tuple[tuple[str, UnitKind], ...] = ()
     failed_units: tuple[str, ...] = field(default=())
     cache_hits: int = 0
+
+
+class StateClass(enum.Enum):
+    """Where a global's state belongs once interpreters are isolated."""
+    RUNTIME = "runtime"            # process-wide by nature: _PyRuntimeState, guarded
+    INTERPRETER = "interpreter"    # one copy per interpreter: PyInterpreterState, module state
+    IMMUTABLE = "immutable"        # never written after static initialization: shared safely
+
+
+class Confidence(enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """The class of one global, the rule that decided it and the facts it used."""
+    identity: tuple[str, str, str]
+    state_class: StateClass
+    rule: str                      # a stable id from classify.rules.RULES
+    confidence: Confidence
+    evidence: tuple[str, ...]

@@ -6,11 +6,11 @@ top-level declarations, into chunks that each come from one file.  A chunk
 parses on its own once the parser knows which of its identifiers are typedef
 names, so its result depends only on its text and on those names (and on
 which of them name function types): the digest of the three is the chunk's
-key.  A chunk's summary (what it adds to the typedef names, and the globals
+key.  A chunk's summary (what it adds to the typedef names, and the facts
 extracted from it) is kept under that key for every later unit and run.
 
-Before parsing, a chunk is compacted (see compact): what extraction does not
-need is dropped, keeping every line position.
+Before parsing, a chunk is compacted (see compact): data that names nothing is
+dropped and blanks are folded, keeping every line position.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pycparser import c_ast
 from pycparser.c_parser import CParser, ParseError
 
-from .model import GlobalVar
+from .bodies import MAIN_INTERPRETER_TESTS, BodySpan, BodyTokens, Positions, elide_bodies, position_of
+from .model import Body, ChunkFacts, GlobalVar
 
 _LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
@@ -39,144 +40,21 @@ _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
 
 
-_BRACE_TOKEN_RE = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{}]|\b(?:static|_Thread_local)\b')
-_BODY_TOKEN_RE = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local|typedef)\b')
+_MISSING: Body | None = Body(name="", file="", line=0, function=False, static=False, calls=frozenset(), uses=(),
+                             signal_handlers=frozenset())
+_TOP_TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]')
 
 
-def elide_bodies(text: str) -> str:
-    """Drop what extraction does not need, keeping every line position (by
-    newlines or line markers), so later coordinates are unchanged:
-    - definitions of functions whose body declares no static or thread-local
-      variable go entirely;
-    - the other bodies keep only their static, thread-local and typedef
-      declarations;
-    - file-scope brace initializers become `{0}`."""
-    if "{" not in text:
-        return text
-    positions = _Positions(text)
-    pieces: list[str] = []
-    done = 0
-    depth = 0
-    last_close = 0          # just after the last file-scope '}'
-    start = -1              # where the elidable text begins
-    is_body = keep = False
-    body_open = 0
-    for match in _BRACE_TOKEN_RE.finditer(text):
-        token = match.group()
-        if token == "{":
-            if depth == 0:
-                before = _previous_char(text, match.start())
-                if before == ")":
-                    # The definition starts after the last file-scope ';' or '}'.
-                    start = max(last_close, text.rfind(";", last_close, match.start()) + 1)
-                    is_body, keep, body_open = True, False, match.end()
-                elif before == "=":
-                    start, is_body = match.end(), False
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth == 0:
-                if start >= 0 and is_body:
-                    pieces.append(text[done:start])
-                    if keep:
-                        pieces.append(text[start:body_open])
-                        pieces.extend(_kept_declarations(text, body_open, match.start(), positions))
-                        done = match.start()
-                    else:
-                        pieces.append(_position_only(text[start:match.end()]))
-                        done = match.end()
-                elif start >= 0:
-                    pieces.append(text[done:start])
-                    pieces.append("0" + _position_only(text[start:match.start()]))
-                    done = match.start()
-                start = -1
-                last_close = match.end()
-        elif token[0] not in "\"'" and is_body and depth > 0:
-            keep = True
-    if not pieces:
-        return text
-    pieces.append(text[done:])
-    return "".join(pieces)
+def compact(text: str) -> tuple[str, tuple[BodySpan, ...]]:
+    """Elide bodies and data that names nothing (bodies.elide_bodies) and fold
+    runs of blanks: pycparser's lexer walks whitespace one character at a time."""
+    elided = elide_bodies(text)
+    return fold(elided.text), elided.spans
 
 
-def _kept_declarations(text: str, begin: int, end: int, positions: _Positions) -> list[str]:
-    """The static, thread-local and typedef declarations of a function body
-    text[begin:end], each behind a line marker for its position, then a marker
-    for the position of the closing brace."""
-    pieces: list[str] = []
-    depth = 0
-    statement_start = begin     # just after the last ';', '{' or '}'
-    pending = -1                # start of a declaration to keep, until its ';'
-    pending_depth = 0
-    for match in _BODY_TOKEN_RE.finditer(text, begin, end):
-        token = match.group()
-        if token in "{}":
-            depth += 1 if token == "{" else -1
-            statement_start = match.end()
-        elif token == ";":
-            if pending >= 0 and depth == pending_depth:
-                origin, line = positions.at(pending)
-                pieces.append(f'\n# {line} "{origin}"\n{text[pending:match.end()]}')
-                pending = -1
-            statement_start = match.end()
-        elif token[0] not in "\"'" and pending < 0:
-            pending, pending_depth = _skip_blanks(text, statement_start), depth
-    origin, line = positions.at(end)
-    pieces.append(f'\n# {line} "{origin}"\n')
-    return pieces
-
-
-class _Positions:
-    """(file, line) at increasing offsets of a line-marked text."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._index = 0
-        self._origin = ""
-        self._line = 1
-
-    def at(self, index: int) -> tuple[str, int]:
-        text = self._text
-        if index < self._index:
-            self._index, self._origin, self._line = 0, "", 1
-        start = self._index
-        for marker in _LINEMARKER_RE.finditer(text, self._index, index):
-            self._line += text.count("\n", start, marker.start())
-            self._origin, self._line = marker.group(2), int(marker.group(1)) - 1
-            start = marker.start()
-        self._line += text.count("\n", start, index)
-        self._index = index
-        return self._origin, self._line
-
-
-def _skip_blanks(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t\n":
-        index += 1
-    return index
-
-
-def _previous_char(text: str, index: int) -> str:
-    index -= 1
-    while index >= 0 and text[index] in " \t\n":
-        index -= 1
-    return text[index] if index >= 0 else ""
-
-
-def _position_only(interior: str) -> str:
-    """Text that leaves the lexer where `interior` would: its newlines, or,
-    when it holds line markers, one marker for the position after it."""
-    origin, line = position_of(interior, len(interior))
-    if not origin:
-        return "\n" * interior.count("\n")
-    return f'\n# {line} "{origin}"\n'
-
-
-def compact(text: str) -> str:
-    """Elide what extraction does not need and fold runs of blanks: pycparser's
-    lexer walks whitespace one character at a time."""
-    text = _SPACES_RE.sub(" ", elide_bodies(text))
+def fold(text: str) -> str:
+    """Fold blanks; rewrite GCC's label addresses into what pycparser parses."""
+    text = _SPACES_RE.sub(" ", text)
     if "&&" in text:
         text = _LABEL_ADDRESS_RE.sub(r"\1(void *)0", text)
     if "goto" in text:
@@ -203,16 +81,22 @@ class ParsedChunk:
 @dataclass(frozen=True, slots=True)
 class ChunkSummary:
     """What a parsed chunk leaves behind: its effect on the names later chunks
-    parse with, and the globals extracted from it.  Depends only on the chunk's
+    parse with, and the facts extracted from it.  Depends only on the chunk's
     key, so it is kept across units and runs."""
     typedefs_added: frozenset[str]
     names_declared: frozenset[str]
     function_types_added: frozenset[str]
-    globals: tuple[GlobalVar, ...]
+    facts: ChunkFacts
 
 
-Extractor = Callable[[c_ast.FileAST, frozenset[str]], tuple[GlobalVar, ...]]
-"""(chunk AST, function-type typedef names usable in it) -> its globals"""
+Extractor = Callable[[c_ast.FileAST, frozenset[str]], ChunkFacts]
+"""(chunk AST, function-type typedef names usable in it) -> its facts"""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyExtractors:
+    parsed: Callable[[c_ast.FileAST], Body | None]     # AST of one function definition -> its Body
+    tokens: Callable[[BodyTokens], Body | None]        # what a body's tokens say -> its Body
 
 
 class ChunkParseError(Exception):
@@ -278,10 +162,13 @@ class ChunkCache:
     summaries by key (seeded from the persistent cache; `new` holds the ones
     this process made)."""
     segments: dict[str, tuple[int, str]] = field(default_factory=dict)
-    elided: dict[str, str] = field(default_factory=dict)
+    elided: dict[str, tuple[str, tuple[BodySpan, ...]]] = field(default_factory=dict)
     identifiers: dict[str, frozenset[str]] = field(default_factory=dict)
     summaries: dict[str, ChunkSummary] = field(default_factory=dict)
     new: dict[str, ChunkSummary] = field(default_factory=dict)
+    bodies: dict[str, Body | None] = field(default_factory=dict)     # fully parsed bodies, by key
+    new_bodies: dict[str, Body | None] = field(default_factory=dict)
+    token_bodies: dict[BodyTokens, Body | None] = field(default_factory=dict)
 
 
 def chunk_key(text: str, relevant: frozenset[str], relevant_functions: frozenset[str]) -> str:
@@ -348,7 +235,7 @@ def _located(exc: ParseError, chunk: Chunk, prelude: str) -> ChunkParseError:
 def _top_level_ends(text: str) -> list[int]:
     """Offsets just after each ';' or '}' that ends a file-scope construct."""
     ends, depth = [], 0
-    for match in _BODY_TOKEN_RE.finditer(text):
+    for match in _TOP_TOKEN_RE.finditer(text):
         token = match.group()
         if token == "{":
             depth += 1
@@ -361,29 +248,48 @@ def _top_level_ends(text: str) -> list[int]:
     return ends
 
 
-def position_of(text: str, index: int) -> tuple[str, int]:
-    """(file, line) that a line-marked text assigns to the character at index."""
-    return _Positions(text).at(index)
+@dataclass(frozen=True, slots=True)
+class BodyFailure:
+    origin: str
+    line: int
+    column: int
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedUnit:
-    globals: tuple[GlobalVar, ...]
+    facts: tuple[ChunkFacts, ...]
+    bodies: tuple[Body, ...]
     included: frozenset[str]     # every file the unit includes, as its line markers spell them
+    body_failures: tuple[BodyFailure, ...] = ()
+
+    @property
+    def globals(self) -> tuple[GlobalVar, ...]:
+        return tuple(g for f in self.facts for g in f.globals)
 
 
-def parse_unit(text: str, cache: ChunkCache, extract: Extractor) -> ParsedUnit:
-    """The globals of a preprocessed unit: each chunk is compacted, then its
-    summary is taken from the cache or made by parsing and `extract`.
-    Raises ChunkParseError."""
+def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: BodyExtractors) -> ParsedUnit:
+    """The facts of a preprocessed unit, chunk by chunk: each chunk is
+    compacted, then its summary is taken from the cache or made by parsing and
+    `extract`; then the bodies that may write a global of the unit (see
+    bodies.py) are parsed in full and read by `extract_body.parsed`; the
+    others are read from their tokens by `extract_body.tokens`.
+    Raises ChunkParseError when a chunk does not parse; a body that does not
+    parse is reported in body_failures and keeps what its tokens say."""
     typedefs: frozenset[str] = frozenset()
     function_types: frozenset[str] = frozenset()
-    found: list[GlobalVar] = []
+    watched: set[str] = set()
+    arrays: set[str] = set()
+    objects: set[str] = set()
+    found: list[ChunkFacts] = []
+    found_bodies: list[Body] = []
+    failures: list[BodyFailure] = []
     chunks, included = split_chunks(text, cache)
     for raw in chunks:
-        compacted = cache.elided.get(raw.text)
-        if compacted is None:
-            compacted = cache.elided[raw.text] = compact(raw.text)
+        elided = cache.elided.get(raw.text)
+        if elided is None:
+            elided = cache.elided[raw.text] = compact(raw.text)
+        compacted, spans = elided
         identifiers = cache.identifiers.get(compacted)
         if identifiers is None:
             identifiers = cache.identifiers[compacted] = frozenset(_IDENT_RE.findall(compacted))
@@ -395,10 +301,64 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor) -> ParsedUnit:
             summary = cache.summaries[key] = cache.new[key] = ChunkSummary(
                 typedefs_added=parsed.typedefs_added, names_declared=parsed.names_declared,
                 function_types_added=parsed.function_types_added,
-                globals=extract(parsed.ast, parsed.function_types))
+                facts=extract(parsed.ast, parsed.function_types))
         if summary.typedefs_added or summary.names_declared:
             typedefs = (typedefs | summary.typedefs_added) - summary.names_declared
         if summary.function_types_added:
             function_types = function_types | summary.function_types_added
-        found.extend(summary.globals)
-    return ParsedUnit(globals=tuple(found), included=included)
+        facts = summary.facts
+        watched.update(facts.watched)
+        arrays.update(facts.arrays)
+        objects.update(facts.objects)
+        wanted = [span for span in spans if span.tokens.function and (
+            span.tokens.name is None or _may_write_globals(span.tokens, watched, arrays, objects))]
+        parsed_bodies = _parse_bodies(raw, wanted, typedefs, function_types, cache, extract_body.parsed, failures) \
+            if wanted else {}
+        for span in spans:
+            body = parsed_bodies.get(span.start)
+            if body is None:
+                body = cache.token_bodies.get(span.tokens, _MISSING)
+                if body is _MISSING:
+                    body = cache.token_bodies[span.tokens] = extract_body.tokens(span.tokens)
+            if body is not None:
+                found_bodies.append(body)
+        found.append(facts)
+    return ParsedUnit(facts=tuple(found), bodies=tuple(found_bodies), included=included,
+                      body_failures=tuple(failures))
+
+
+def _may_write_globals(tokens: BodyTokens, watched: set[str], arrays: set[str], objects: set[str]) -> bool:
+    """Whether a body may write a writable global of the unit: objects count
+    as written only by member writes and by the generic mutating API."""
+    return (tokens.has_statics or tokens.installs_handlers or not watched.isdisjoint(tokens.writes)
+            or not tokens.calls.isdisjoint(MAIN_INTERPRETER_TESTS)
+            or not arrays.isdisjoint(tokens.names) or not objects.isdisjoint(tokens.assigned)
+            or not objects.isdisjoint(tokens.readied))
+
+
+def _parse_bodies(raw: Chunk, spans: list[BodySpan], typedefs: frozenset[str], function_types: frozenset[str],
+                  cache: ChunkCache, extract_body: Callable[[c_ast.FileAST], Body | None],
+                  failures: list[BodyFailure]) -> dict[int, Body]:
+    """Parse function definitions on their own, each after a line marker for
+    its position; their bodies by the offset of their span."""
+    positions = Positions(raw.text)
+    found: dict[int, Body] = {}
+    for span in spans:
+        origin, line = positions.at(span.start)
+        snippet = fold(f'# {line} "{origin}"\n{raw.text[span.start:span.end]}')
+        identifiers = frozenset(_IDENT_RE.findall(snippet))
+        relevant, relevant_functions = identifiers & typedefs, identifiers & function_types
+        key = "body:" + chunk_key(snippet, relevant, relevant_functions)
+        if key in cache.bodies:
+            body = cache.bodies[key]
+        else:
+            try:
+                parsed = parse_chunk(Chunk(text=snippet, origin=origin), relevant, relevant_functions)
+            except ChunkParseError as exc:
+                failures.append(BodyFailure(origin=exc.origin, line=exc.line, column=exc.column,
+                                            message=exc.message))
+                continue
+            body = cache.bodies[key] = cache.new_bodies[key] = extract_body(parsed.ast)
+        if body is not None:
+            found[span.start] = body
+    return found

@@ -8,15 +8,29 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import parse
-from .cache import CachedUnit, CacheFile, Packed, pack_chunk, unpack_chunk
+from .cache import CachedUnit, CacheFile, Packed, pack_body, pack_chunk, unpack_body, unpack_chunk
 from .extract import extract_globals, path_relativizer
-from .model import Diagnostic, GlobalVar, ScanResult, SourceUnit, Tree, UnitResult
+from .model import (
+    ChunkFacts,
+    Diagnostic,
+    Function,
+    GlobalVar,
+    Initializer,
+    Prototype,
+    ScanResult,
+    SourceUnit,
+    Tree,
+    UnitResult,
+    Use,
+)
 from .preprocess import Environment, Preprocessed, fingerprint, prepare_environment, preprocess
+from .resolve import UnitDeclarations, resolve_unit
+from .sites import collect_sites, function_sites, token_sites
 from .sources import SourceLines, content_hash, find_tree, generated_headers, list_units, take_inventory
 
 Progress = Callable[[int, int], None]
@@ -42,13 +56,37 @@ class UnitContext:
         self.relative = path_relativizer(self.env.tree.root)
         self.source_line = SourceLines(self.env.tree.root)
 
-    def extract(self, ast: Any, function_types: frozenset[str]) -> tuple[GlobalVar, ...]:
-        return tuple(extract_globals(ast, self.relative, self.function_macros, self.source_line,
-                                     function_types))
+    def extract(self, ast: Any, function_types: frozenset[str]) -> ChunkFacts:
+        sites = collect_sites(ast, self.relative)
+        return ChunkFacts(
+            globals=tuple(extract_globals(ast, self.relative, self.function_macros, self.source_line,
+                                          function_types)),
+            variables=frozenset(sites.variables), watched=frozenset(sites.watched),
+            arrays=frozenset(sites.arrays), objects=frozenset(sites.objects),
+            prototypes=tuple(sorted(sites.prototypes.items())),
+            static_functions=frozenset(sites.static_functions))
+
+    @property
+    def extract_body(self) -> parse.BodyExtractors:
+        return parse.BodyExtractors(parsed=lambda ast: function_sites(ast, self.relative),
+                                    tokens=lambda tokens: token_sites(tokens, self.relative))
 
     def take_new_chunks(self) -> dict[str, Packed]:
         new, self.chunks.new = self.chunks.new, {}
-        return {key: pack_chunk(summary) for key, summary in new.items()} if self.keep_chunks else {}
+        bodies, self.chunks.new_bodies = self.chunks.new_bodies, {}
+        if not self.keep_chunks:
+            return {}
+        packed = {key: pack_chunk(summary) for key, summary in new.items()}
+        packed.update((key, pack_body(body)) for key, body in bodies.items())
+        return packed
+
+    def seed(self, packed: dict[str, Packed]) -> None:
+        """Take chunk and body summaries from the persistent cache."""
+        for key, value in packed.items():
+            if key.startswith("body:"):
+                self.chunks.bodies[key] = unpack_body(value)
+            else:
+                self.chunks.summaries[key] = unpack_chunk(value)
 
 
 def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
@@ -56,15 +94,30 @@ def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
     if not isinstance(pre, Preprocessed):
         return UnitResult(unit=unit.path, diagnostics=(pre.diagnostic,), failed=True)
     try:
-        parsed = parse.parse_unit(pre.text, ctx.chunks, ctx.extract)
+        parsed = parse.parse_unit(pre.text, ctx.chunks, ctx.extract, ctx.extract_body)
     except parse.ChunkParseError as exc:
         where = ctx.relative(exc.origin) or unit.path
         _, included = parse.split_chunks(pre.text, ctx.chunks)
         return UnitResult(unit=unit.path, depends_on=_dependencies(ctx, unit, included), failed=True,
                           diagnostics=(Diagnostic(code="parse-error", file=where, line=exc.line,
                                                   column=exc.column, detail=exc.message),))
-    return UnitResult(unit=unit.path, globals=parsed.globals,
+    globals_ = parsed.globals
+    resolved = resolve_unit(parsed.bodies, _declarations(parsed.facts), globals_)
+    diagnostics = tuple(Diagnostic(code="body-parse-error", file=ctx.relative(f.origin) or unit.path, line=f.line,
+                                   column=f.column, detail=f.message) for f in parsed.body_failures)
+    return UnitResult(unit=unit.path, globals=globals_, uses=resolved.uses, functions=resolved.functions,
+                      initializers=resolved.initializers, diagnostics=diagnostics, failed=bool(diagnostics),
                       depends_on=_dependencies(ctx, unit, parsed.included))
+
+
+def _declarations(facts: tuple[ChunkFacts, ...]) -> UnitDeclarations:
+    prototypes: dict[str, Prototype] = {}
+    for chunk in facts:
+        for name, prototype in chunk.prototypes:
+            prototypes.setdefault(name, prototype)
+    return UnitDeclarations(
+        variables=frozenset().union(*(f.variables for f in facts)), prototypes=prototypes,
+        static_functions=frozenset().union(*(f.static_functions for f in facts)))
 
 
 def _dependencies(ctx: UnitContext, unit: SourceUnit, included: frozenset[str]) -> tuple[str, ...]:
@@ -168,7 +221,7 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
         env, function_macros = environment(tree, work_dir)
         ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
         chunks = cache.load_chunks() if cache else {}
-        ctx.chunks.summaries.update((key, unpack_chunk(packed)) for key, packed in chunks.items())
+        ctx.seed(chunks)
         jobs = options.jobs or os.cpu_count() or 1
         for result, new_chunks in _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units)):
             results[result.unit] = result
@@ -209,9 +262,13 @@ class _FileHashes:
 
 def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitResult],
            hits: int) -> ScanResult:
-    """Header globals come from many units: keep each identity once."""
+    """Header globals and header functions come from many units: keep each
+    identity once; settle uses of external variables by name."""
     globals_: dict[tuple[str, str, str], GlobalVar] = {}
     diagnostics: list[Diagnostic] = []
+    uses: set[Use] = set()
+    functions: dict[tuple[str, str], Function] = {}
+    initializers: set[Initializer] = set()
     for unit in units:
         result = results[unit.path]
         diagnostics.extend(result.diagnostics)
@@ -219,10 +276,32 @@ def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitRes
             known = globals_.get(var.identity)
             if known is None or var.line < known.line:
                 globals_[var.identity] = var
+        uses.update(result.uses)
+        for function in result.functions:
+            functions.setdefault(function.key, function)
+        initializers.update(result.initializers)
+    externs = {var.name: var.identity for var in globals_.values() if var.storage.value == "extern"}
+    settled = []
+    for use in uses:
+        if use.target[0] == "":
+            identity = externs.get(use.target[2])
+            if identity is None:
+                continue          # a variable outside the tree (errno, environ, ...)
+            use = replace(use, target=identity)
+        settled.append(use)
     return ScanResult(
         tree=tree,
         units=tuple(u.path for u in units),
         globals=tuple(sorted(globals_.values(), key=lambda g: (g.file, g.line, g.func or "", g.name))),
         diagnostics=tuple(sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.column, d.code))),
+        uses=tuple(sorted(settled, key=_use_order)),
+        functions=tuple(functions[k] for k in sorted(functions)),
+        initializers=tuple(sorted(initializers, key=lambda i: i.target)),
+        unit_kinds=tuple((u.path, u.kind) for u in units),
         failed_units=tuple(sorted(u.path for u in units if results[u.path].failed)),
         cache_hits=hits)
+
+
+def _use_order(use: Use) -> tuple[object, ...]:
+    return (use.target, use.file, use.line, use.kind.value, use.function or ("", ""), use.callee or ("", ""),
+            use.position, use.via or "", use.initializer_of or ("", "", ""))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..codes import CODES
-from ..model import Diagnostic, GlobalVar, ScanResult
+from ..model import Diagnostic, GlobalVar, ScanResult, Verdict
 
 
 def _flags(var: GlobalVar) -> str:
@@ -22,15 +22,17 @@ def render_diagnostic(diag: Diagnostic) -> str:
             f"{code.summary}: {diag.detail} [{code.code} {code.slug}]")
 
 
-def render_text(result: ScanResult) -> str:
-    rows = [(f"{g.file}:{g.line}", g.func or "-", g.name, g.type, _flags(g)) for g in result.globals]
-    header = ("LOCATION", "FUNCTION", "NAME", "TYPE", "FLAGS")
-    widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(4)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + "  " + header[4]]
+def render_text(result: ScanResult, verdicts: tuple[Verdict, ...]) -> str:
+    rows = [(f"{g.file}:{g.line}", g.func or "-", g.name, g.type, v.state_class.value, v.rule, _flags(g))
+            for g, v in zip(result.globals, verdicts, strict=True)]
+    header = ("LOCATION", "FUNCTION", "NAME", "TYPE", "CLASS", "RULE", "FLAGS")
+    last = len(header) - 1
+    widths = [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(last)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + "  " + header[last]]
     for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4])
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[last])
     lines.extend(render_diagnostic(d) for d in result.diagnostics)
-    mutable = sum(1 for g in result.globals if not g.const)
-    lines.append(f"{len(result.globals)} globals ({mutable} not const) in {len(result.units)} units; "
-                 f"{len(result.failed_units)} units failed")
+    counts = {c: sum(1 for v in verdicts if v.state_class.value == c) for c in ("runtime", "interpreter", "immutable")}
+    lines.append(f"{len(result.globals)} globals ({', '.join(f'{n} {c}' for c, n in counts.items())}) "
+                 f"in {len(result.units)} units; {len(result.failed_units)} units failed")
     return "\n".join(lines) + "\n"

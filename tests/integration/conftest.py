@@ -30,9 +30,13 @@ def real_tree(request) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_scan(real_tree, tmp_path_factory):
+def scan_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def real_scan(real_tree, scan_cache):
     from analyzer.scan import ScanOptions, scan
-    cache = tmp_path_factory.mktemp("cache")
-    cold = scan(str(real_tree), ScanOptions(jobs=2, cache_dir=str(cache)))
-    warm = scan(str(real_tree), ScanOptions(jobs=2, cache_dir=str(cache)))
+    cold = scan(str(real_tree), ScanOptions(jobs=2, cache_dir=str(scan_cache)))
+    warm = scan(str(real_tree), ScanOptions(jobs=2, cache_dir=str(scan_cache)))
     return cold, warm

@@ -2,6 +2,7 @@
 units that include a changed header, and never change the result."""
 from __future__ import annotations
 
+from analyzer.classify import classify
 from analyzer.report.json import render_json
 from analyzer.scan import ScanOptions, scan
 from tests.conftest import FIXTURES, make_tree
@@ -16,7 +17,7 @@ def test_warm_run_reuses_everything_and_matches_cold(tmp_path):
     cold = scan(str(tree), options)
     warm = scan(str(tree), options)
     assert (cold.cache_hits, warm.cache_hits) == (0, 3)
-    assert render_json(warm) == render_json(cold)
+    assert render_json(warm, classify(warm)) == render_json(cold, classify(cold))
 
 
 def test_touched_file_and_header_dependents_are_redone(tmp_path):
@@ -39,4 +40,4 @@ def test_parallel_equals_serial(tmp_path):
     tree = make_tree(tmp_path / "tree", sorted(FIXTURES.glob("*.c")) + [FIXTURES / "include" / "shared.h"])
     serial = scan(str(tree), ScanOptions(jobs=1))
     parallel = scan(str(tree), ScanOptions(jobs=2))
-    assert render_json(parallel) == render_json(serial)
+    assert render_json(parallel, classify(parallel)) == render_json(serial, classify(serial))

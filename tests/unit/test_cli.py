@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 from analyzer.cli import main
 from tests.conftest import FIXTURES, make_tree
@@ -22,9 +23,10 @@ def test_clean_tree_exits_0_with_text_table(tmp_path):
     status, out, err = run("scan", str(clean_tree(tmp_path)), "--no-cache", "-j", "1")
     assert (status, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].split() == ["LOCATION", "FUNCTION", "NAME", "TYPE", "FLAGS"]
-    assert lines[1].split() == ["Objects/macros.c:6", "-", "hits", "int", "static,via", "DECLARE_COUNTER"]
-    assert lines[-1] == "3 globals (2 not const) in 2 units; 0 units failed"
+    assert lines[0].split() == ["LOCATION", "FUNCTION", "NAME", "TYPE", "CLASS", "RULE", "FLAGS"]
+    assert lines[1].split() == ["Objects/macros.c:6", "-", "hits", "int", "immutable", "immutable.never-written",
+                                "static,via", "DECLARE_COUNTER"]
+    assert lines[-1] == "3 globals (0 runtime, 0 interpreter, 3 immutable) in 2 units; 0 units failed"
 
 
 def test_json_document(tmp_path):
@@ -36,22 +38,24 @@ def test_json_document(tmp_path):
     assert document["globals"][1] == {
         "file": "Objects/macros.c", "func": None, "name": "module_doc", "line": 7,
         "type": "const char []", "storage": "static", "thread_local": False, "const": True,
-        "has_initializer": True, "macro": "DOC", "family": "string"}
+        "has_initializer": True, "macro": "DOC", "family": "string", "class": "immutable",
+        "rule": "immutable.const", "confidence": "high", "evidence": ["declared const: const char []"]}
+    assert document["classes"] == {"immutable": 3}
 
 
 def test_tsv_uses_upstream_columns(tmp_path):
     _, out, _ = run("scan", str(clean_tree(tmp_path)), "--format", "tsv", "--no-cache")
-    assert out.splitlines() == ["filename\tfuncname\tname\tkind",
-                                "Objects/macros.c\t-\thits\tstatic",
-                                "Objects/macros.c\t-\tmodule_doc\tstatic",
-                                "Objects/macros.c\t-\tplain\tstatic"]
+    assert out.splitlines() == ["filename\tfuncname\tname\tkind\tclass\trule",
+                                "Objects/macros.c\t-\thits\tstatic\timmutable\timmutable.never-written",
+                                "Objects/macros.c\t-\tmodule_doc\tstatic\timmutable\timmutable.const",
+                                "Objects/macros.c\t-\tplain\tstatic\timmutable\timmutable.never-written"]
 
 
 def test_partial_results_exit_3_and_still_report(tmp_path):
     tree = make_tree(tmp_path / "tree", [FIXTURES / "unparsable.c", FIXTURES / "macros.c"])
     status, out, err = run("scan", str(tree), "--format", "tsv", "--no-cache")
     assert status == 3
-    assert "Objects/macros.c\t-\thits\tstatic" in out
+    assert "Objects/macros.c\t-\thits\tstatic\timmutable\timmutable.never-written" in out
     assert err == ("Objects/unparsable.c:3:0: error: the preprocessed file could not be parsed as C: "
                    "Invalid expression [CG903 parse-error]\n")
 
@@ -78,10 +82,16 @@ def test_output_file(tmp_path):
     target = tmp_path / "out.tsv"
     status, out, _ = run("scan", str(clean_tree(tmp_path)), "--format", "tsv", "--no-cache", "-o", str(target))
     assert (status, out) == (0, "")
-    assert target.read_text().startswith("filename\tfuncname\tname\tkind\n")
+    assert target.read_text().startswith("filename\tfuncname\tname\tkind\tclass\trule\n")
 
 
 def test_fetch_unknown_version_without_source_exits_2(tmp_path):
     status, _, err = run("fetch", "2.7.18", str(tmp_path))
     assert status == 2
     assert "no pinned source for 2.7.18" in err
+
+
+def test_rules_command_prints_the_checked_in_docs():
+    status, out, err = run("rules")
+    assert (status, err) == (0, "")
+    assert out == (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")

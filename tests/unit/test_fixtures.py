@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FIXTURES, as_expected, expectations, fixture_tree_path
+from tests.conftest import all_fixtures, as_expected, class_expectations, expectations, fixture_tree_path
 
-ALL_FIXTURES = sorted(FIXTURES.glob("*.c")) + sorted((FIXTURES / "include").glob("*.h"))
+ALL_FIXTURES = all_fixtures()
 
 
 @pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
@@ -13,6 +13,19 @@ def test_fixture_expectations(fixture, fixture_scan):
     path = fixture_tree_path(fixture)
     reported = {as_expected(g) for g in fixture_scan.globals if g.file == path}
     assert reported == expectations(fixture)
+
+
+@pytest.mark.parametrize("fixture", [f for f in ALL_FIXTURES if class_expectations(f)], ids=lambda p: p.name)
+def test_fixture_classes(fixture, fixture_verdicts):
+    expected = class_expectations(fixture)
+    reported = {identity: (fixture_verdicts[identity].state_class.value, fixture_verdicts[identity].rule)
+                for identity in expected if identity in fixture_verdicts}
+    assert reported == expected
+
+
+def test_every_global_has_one_verdict(fixture_scan, fixture_verdicts):
+    assert set(fixture_verdicts) == {g.identity for g in fixture_scan.globals}
+    assert all(v.evidence for v in fixture_verdicts.values())
 
 
 def test_header_globals_are_counted_once(fixture_scan):
@@ -24,9 +37,10 @@ def test_failures_are_diagnostics_and_do_not_lose_other_results(fixture_scan):
     codes = {(d.file, d.code) for d in fixture_scan.diagnostics}
     assert codes == {("Objects/unparsable.c", "parse-error"),
                      ("Objects/missing_header.c", "missing-header"),
-                     ("Objects/preprocess_error.c", "preprocess-error")}
+                     ("Objects/preprocess_error.c", "preprocess-error"),
+                     ("Objects/unparsable_body.c", "body-parse-error")}
     assert set(fixture_scan.failed_units) == {"Objects/unparsable.c", "Objects/missing_header.c",
-                                              "Objects/preprocess_error.c"}
+                                              "Objects/preprocess_error.c", "Objects/unparsable_body.c"}
     assert any(g.name == "counter" for g in fixture_scan.globals)
 
 
@@ -35,5 +49,8 @@ def test_parse_error_names_the_line(fixture_scan):
     assert parse_error.line == 3
     (missing,) = [d for d in fixture_scan.diagnostics if d.code == "missing-header"]
     assert (missing.line, missing.detail) == (2, "no_such_header.h: no such file")
+    (body,) = [d for d in fixture_scan.diagnostics if d.code == "body-parse-error"]
+    assert body.line == 6
+    assert any(g.name == "hits" for g in fixture_scan.globals)     # the unit's globals are kept
     (refused,) = [d for d in fixture_scan.diagnostics if d.code == "preprocess-error"]
     assert (refused.line, refused.detail) == (2, '#error "this unit refuses to preprocess"')

@@ -1,0 +1,290 @@
+"""Function bodies, read two ways.
+
+Parsing every body with pycparser costs four times the rest of a scan, and
+most bodies never touch a global in a way that could change it.  So a chunk
+is first parsed with its bodies elided (only their static, thread-local and
+typedef declarations stay), and each body is read from its tokens: the names
+it calls, the names it mentions, and the names it mentions where a write
+could happen (`x =`, `x +=`, `x++`, `x[`, `x.`, `x->`, `&x`, `*x =`).  A body
+is parsed in full later (parse.parse_unit) only when one of those write-context
+names is a global of the unit, when it mentions a global array (arrays decay
+to writable pointers), when it declares statics, or when it installs signal
+handlers.  A body that is not parsed contributes its calls and its reads;
+nothing it does can be a write of a global.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_LINE_MARKER_LINE_RE = re.compile(r'^#[^\n]*$', re.M)
+_BRACE_TOKEN_RE = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{}]|\b(?:static|_Thread_local)\b')
+_BODY_TOKEN_RE = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local|typedef)\b')
+_LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
+# An identifier that is not the tail of a number (0x1F, 10UL, 1e5).
+_NAME_RE = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+# Names, each with what precedes it (a member access or a tag keyword) and
+# whether a '(' follows.
+_WORD_RE = re.compile(r"(->|\.|\b(?:struct|union|enum|goto)\s)?\s*\b([A-Za-z_]\w*)\b(\s*\()?")
+_WRITE_AFTER_RE = re.compile(
+    r"(?<![\w.>])([A-Za-z_]\w*)[\s)]*(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--|\[|\.|->)")
+_UPDATE_BEFORE_RE = re.compile(r"(\+\+|--)[\s(]*([A-Za-z_]\w*)")
+_ADDRESS_RE = re.compile(r"(?<!&)&[\s(]*([A-Za-z_]\w*)")
+_DEREF_RE = re.compile(r"\*[\s(]*([A-Za-z_]\w*)")
+# Generic CPython API that writes into the type or object whose address it is
+# given (readying a static type, filling a struct sequence type).
+MUTATING_CALLS = frozenset("""
+    PyType_Ready PyStructSequence_InitType PyStructSequence_InitType2 _PyStructSequence_InitType
+    _PyStructSequence_InitBuiltin _PyStructSequence_InitBuiltinWithFlags _PyStaticType_InitBuiltin
+    _PyStaticType_Dealloc _PyStaticType_FiniBuiltin _PyStructSequence_FiniBuiltin _PyStructSequence_FiniType
+    PyModule_AddType PyType_Modified _PyType_Fini _PyTypes_InitTypes _PyStaticType_ClearWeakRefs
+    """.split())
+_MUTATING_CALL_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(MUTATING_CALLS)) + r")\s*\([^;]*?&[\s(]*([A-Za-z_]\w*)")
+# Generic CPython API: code under a test of it runs for the main interpreter
+# only, so once per process.
+MAIN_INTERPRETER_TESTS = frozenset({"_Py_IsMainInterpreter"})
+_HANDLER_RE = re.compile(r"\b(?:sa_handler|sa_sigaction|signal|PyOS_setsig|sigset)\b")
+_KEYWORDS = frozenset("""
+    auto break case char const continue default do double else enum extern float for goto if inline int long
+    register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
+    _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local
+    __asm__ __inline __inline__ __restrict __volatile__ __extension__ __typeof__ __alignof__
+    """.split())
+
+
+@dataclass(frozen=True, slots=True)
+class BodyTokens:
+    """What the tokens of a function body or of a file-scope initializer say
+    (see the module docstring)."""
+    name: str | None             # the function or variable; None when the declarator is unusual
+    function: bool               # a function body, else an initializer
+    static: bool                 # declared `static`
+    origin: str                  # file of the name, as the line markers spell it
+    line: int                    # line of the name
+    calls: frozenset[str]
+    names: frozenset[str]        # every other name it mentions (not members, not tags)
+    writes: frozenset[str]       # names it mentions where a write could happen
+    assigned: frozenset[str]     # of those, names written by the body itself (not by address)
+    readied: frozenset[str]      # names whose address it gives to MUTATING_CALLS
+    addressed: frozenset[str]    # names it takes the address of
+    has_statics: bool
+    installs_handlers: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BodySpan:
+    """Where a function definition or an initializer lies in the raw chunk text."""
+    start: int                   # the definition's first character
+    end: int                     # just after its '}'
+    tokens: BodyTokens
+
+
+@dataclass(frozen=True, slots=True)
+class Elided:
+    text: str
+    spans: tuple[BodySpan, ...]
+
+
+def elide_bodies(text: str) -> Elided:
+    """Keep every line position (by newlines or line markers), so coordinates
+    are unchanged, and, after reading their tokens (BodyTokens):
+    - drop function definitions, but for the static, thread-local and typedef
+      declarations of their bodies (and their declarators when those exist,
+      or when the name could not be read from the tokens);
+    - replace file-scope brace initializers by `{0}`."""
+    if "{" not in text:
+        return Elided(text=text, spans=())
+    positions = Positions(text)
+    pieces: list[str] = []
+    spans: list[BodySpan] = []
+    done = 0
+    depth = 0
+    last_close = 0          # just after the last file-scope '}'
+    start = -1              # where the elidable text begins
+    is_body = has_statics = False
+    body_open = 0
+    for match in _BRACE_TOKEN_RE.finditer(text):
+        token = match.group()
+        if token == "{":
+            if depth == 0:
+                before = previous_char(text, match.start())
+                if before == ")":
+                    # The definition starts after the last file-scope ';' or '}'.
+                    start = max(last_close, text.rfind(";", last_close, match.start()) + 1)
+                    is_body, has_statics, body_open = True, False, match.end()
+                elif before == "=":
+                    start, is_body, body_open = match.end(), False, text.rindex("=", 0, match.start())
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth == 0:
+                if start >= 0 and is_body:
+                    name, at = _function_name(text, start, body_open - 1)
+                    static = name is not None and _STATIC_RE.search(text, start, at) is not None
+                    origin, line = positions.at(at)
+                    tokens = read_tokens(text[body_open:match.start()], name, True, static, origin, line,
+                                         has_statics)
+                    spans.append(BodySpan(start=start, end=match.end(), tokens=tokens))
+                    pieces.append(text[done:start])
+                    if has_statics or name is None:
+                        pieces.append(text[start:body_open])
+                        pieces.extend(_kept_declarations(text, body_open, match.start(), positions)
+                                      if has_statics else [position_only(text[body_open:match.start()])])
+                        done = match.start()
+                    else:
+                        pieces.append(position_only(text[start:match.end()]))
+                        done = match.end()
+                elif start >= 0:
+                    name, at = _variable_name(text, last_close, body_open)
+                    interior = text[start:match.start()]
+                    if name is not None:
+                        origin, line = positions.at(at)
+                        spans.append(BodySpan(start=start, end=match.end(), tokens=read_tokens(
+                            interior, name, False, False, origin, line, False)))
+                    pieces.append(text[done:start])
+                    pieces.append("0" + position_only(interior))
+                    done = match.start()
+                start = -1
+                last_close = match.end()
+        elif token[0] not in "\"'" and is_body and depth > 0:
+            has_statics = True
+    if not pieces:
+        return Elided(text=text, spans=tuple(spans))
+    pieces.append(text[done:])
+    return Elided(text="".join(pieces), spans=tuple(spans))
+
+
+_TRAILING_NAME_RE = re.compile(r"([A-Za-z_]\w*)\s*$")
+_DECLARATOR_TAIL_RE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]\[]*\]\s*)*=\s*$")
+_STATIC_RE = re.compile(r"\bstatic\b")
+
+
+def _function_name(text: str, start: int, brace: int) -> tuple[str | None, int]:
+    """The name of a function defined by text[start:brace] (`T name(params)`),
+    and its offset; (None, start) for other declarators."""
+    close = text.rindex(")", start, brace)
+    depth = 0
+    index = close
+    while index >= start:
+        char = text[index]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            depth -= 1
+            if depth == 0:
+                break
+        index -= 1
+    match = _TRAILING_NAME_RE.search(text, start, max(index, start))
+    if index < start or match is None:
+        return None, start
+    return match.group(1), match.start(1)
+
+
+def _variable_name(text: str, start: int, equals: int) -> tuple[str | None, int]:
+    """The name declared just before an initializer's `=` (`T name[] =`)."""
+    match = _DECLARATOR_TAIL_RE.search(text, max(start, equals - 400), equals + 1)
+    return (match.group(1), match.start(1)) if match else (None, start)
+
+
+def read_tokens(body: str, name: str | None, function: bool, static: bool, origin: str, line: int,
+                has_statics: bool) -> BodyTokens:
+    code = _STRING_RE.sub('""', _LINE_MARKER_LINE_RE.sub("", body) if "\n#" in body else body)
+    calls: set[str] = set()
+    names: set[str] = set()
+    for match in _WORD_RE.finditer(code):
+        before, word, call = match.groups()
+        if before or word in _KEYWORDS:
+            continue
+        (calls if call else names).add(word)
+    assigned = {m.group(1) for m in _WRITE_AFTER_RE.finditer(code)}
+    assigned.update(m.group(2) for m in _UPDATE_BEFORE_RE.finditer(code))
+    addressed = {m.group(1) for m in _ADDRESS_RE.finditer(code)}
+    dereferenced = {m.group(1) for m in _DEREF_RE.finditer(code)}
+    readied = {m.group(1) for m in _MUTATING_CALL_RE.finditer(code)} if calls & MUTATING_CALLS else set()
+    return BodyTokens(name=name, function=function, static=static, origin=origin, line=line,
+                      calls=frozenset(calls), names=frozenset(names),
+                      writes=frozenset((assigned | addressed | dereferenced) - _KEYWORDS),
+                      assigned=frozenset(assigned - _KEYWORDS),
+                      readied=frozenset(readied), addressed=frozenset(addressed - _KEYWORDS),
+                      has_statics=has_statics, installs_handlers=_HANDLER_RE.search(code) is not None)
+
+
+def _kept_declarations(text: str, begin: int, end: int, positions: Positions) -> list[str]:
+    """The static, thread-local and typedef declarations of a function body
+    text[begin:end], each behind a line marker for its position, then a marker
+    for the position of the closing brace."""
+    pieces: list[str] = []
+    depth = 0
+    statement_start = begin     # just after the last ';', '{' or '}'
+    pending = -1                # start of a declaration to keep, until its ';'
+    pending_depth = 0
+    for match in _BODY_TOKEN_RE.finditer(text, begin, end):
+        token = match.group()
+        if token in "{}":
+            depth += 1 if token == "{" else -1
+            statement_start = match.end()
+        elif token == ";":
+            if pending >= 0 and depth == pending_depth:
+                origin, line = positions.at(pending)
+                pieces.append(f'\n# {line} "{origin}"\n{text[pending:match.end()]}')
+                pending = -1
+            statement_start = match.end()
+        elif token[0] not in "\"'" and pending < 0:
+            pending, pending_depth = _skip_blanks(text, statement_start), depth
+    origin, line = positions.at(end)
+    pieces.append(f'\n# {line} "{origin}"\n')
+    return pieces
+
+
+class Positions:
+    """(file, line) at increasing offsets of a line-marked text."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._index = 0
+        self._origin = ""
+        self._line = 1
+
+    def at(self, index: int) -> tuple[str, int]:
+        text = self._text
+        if index < self._index:
+            self._index, self._origin, self._line = 0, "", 1
+        start = self._index
+        for marker in _LINEMARKER_RE.finditer(text, self._index, index):
+            self._line += text.count("\n", start, marker.start())
+            self._origin, self._line = marker.group(2), int(marker.group(1)) - 1
+            start = marker.start()
+        self._line += text.count("\n", start, index)
+        self._index = index
+        return self._origin, self._line
+
+
+def position_of(text: str, index: int) -> tuple[str, int]:
+    """(file, line) that a line-marked text assigns to the character at index."""
+    return Positions(text).at(index)
+
+
+def position_only(interior: str) -> str:
+    """Text that leaves the lexer where `interior` would: its newlines, or,
+    when it holds line markers, one marker for the position after it."""
+    origin, line = position_of(interior, len(interior))
+    if not origin:
+        return "\n" * interior.count("\n")
+    return f'\n# {line} "{origin}"\n'
+
+
+def _skip_blanks(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\n":
+        index += 1
+    return index
+
+
+def previous_char(text: str, index: int) -> str:
+    index -= 1
+    while index >= 0 and text[index] in " \t\n":
+        index -= 1
+    return text[index] if index >= 0 else ""

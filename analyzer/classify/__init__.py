@@ -1,0 +1,25 @@
+"""Label every global runtime, interpreter or immutable, with the rule that
+decided and the facts it used."""
+from __future__ import annotations
+
+from ..model import ScanResult, Verdict
+from .facts import gather
+from .rules import RULES
+
+
+def classify(result: ScanResult) -> tuple[Verdict, ...]:
+    """One verdict per global of the scan, in the scan's order."""
+    facts = gather(result)
+    verdicts = []
+    for var in result.globals:
+        fact = facts[var.identity]
+        for rule in RULES:
+            found = rule.match(fact)
+            if found is not None:
+                confidence, evidence = found
+                verdicts.append(Verdict(identity=var.identity, state_class=rule.state_class, rule=rule.id,
+                                        confidence=confidence, evidence=evidence))
+                break
+        else:
+            raise AssertionError(f"no rule matched {var.identity}")   # the last rule always matches
+    return tuple(verdicts)

@@ -1,0 +1,129 @@
+"""What the code says about each global, gathered from the scan: how it is
+written, read and given away, and in which contexts the writing functions run."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..bodies import MUTATING_CALLS
+from ..model import Family, FunctionKey, GlobalVar, ScanResult, UnitKind, Use, UseKind
+from .usage import ONCE, CallGraph, Context, Reach
+
+# Reference counting: a write to the object header that immortal objects
+# (3.12+) make harmless; not a change of state.
+REFCOUNT_CALLS = frozenset("""
+    Py_INCREF Py_DECREF Py_XINCREF Py_XDECREF _Py_INCREF _Py_DECREF _Py_XINCREF _Py_XDECREF Py_NewRef Py_XNewRef
+    _Py_NewRef _Py_XNewRef Py_SET_REFCNT _Py_SET_REFCNT Py_REFCNT _Py_REFCNT Py_TYPE _Py_TYPE Py_SIZE _Py_SIZE
+    Py_IS_TYPE _Py_IS_TYPE _Py_IsImmortal _Py_IncRef _Py_DecRef Py_IncRef Py_DecRef _Py_Dealloc _Py_DECREF_SPECIALIZED
+    _Py_DECREF_NO_DEALLOC _Py_RefcntAdd _Py_NewReference
+    """.split())
+# The process's signal disposition: what these get is process-wide.
+SIGNAL_STATE_CALLS = frozenset({"sigaction", "sigaltstack", "signal", "PyOS_setsig", "sigprocmask",
+                                "pthread_sigmask"})
+_DIRECT_WRITES = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE})
+OBJECT_FAMILIES = frozenset({Family.STATIC_TYPE, Family.OBJECT})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """A use that may change the global, with the context of its function."""
+    use: Use
+    reach: Reach
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GlobalFacts:
+    var: GlobalVar
+    extension: bool                  # defined in an extension module's code (Modules/, not the core)
+    writes: tuple[Site, ...]         # assignments, updates, member and element writes
+    readied: tuple[Site, ...]        # address given to the generic mutating API (PyType_Ready, ...)
+    escapes: tuple[Site, ...]        # address given where the callee or holder may write
+    readers: tuple[FunctionKey, ...]
+    callback_readers: tuple[tuple[FunctionKey, Context], ...]   # readers that run in a signal handler or hook
+    lazy: bool                       # every assignment sits in a body that tests the variable first
+
+    @property
+    def signal_state(self) -> tuple[Site, ...]:
+        """Sites that give the global to the process's signal machinery."""
+        return tuple(s for s in self.escapes if s.use.callee and s.use.callee[1] in SIGNAL_STATE_CALLS)
+
+    @property
+    def changes(self) -> tuple[Site, ...]:
+        """Every site that may change the global, as the rules count them:
+        for statically allocated objects, handing their address around is how
+        CPython shares them, so only writes and the mutating API count."""
+        if self.var.family in OBJECT_FAMILIES:
+            return self.writes + self.readied
+        return self.writes + self.readied + self.escapes
+
+    def contexts(self, sites: Iterable[Site] | None = None) -> frozenset[Context]:
+        found: set[Context] = set()
+        for site in self.changes if sites is None else sites:
+            found.update(site.reach.contexts)
+        return frozenset(found)
+
+
+def gather(result: ScanResult) -> dict[tuple[str, str, str], GlobalFacts]:
+    graph = CallGraph(result.functions, result.initializers, result.globals)
+    reach_memo: dict[FunctionKey, Reach] = {}
+
+    def reach(key: FunctionKey) -> Reach:
+        if key not in reach_memo:
+            reach_memo[key] = graph.reach(key)
+        return reach_memo[key]
+
+    def site(use: Use) -> Site:
+        assert use.function is not None
+        return Site(use=use, reach=ONCE if use.main_only else reach(use.function))
+
+    by_target: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
+    for use in result.uses:
+        by_target[use.target].append(use)
+    unit_kinds = dict(result.unit_kinds)
+    facts = {}
+    for var in result.globals:
+        writes, readied, escapes, readers = [], [], [], set()
+        array = var.type.endswith("]")
+        for use in by_target.get(var.identity, ()):
+            if use.function is None:
+                continue          # an initializer: reads and addresses only
+            callee = use.callee[1] if use.callee else None
+            if use.kind in _DIRECT_WRITES and use.via is not None and var.family in OBJECT_FAMILIES:
+                readers.add(use.function)     # an object header through a generic object pointer: refcounts
+            elif use.kind in _DIRECT_WRITES:
+                writes.append(site(use))
+            elif use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array):
+                readied.append(site(use))
+            elif use.kind is UseKind.ARGUMENT and callee in REFCOUNT_CALLS:
+                readers.add(use.function)
+            elif use.kind is UseKind.ARGUMENT and (use.address or array) and use.callee_writes is not False:
+                escapes.append(site(use))
+            elif use.kind is UseKind.ADDRESS:
+                escapes.append(site(use))
+            else:
+                readers.add(use.function)
+        assignments = [s for s in writes if s.use.kind is UseKind.ASSIGN]
+        facts[var.identity] = GlobalFacts(
+            var=var, extension=is_extension(var.file, unit_kinds), writes=tuple(writes),
+            readied=tuple(readied), escapes=tuple(escapes), readers=tuple(sorted(readers)),
+            callback_readers=tuple(sorted((r, c) for r in readers if (c := reach(r).callback) is not None)),
+            lazy=bool(assignments) and all(s.use.guarded for s in assignments))
+    return facts
+
+
+_EXTENSION_KINDS = frozenset({UnitKind.BUILTIN_MODULE, UnitKind.SHARED_MODULE})
+
+
+def is_extension(path: str, unit_kinds: dict[str, UnitKind]) -> bool:
+    """Whether a file is extension module code: a module unit, the clinic
+    header of one, or another file under Modules/ (the core's files there
+    sit at its top level; Modules/_io is core-linked but a module)."""
+    if path in unit_kinds and path.count("/") == 1:
+        return unit_kinds[path] in _EXTENSION_KINDS     # Modules/main.c, getpath.c, ... are the core
+    if "/clinic/" in path and path.endswith(".c.h"):
+        directory, name = path.split("/clinic/")
+        unit = f"{directory}/{name[:-2]}"
+        if unit in unit_kinds:
+            return unit_kinds[unit] in _EXTENSION_KINDS
+    return path.startswith("Modules/")

@@ -1,0 +1,165 @@
+"""The whole-tree call graph, and from which entry points each function is
+reachable.
+
+Nodes are functions; edges are direct calls.  Entry points come from generic
+knowledge of CPython's lifecycle API: runtime initialization and finalization,
+interpreter creation and teardown, extension module init and exec functions
+(`PyInit_*` and the functions a `PyModuleDef_Slot` table names), and signal
+handlers (functions given to `signal`/`PyOS_setsig` or stored in a
+`sigaction`).  Everything else that nothing calls, or whose address is taken
+(methods, callbacks, slots), is an ordinary root: it may run at any time, in
+any interpreter.  Reachability from one kind of entry stops at the entries of
+the other kinds: what `Py_InitializeFromConfig` reaches through
+`PyInterpreterState_New` belongs to interpreter creation.
+
+The networkx graph stays in this module; callers get Reach records.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..model import Function, FunctionKey, GlobalVar, Initializer
+
+
+class Context(enum.Enum):
+    RUNTIME_LIFECYCLE = "runtime init/fini"
+    INTERPRETER_LIFECYCLE = "interpreter creation/teardown"
+    MODULE_INIT = "module init/exec"
+    SIGNAL_HANDLER = "signal handler"
+    ALLOCATOR = "allocator hook"
+    ORDINARY = "ordinary calls"
+
+
+RUNTIME_ENTRIES = frozenset("""
+    Py_Initialize Py_InitializeEx Py_InitializeFromConfig _Py_InitializeMain Py_PreInitialize
+    Py_PreInitializeFromArgs Py_PreInitializeFromBytesArgs _Py_PreInitializeFromConfig _Py_PreInitializeFromPyArgv
+    _PyRuntime_Initialize _PyRuntimeState_Init _PyRuntime_Finalize _PyRuntimeState_Fini Py_Finalize Py_FinalizeEx
+    _Py_Finalize PyOS_BeforeFork PyOS_AfterFork_Parent PyOS_AfterFork_Child _PyRuntimeState_ReInitThreads
+    Py_Main Py_BytesMain Py_RunMain Py_Exit Py_FatalError _Py_FatalErrorFunc _Py_FatalErrorFormat
+    """.split())
+"""Runtime init and finalization, fork hooks, the main program, fatal errors: once per process."""
+INTERPRETER_ENTRIES = frozenset("""
+    Py_NewInterpreter Py_NewInterpreterFromConfig _Py_NewInterpreter _Py_NewInterpreterFromConfig
+    Py_EndInterpreter PyInterpreterState_New _PyInterpreterState_New PyInterpreterState_Clear
+    PyInterpreterState_Delete _PyInterpreterState_Clear
+    """.split())
+ALLOCATOR_API = frozenset("""
+    PyMem_SetAllocator PyMem_GetAllocator PyObject_SetArenaAllocator PyObject_GetArenaAllocator
+    PyMem_SetupDebugHooks _PyMem_SetupAllocators _PyMem_SetDefaultAllocator
+    """.split())
+"""The process-wide memory allocator tables, and installing hooks into them."""
+INSTALLERS = frozenset({"PyMem_SetAllocator", "PyObject_SetArenaAllocator"})
+CALLBACK_DEPTH = {"SIGNAL_HANDLER": 2, "ALLOCATOR": 3}
+"""How far from a signal handler or an allocator hook code still counts as
+running in it: they set flags or record through a helper or two; deeper calls
+are shared with ordinary code."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reach:
+    """The contexts a function runs in, each with an entry point that reaches it."""
+    contexts: frozenset[Context]
+    entries: tuple[tuple[Context, FunctionKey], ...]
+    callback: Context | None = None       # SIGNAL_HANDLER or ALLOCATOR: close enough to run in one
+
+    def entry(self, context: Context) -> FunctionKey | None:
+        return next((key for c, key in self.entries if c is context), None)
+
+
+_UNREACHED = Reach(contexts=frozenset(), entries=())
+ONCE = Reach(contexts=frozenset({Context.RUNTIME_LIFECYCLE}), entries=())
+"""The reach of code under a _Py_IsMainInterpreter() test."""
+
+
+def is_test_code(path: str) -> bool:
+    """CPython's test modules and test programs: their callers are artificial."""
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("_test") or "/_test" in path
+
+
+class CallGraph:
+    def __init__(self, functions: Iterable[Function], initializers: Iterable[Initializer],
+                 globals_: Iterable[GlobalVar]) -> None:
+        graph: nx.DiGraph = nx.DiGraph()
+        functions = list(functions)
+        referenced: set[FunctionKey] = set()
+        handlers: set[FunctionKey] = set()
+        main_only_targets: set[FunctionKey] = set()
+        test_code: set[FunctionKey] = set()
+        allocator: set[FunctionKey] = set()
+        for function in functions:
+            graph.add_node(function.key)
+            main_only = set(function.main_only_calls)
+            graph.add_edges_from((function.key, callee, {"main_only": callee in main_only})
+                                 for callee in function.calls)
+            main_only_targets.update(main_only)
+            referenced.update(function.references)
+            handlers.update(function.signal_handlers)
+            if any(name in INSTALLERS for _, name in function.calls):
+                allocator.update(function.references)       # the hooks it installs
+            if is_test_code(function.file):
+                test_code.add(function.key)
+        slot_tables = {var.identity for var in globals_ if "PyModuleDef_Slot" in var.type}
+        module_entries: set[FunctionKey] = set()
+        for initializer in initializers:
+            referenced.update(initializer.functions)
+            if initializer.target in slot_tables:
+                module_entries.update(initializer.functions)
+        nodes = set(graph.nodes)
+        module_entries.update(key for key in nodes if key[1].startswith("PyInit_"))
+        module_entries &= nodes
+        runtime = {key for key in nodes if key[1] in RUNTIME_ENTRIES}
+        interpreter = {key for key in nodes if key[1] in INTERPRETER_ENTRIES}
+        handlers &= nodes
+        allocator = (allocator | {key for key in nodes if key[1] in ALLOCATOR_API}) & nodes
+        lifecycle = runtime | interpreter | module_entries
+        roots = {key for key in nodes if graph.in_degree(key) == 0} | (referenced & nodes)
+        roots -= lifecycle | handlers | allocator | test_code
+        self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
+            Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (main_only_targets & nodes),
+                                              interpreter | module_entries, main_only=True),
+            Context.INTERPRETER_LIFECYCLE: _reach(graph, interpreter, runtime | module_entries),
+            Context.MODULE_INIT: _reach(graph, module_entries, runtime | interpreter),
+            Context.SIGNAL_HANDLER: _reach(graph, handlers, lifecycle),
+            Context.ALLOCATOR: _reach(graph, allocator, lifecycle),
+            Context.ORDINARY: _reach(graph, roots, lifecycle | test_code),
+        }
+
+    def reach(self, key: FunctionKey) -> Reach:
+        entries = tuple((context, reached[key][0]) for context, reached in self._reached.items() if key in reached)
+        if not entries:
+            return _UNREACHED
+        callback = None
+        for context in (Context.SIGNAL_HANDLER, Context.ALLOCATOR):
+            found = self._reached[context].get(key)
+            if found is not None and found[1] <= CALLBACK_DEPTH[context.name]:
+                callback = context
+                break
+        return Reach(contexts=frozenset(c for c, _ in entries), entries=entries, callback=callback)
+
+
+def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],
+           main_only: bool = False) -> dict[FunctionKey, tuple[FunctionKey, int]]:
+    """Every function reachable from `sources` without entering `stop`, with
+    the source that reaches it and the number of calls from it (breadth
+    first, sources in a stable order).  Calls made only under a
+    _Py_IsMainInterpreter() test are followed only when main_only is true."""
+    reached: dict[FunctionKey, tuple[FunctionKey, int]] = {source: (source, 0) for source in sorted(sources)}
+    frontier = sorted(sources)
+    depth = 0
+    while frontier:
+        depth += 1
+        following = []
+        for node in frontier:
+            origin = reached[node][0]
+            for successor, edge in graph[node].items():
+                if successor in reached or successor in stop or (edge["main_only"] and not main_only):
+                    continue
+                reached[successor] = (origin, depth)
+                following.append(successor)
+        frontier = following
+    return reached

@@ -1,0 +1,480 @@
+"""Where function bodies and initializers use file-scope names: the read and
+write sites of variables, the calls between functions, and the functions used
+as values.
+
+Collected per chunk and by name: what a name denotes (a static of this unit,
+an external variable, a function, an enum constant) is settled per unit by
+resolve.py, which knows every declaration the unit saw.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from pycparser import c_ast
+
+from .bodies import MAIN_INTERPRETER_TESTS, BodyTokens
+from .extract import is_const_object, type_family
+from .model import Body, Family, NameUse, Prototype, UseKind
+
+# Calls that install a function as a signal handler: (callee, argument position).
+_HANDLER_ARGUMENTS = {"signal": 1, "PyOS_setsig": 1, "sigset": 1}
+_HANDLER_FIELDS = frozenset({"sa_handler", "sa_sigaction"})
+_UPDATES = frozenset({"++", "--", "p++", "p--"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Alias:
+    """A local pointer that holds a variable's address (or, for a pointer
+    variable, its value): writes through the local write the variable."""
+    target: str
+    address: bool
+    local_static: bool
+
+
+@dataclass
+class _Scope:
+    names: dict[str, _Alias | None | str] = field(default_factory=dict)
+    # value: None for a plain local, "static" for a function-local static,
+    # an _Alias for a local pointer known to point into a variable.
+
+
+class SitesVisitor(c_ast.NodeVisitor):
+    """Collects one Body per function definition and per file-scope
+    initializer that names anything, plus the declarations of the chunk."""
+
+    def __init__(self, relative: Callable[[str], str | None]) -> None:
+        self._relative = relative
+        self.bodies: list[Body] = []
+        self.variables: set[str] = set()
+        self.watched: set[str] = set()     # writable variables, but for these two kinds:
+        self.arrays: set[str] = set()      # writable arrays
+        self.objects: set[str] = set()     # writable static types and other statically allocated objects
+        self.prototypes: dict[str, Prototype] = {}
+        self.static_functions: set[str] = set()
+        self._reset(None, "", 0)
+
+    def _reset(self, name: str | None, file: str, line: int) -> None:
+        self._name = name
+        self._file = file
+        self._scopes: list[_Scope] = []
+        self._uses: dict[tuple[object, ...], NameUse] = {}
+        self._calls: set[str] = set()
+        self._handlers: set[str] = set()
+        self._tested: set[str] = set()
+        self._consumed: set[int] = set()      # ids of '&' nodes already recorded as arguments
+        self._line = line
+        self._main_only = 0                   # depth of _Py_IsMainInterpreter() regions
+        self._main_rest = False               # the rest of the block is main-only (after an early return)
+        self._main_locals: set[str] = set()   # locals holding a _Py_IsMainInterpreter() result
+        self._main_calls: set[str] = set()
+        self._other_calls: set[str] = set()
+
+    # -- file scope -------------------------------------------------------
+
+    def visit_FileAST(self, node: c_ast.FileAST) -> None:
+        for item in node.ext:
+            if isinstance(item, c_ast.FuncDef):
+                self._function(item)
+            elif isinstance(item, c_ast.Decl):
+                self._file_scope_decl(item)
+
+    def _file_scope_decl(self, node: c_ast.Decl) -> None:
+        if node.name is None:
+            return
+        function = _function_type(node.type)
+        if function is not None:
+            self.prototypes.setdefault(node.name, _prototype(function))
+            if "static" in node.storage:
+                self.static_functions.add(node.name)
+            return
+        self.variables.add(node.name)
+        if not is_const_object(node.type):
+            if type_family(node.type) in (Family.STATIC_TYPE, Family.OBJECT):
+                self.objects.add(node.name)
+            elif isinstance(node.type, c_ast.ArrayDecl):
+                self.arrays.add(node.name)
+            else:
+                self.watched.add(node.name)
+        if node.init is None or node.coord is None:
+            return
+        file = self._relative(node.coord.file)
+        if file is None:
+            return
+        self._reset(node.name, file, node.coord.line)
+        self._scopes.append(_Scope())
+        self.visit(node.init)
+        self._finish(function=False, static="static" in node.storage)
+
+    def _function(self, node: c_ast.FuncDef) -> None:
+        decl = node.decl
+        function = _function_type(decl.type)
+        if function is not None:
+            self.prototypes[decl.name] = _prototype(function)
+        if "static" in decl.storage:
+            self.static_functions.add(decl.name)
+        file = self._relative(decl.coord.file) if decl.coord else None
+        if file is None:
+            return
+        self._reset(decl.name, file, decl.coord.line)
+        scope = _Scope()
+        if function is not None and function.args is not None:
+            for param in function.args.params:
+                if isinstance(param, c_ast.Decl) and param.name:
+                    scope.names[param.name] = None
+        self._scopes.append(scope)
+        self.visit(node.body)
+        self._finish(function=True, static="static" in decl.storage)
+
+    def _finish(self, *, function: bool, static: bool) -> None:
+        uses = []
+        for use in self._uses.values():
+            if use.kind in (UseKind.ASSIGN, UseKind.MEMBER_WRITE) and use.name in self._tested and use.via is None:
+                use = replace(use, guarded=True)
+            uses.append(use)
+        if not (uses or self._calls or not function):
+            uses = []
+        if function or uses:
+            assert self._name is not None
+            self.bodies.append(Body(
+                name=self._name, file=self._file, line=self._line, function=function, static=static,
+                calls=frozenset(self._calls), uses=tuple(uses), signal_handlers=frozenset(self._handlers),
+                main_only_calls=frozenset(self._main_calls - self._other_calls)))
+
+    # -- scopes -----------------------------------------------------------
+
+    def _lookup(self, name: str) -> _Alias | None | str | bool:
+        """False: not a local name (so a file-scope one)."""
+        for scope in reversed(self._scopes):
+            if name in scope.names:
+                return scope.names[name]
+        return False
+
+    def visit_Compound(self, node: c_ast.Compound) -> None:
+        self._scopes.append(_Scope())
+        entered = 0
+        for item in node.block_items or ():
+            self.visit(item)
+            if self._main_rest:
+                self._main_rest = False
+                self._main_only += 1
+                entered += 1
+        self._main_only -= entered
+        self._scopes.pop()
+
+    def visit_For(self, node: c_ast.For) -> None:
+        self._scopes.append(_Scope())
+        if node.cond is not None:
+            self._test(node.cond)
+        self.generic_visit(node)
+        self._scopes.pop()
+
+    def visit_Decl(self, node: c_ast.Decl) -> None:
+        if not self._scopes or node.name is None:
+            return
+        scope = self._scopes[-1]
+        if "extern" in node.storage or _function_type(node.type) is not None:
+            scope.names.pop(node.name, None)      # names the file-scope entity
+            return
+        if "static" in node.storage:
+            scope.names[node.name] = "static"
+        else:
+            scope.names[node.name] = None
+        if node.init is not None:
+            if self._main_test(node.init) > 0:
+                self._main_locals.add(node.name)
+            alias = self._alias_of(node.init) if isinstance(node.type, (c_ast.PtrDecl, c_ast.ArrayDecl)) else None
+            if alias is not None:
+                scope.names[node.name] = alias
+                self._consumed.add(id(_strip_casts(node.init)))
+            self.visit(node.init)
+
+    def visit_Typedef(self, node: c_ast.Typedef) -> None:
+        if self._scopes:
+            self._scopes[-1].names[node.name] = None
+
+    def visit_Typename(self, node: c_ast.Typename) -> None:
+        return None
+
+    def visit_StructRef(self, node: c_ast.StructRef) -> None:
+        self.visit(node.name)        # node.field names a member, not a variable
+
+    def visit_FuncDef(self, node: c_ast.FuncDef) -> None:
+        return None                  # nested functions: not C
+
+    # -- conditions (the lazy-initialization idiom) -----------------------
+
+    def _test(self, node: c_ast.Node) -> None:
+        for name in _names_in(node):
+            if self._lookup(name) in (False, "static"):
+                self._tested.add(name)
+
+    def visit_If(self, node: c_ast.If) -> None:
+        self._test(node.cond)
+        self.visit(node.cond)
+        polarity = self._main_test(node.cond)
+        for branch, main_only in ((node.iftrue, polarity > 0), (node.iffalse, polarity < 0)):
+            if branch is None:
+                continue
+            self._main_only += main_only
+            self.visit(branch)
+            self._main_only -= main_only
+        if polarity < 0 and _leaves(node.iftrue):
+            self._main_rest = True
+
+    def _main_test(self, cond: c_ast.Node) -> int:
+        """+1 when a condition holds for the main interpreter only, -1 when
+        it holds for the others only, else 0."""
+        negated = isinstance(cond, c_ast.UnaryOp) and cond.op == "!"
+        inner = cond.expr if negated else cond
+        if any(isinstance(n, c_ast.FuncCall) and isinstance(n.name, c_ast.ID)
+               and n.name.name in MAIN_INTERPRETER_TESTS for n in _nodes(inner)) \
+                or any(name in self._main_locals for name in _names_in(inner)):
+            return -1 if negated else 1
+        return 0
+
+    def visit_While(self, node: c_ast.While) -> None:
+        self._test(node.cond)
+        self.generic_visit(node)
+
+    def visit_DoWhile(self, node: c_ast.DoWhile) -> None:
+        self._test(node.cond)
+        self.generic_visit(node)
+
+    def visit_TernaryOp(self, node: c_ast.TernaryOp) -> None:
+        self._test(node.cond)
+        self.generic_visit(node)
+
+    # -- uses -------------------------------------------------------------
+
+    def _use(self, name: str, kind: UseKind, node: c_ast.Node, *, via: str | None = None,
+             callee: str | None = None, position: int = -1, address: bool = False) -> None:
+        meaning = self._lookup(name)
+        if isinstance(meaning, _Alias):
+            if kind is UseKind.READ:
+                return
+            via, name = name, meaning.target
+            local_static = meaning.local_static
+            if kind in (UseKind.ASSIGN, UseKind.UPDATE):
+                return                # re-pointing the local writes nothing
+            address = address or meaning.address
+        elif meaning is False:
+            local_static = False
+        elif meaning == "static":
+            local_static = True
+        else:
+            return                    # a plain local
+        line = node.coord.line if node.coord is not None else self._line
+        key = (name, kind, callee, position, via) if kind is not UseKind.READ else (name, kind)
+        if key not in self._uses:
+            self._uses[key] = NameUse(name=name, kind=kind, file=self._file, line=line, callee=callee,
+                                      position=position, address=address, via=via, local_static=local_static,
+                                      main_only=self._main_only > 0)
+
+    def visit_ID(self, node: c_ast.ID) -> None:
+        self._use(node.name, UseKind.READ, node)
+
+    def visit_Assignment(self, node: c_ast.Assignment) -> None:
+        kind = UseKind.ASSIGN if node.op == "=" else UseKind.UPDATE
+        self._write(node.lvalue, kind)
+        target = node.lvalue
+        if isinstance(target, c_ast.ID) and node.op == "=":
+            meaning = self._lookup(target.name)
+            if meaning is None or isinstance(meaning, _Alias):
+                alias = self._alias_of(node.rvalue)
+                if alias is not None:
+                    self._set_alias(target.name, alias)
+                    self._consumed.add(id(_strip_casts(node.rvalue)))
+        if isinstance(target, c_ast.StructRef) and target.field.name in _HANDLER_FIELDS:
+            handler = _strip_casts(node.rvalue)
+            if isinstance(handler, c_ast.ID):
+                self._handlers.add(handler.name)
+        self.visit(node.lvalue)
+        self.visit(node.rvalue)
+
+    def visit_UnaryOp(self, node: c_ast.UnaryOp) -> None:
+        if node.op in _UPDATES:
+            self._write(node.expr, UseKind.UPDATE)
+        elif node.op == "&" and id(node) not in self._consumed:
+            name = _root_name(node.expr)
+            if name is not None:
+                self._use(name, UseKind.ADDRESS, node)
+        elif node.op == "sizeof":
+            return
+        self.visit(node.expr)
+
+    def visit_Return(self, node: c_ast.Return) -> None:
+        # Returning an array or an alias lets the caller write into it.
+        value = _strip_casts(node.expr) if node.expr is not None else None
+        if isinstance(value, c_ast.ID) and isinstance(self._lookup(value.name), _Alias):
+            self._use(value.name, UseKind.ADDRESS, value)
+        self.generic_visit(node)
+
+    def _write(self, target: c_ast.Node, kind: UseKind) -> None:
+        target = _strip_casts(target)
+        if isinstance(target, c_ast.ID):
+            self._use(target.name, kind, target)
+            return
+        name = _root_name(target, through_pointers=True)
+        if name is not None:
+            self._use(name, UseKind.MEMBER_WRITE, target)
+
+    def visit_FuncCall(self, node: c_ast.FuncCall) -> None:
+        callee = node.name.name if isinstance(node.name, c_ast.ID) else None
+        if callee is not None and self._lookup(callee) is False:
+            self._calls.add(callee)
+            (self._main_calls if self._main_only else self._other_calls).add(callee)
+            self._use(callee, UseKind.READ, node.name)
+        else:
+            callee = None
+            self.visit(node.name)
+        arguments = node.args.exprs if node.args is not None else []
+        for position, argument in enumerate(arguments):
+            value = _strip_casts(argument)
+            if isinstance(value, c_ast.UnaryOp) and value.op == "&":
+                name = _root_name(value.expr)
+                if name is not None:
+                    self._consumed.add(id(value))
+                    self._use(name, UseKind.ARGUMENT, value, callee=callee, position=position, address=True)
+            elif isinstance(value, c_ast.ID):
+                self._use(value.name, UseKind.ARGUMENT, value, callee=callee, position=position)
+                if callee is not None and _HANDLER_ARGUMENTS.get(callee) == position:
+                    self._handlers.add(value.name)
+            self.visit(argument)
+
+    # -- aliases ----------------------------------------------------------
+
+    def _alias_of(self, value: c_ast.Node) -> _Alias | None:
+        value = _strip_casts(value)
+        address = False
+        if isinstance(value, c_ast.UnaryOp) and value.op == "&":
+            address, value = True, value.expr
+            name = _root_name(value)
+        elif isinstance(value, (c_ast.ID, c_ast.ArrayRef, c_ast.StructRef)):
+            name = _root_name(value)
+        else:
+            return None
+        if name is None:
+            return None
+        meaning = self._lookup(name)
+        if isinstance(meaning, _Alias):
+            return meaning
+        if meaning is False or meaning == "static":
+            return _Alias(target=name, address=address, local_static=meaning == "static")
+        return None
+
+    def _set_alias(self, local: str, alias: _Alias) -> None:
+        for scope in reversed(self._scopes):
+            if local in scope.names:
+                scope.names[local] = alias
+                return
+
+
+def _strip_casts(node: c_ast.Node) -> c_ast.Node:
+    while isinstance(node, c_ast.Cast):
+        node = node.expr
+    return node
+
+
+def _root_name(node: c_ast.Node, through_pointers: bool = True) -> str | None:
+    """The variable an lvalue expression is part of: x for x, x.f, x[i],
+    x->f, *x, (T *)x ..."""
+    while True:
+        node = _strip_casts(node)
+        if isinstance(node, c_ast.ID):
+            return str(node.name)
+        if isinstance(node, c_ast.StructRef) and (through_pointers or node.type == "."):
+            node = node.name
+        elif isinstance(node, c_ast.ArrayRef):
+            node = node.name
+        elif isinstance(node, c_ast.UnaryOp) and node.op == "*" and through_pointers:
+            node = node.expr
+        else:
+            return None
+
+
+def _nodes(node: c_ast.Node) -> Iterator[c_ast.Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(child for _, child in current.children())
+
+
+def _leaves(node: c_ast.Node) -> bool:
+    """Whether a statement always leaves the block (return, goto, break, continue)."""
+    if isinstance(node, (c_ast.Return, c_ast.Goto, c_ast.Break, c_ast.Continue)):
+        return True
+    if isinstance(node, c_ast.Compound) and node.block_items:
+        return _leaves(node.block_items[-1])
+    return False
+
+
+def _names_in(node: c_ast.Node) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, c_ast.ID):
+            yield current.name
+        elif isinstance(current, c_ast.StructRef):
+            stack.append(current.name)
+        else:
+            stack.extend(child for _, child in current.children())
+
+
+def _function_type(node: c_ast.Node) -> c_ast.FuncDecl | None:
+    return node if isinstance(node, c_ast.FuncDecl) else None
+
+
+def _prototype(function: c_ast.FuncDecl) -> Prototype:
+    """Which parameters let the callee write into what the argument points to."""
+    writes: list[bool] = []
+    variadic = function.args is None       # `f()`: unknown parameters
+    for param in function.args.params if function.args is not None else ():
+        if isinstance(param, c_ast.EllipsisParam):
+            variadic = True
+            continue
+        kind = param.type
+        if isinstance(kind, c_ast.TypeDecl) and isinstance(kind.type, c_ast.IdentifierType) \
+                and kind.type.names == ["void"]:
+            continue
+        writes.append(_writable_pointer(kind))
+    return Prototype(writes=tuple(writes), variadic=variadic)
+
+
+def _writable_pointer(node: c_ast.Node) -> bool:
+    if isinstance(node, (c_ast.PtrDecl, c_ast.ArrayDecl)):
+        target = node.type
+        if isinstance(target, c_ast.TypeDecl):
+            return "const" not in target.quals
+        if isinstance(target, c_ast.PtrDecl):
+            return "const" not in target.quals
+        return not isinstance(target, c_ast.FuncDecl)
+    return False   # by value (a pointer typedef such as PyThread_type_lock is a value here)
+
+
+def collect_sites(ast: c_ast.FileAST, relative: Callable[[str], str | None]) -> SitesVisitor:
+    visitor = SitesVisitor(relative)
+    visitor.visit(ast)
+    return visitor
+
+
+def function_sites(ast: c_ast.FileAST, relative: Callable[[str], str | None]) -> Body | None:
+    """The Body of the one function definition a fully parsed snippet holds."""
+    functions = [body for body in collect_sites(ast, relative).bodies if body.function]
+    return functions[0] if functions else None
+
+
+def token_sites(tokens: BodyTokens, relative: Callable[[str], str | None]) -> Body | None:
+    """The Body of a function that was not parsed (nothing in it can write a
+    global: its calls and reads), or of an initializer (its reads and the
+    addresses it takes)."""
+    file = relative(tokens.origin)
+    if file is None or tokens.name is None:
+        return None
+    uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in tokens.addressed and not tokens.function
+                    else UseKind.READ, file=file, line=tokens.line)
+            for name in sorted(tokens.names | tokens.calls)]
+    return Body(name=tokens.name, file=file, line=tokens.line, function=tokens.function, static=tokens.static,
+                calls=tokens.calls if tokens.function else frozenset(), uses=tuple(uses),
+                signal_handlers=frozenset())

@@ -1,0 +1,75 @@
+"""Classification on the pinned releases: sentinels, and the history evaluation's targets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.classify import classify
+from analyzer.model import StateClass
+from analyzer.scan import ScanOptions, scan
+from evaluation.history import CLASSES, label, score, state_fields
+from tests.integration.conftest import tree_path
+
+SENTINELS = {
+    # (file, func, name) -> rule, on both releases
+    ("Python/pylifecycle.c", "", "_PyRuntime"): "runtime.runtime-state",
+    ("Objects/typeobject.c", "", "PyType_Type"): "immutable.never-written",
+}
+SENTINELS_BY_VERSION = {
+    "3.11.2": {
+        ("Modules/signalmodule.c", "", "is_tripped"): "runtime.signal-handler",
+        ("Python/dtoa.c", "", "freelist"): "interpreter.lifecycle",
+        ("Modules/_tracemalloc.c", "", "tracemalloc_traces"): "runtime.allocator",
+        ("Objects/obmalloc.c", "", "_PyMem"): "runtime.allocator",
+        ("Modules/_json.c", "raise_errmsg", "PyId_JSONDecodeError"): "immutable.identifier",
+        ("Modules/_io/bufferedio.c", "", "PyBufferedReader_Type"): "interpreter.extension-static-type",
+    },
+    "3.13.5": {
+        ("Python/pystate.c", "", "_Py_tss_tstate"): "runtime.thread-local",
+        ("Modules/_datetimemodule.c", "", "PyDateTime_DateType"): "interpreter.extension-static-type",
+    },
+}
+# Floors at the measured figures (ci/eval-history prints them): a drop is a
+# regression.  The issue's targets are accuracy >= 90% and recall >= 85% for
+# every class; runtime recall is below its target (see docs/classification.md).
+ACCURACY = 0.98
+RECALL = {StateClass.RUNTIME: 0.80, StateClass.INTERPRETER: 0.88, StateClass.IMMUTABLE: 0.99}
+
+
+def test_every_global_has_a_verdict_with_evidence(real_scan):
+    cold, _ = real_scan
+    verdicts = classify(cold)
+    assert [v.identity for v in verdicts] == [g.identity for g in cold.globals]
+    assert all(v.evidence for v in verdicts)
+    assert {v.state_class for v in verdicts} == set(StateClass)
+
+
+def test_sentinel_classes(real_scan):
+    cold, _ = real_scan
+    verdicts = {v.identity: v.rule for v in classify(cold)}
+    expected = {**SENTINELS, **SENTINELS_BY_VERSION[cold.tree.version]}
+    assert {identity: verdicts.get(identity) for identity in expected} == expected
+
+
+@pytest.fixture(scope="module")
+def history(scan_cache, tmp_path_factory):
+    old_tree, new_tree = tree_path("3.11.2"), tree_path("3.13.5")
+    options = ScanOptions(jobs=2, cache_dir=str(scan_cache))
+    old, new = scan(str(old_tree), options), scan(str(new_tree), options)
+    labels = label(old, new, Path(new.tree.root), state_fields(str(new_tree), str(tmp_path_factory.mktemp("env"))))
+    verdicts = {v.identity: v for v in classify(old)}
+    return labels, score({i: lab.state_class for i, lab in labels.items()}, verdicts)
+
+
+def test_history_labels_every_class(history):
+    labels, scores = history
+    assert all(scores.support(c) >= 30 for c in CLASSES)
+    assert all(lab.reason for lab in labels.values())
+
+
+def test_history_floors(history):
+    _, scores = history
+    assert scores.accuracy >= ACCURACY
+    recalls = {c: round(scores.recall(c), 3) for c in CLASSES}
+    assert all(recalls[c] >= RECALL[c] for c in CLASSES), recalls

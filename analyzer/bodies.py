@@ -4,13 +4,15 @@ Parsing every body with pycparser costs four times the rest of a scan, and
 most bodies never touch a global in a way that could change it.  So a chunk
 is first parsed with its bodies elided (only their static, thread-local and
 typedef declarations stay), and each body is read from its tokens: the names
-it calls, the names it mentions, and the names it mentions where a write
-could happen (`x =`, `x +=`, `x++`, `x[`, `x.`, `x->`, `&x`, `*x =`).  A body
-is parsed in full later (parse.parse_unit) only when one of those write-context
-names is a global of the unit, when it mentions a global array (arrays decay
-to writable pointers), when it declares statics, or when it installs signal
-handlers.  A body that is not parsed contributes its calls and its reads;
-nothing it does can be a write of a global.
+it calls and the names it mentions; for bodies that mention a writable
+global of the unit, also the names in write contexts (`x =`, `x +=`, `x++`,
+`x.f[i] =`, `x->f =`, `*x =`, `&x`; for arrays also where they decay to a
+pointer: passed, assigned, returned).  A body is parsed in full later
+(parse.parse_unit) only when one of those names is a writable global of the
+unit or one of its own statics, when it tests _Py_IsMainInterpreter(), or
+when it installs signal handlers.  A body that is not parsed contributes its
+calls and its reads: nothing in it is a write of a global, unless in a form
+the write contexts miss (a write through a pointer kept elsewhere).
 """
 from __future__ import annotations
 
@@ -26,14 +28,19 @@ _BODY_TOKEN_RE = re.compile(
 _LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 # An identifier that is not the tail of a number (0x1F, 10UL, 1e5).
 _NAME_RE = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
-# Names, each with what precedes it (a member access or a tag keyword) and
-# whether a '(' follows.
-_WORD_RE = re.compile(r"(->|\.|\b(?:struct|union|enum|goto)\s)?\s*\b([A-Za-z_]\w*)\b(\s*\()?")
-_WRITE_AFTER_RE = re.compile(
-    r"(?<![\w.>])([A-Za-z_]\w*)[\s)]*(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--|\[|\.|->)")
+_CALL_RE = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)\s*\(")
+_MEMBER_OR_TAG_RE = re.compile(r"(?:->|\.|\b(?:struct|union|enum|goto)\s)\s*([A-Za-z_]\w*)")
+# Write contexts: a name, then members and subscripts (one level of nested
+# brackets), then an assignment operator or ++/--; ++/-- before it; `*` before
+# it with an assignment after; `&` before it.  Arrays also decay where a value
+# is passed, assigned or returned.
+_CHAIN = r"(?:\s*\)|\s*(?:\.|->)\s*\w+|\s*\[(?:[^\[\]]|\[[^\[\]]*\])*\])*"
+_ASSIGN = r"\s*(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--)"
+_WRITE_AFTER_RE = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
 _UPDATE_BEFORE_RE = re.compile(r"(\+\+|--)[\s(]*([A-Za-z_]\w*)")
 _ADDRESS_RE = re.compile(r"(?<!&)&[\s(]*([A-Za-z_]\w*)")
-_DEREF_RE = re.compile(r"\*[\s(]*([A-Za-z_]\w*)")
+_DEREF_RE = re.compile(r"\*[\s(]*([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
+_DECAY_RE = re.compile(r"(?:[(,=?:)]|\breturn)\s*([A-Za-z_]\w*)\s*(?=[,);:])")
 # Generic CPython API that writes into the type or object whose address it is
 # given (readying a static type, filling a struct sequence type).
 MUTATING_CALLS = frozenset("""
@@ -66,13 +73,40 @@ class BodyTokens:
     origin: str                  # file of the name, as the line markers spell it
     line: int                    # line of the name
     calls: frozenset[str]
-    names: frozenset[str]        # every other name it mentions (not members, not tags)
-    writes: frozenset[str]       # names it mentions where a write could happen
-    assigned: frozenset[str]     # of those, names written by the body itself (not by address)
-    readied: frozenset[str]      # names whose address it gives to MUTATING_CALLS
-    addressed: frozenset[str]    # names it takes the address of
+    names: frozenset[str]        # the other names it reads (not members, not tags)
+    mentions: frozenset[str]     # every identifier in it
     has_statics: bool
     installs_handlers: bool
+    code: str                    # the body without strings and line markers, for write_contexts()
+
+
+@dataclass(frozen=True, slots=True)
+class WriteContexts:
+    """The names a body mentions where a write could happen (computed only
+    for bodies that mention a writable global)."""
+    writes: frozenset[str]       # any write context, including by address
+    assigned: frozenset[str]     # written by the body itself (not by address)
+    readied: frozenset[str]      # address given to MUTATING_CALLS
+    addressed: frozenset[str]    # address taken
+    decayed: frozenset[str]      # passed, assigned or returned as a value (an array's address)
+
+
+_STATIC_DECLARATION_RE = re.compile(r"\bstatic\b[^;]*;")
+
+
+def write_contexts(tokens: BodyTokens) -> WriteContexts:
+    # A static's own initializer (`static T x = {...};`) is not a write.
+    code = _STATIC_DECLARATION_RE.sub(";", tokens.code) if tokens.has_statics else tokens.code
+    assigned = {m.group(1) for m in _WRITE_AFTER_RE.finditer(code)}
+    assigned.update(m.group(2) for m in _UPDATE_BEFORE_RE.finditer(code))
+    addressed = {m.group(1) for m in _ADDRESS_RE.finditer(code)}
+    dereferenced = {m.group(1) for m in _DEREF_RE.finditer(code)}
+    readied = {m.group(1) for m in _MUTATING_CALL_RE.finditer(code)} if tokens.calls & MUTATING_CALLS else set()
+    assigned |= dereferenced
+    return WriteContexts(writes=frozenset((assigned | addressed) - _KEYWORDS),
+                         assigned=frozenset(assigned - _KEYWORDS), readied=frozenset(readied),
+                         addressed=frozenset(addressed - _KEYWORDS),
+                         decayed=frozenset(m.group(1) for m in _DECAY_RE.finditer(code)) - _KEYWORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,24 +227,15 @@ def _variable_name(text: str, start: int, equals: int) -> tuple[str | None, int]
 def read_tokens(body: str, name: str | None, function: bool, static: bool, origin: str, line: int,
                 has_statics: bool) -> BodyTokens:
     code = _STRING_RE.sub('""', _LINE_MARKER_LINE_RE.sub("", body) if "\n#" in body else body)
-    calls: set[str] = set()
-    names: set[str] = set()
-    for match in _WORD_RE.finditer(code):
-        before, word, call = match.groups()
-        if before or word in _KEYWORDS:
-            continue
-        (calls if call else names).add(word)
-    assigned = {m.group(1) for m in _WRITE_AFTER_RE.finditer(code)}
-    assigned.update(m.group(2) for m in _UPDATE_BEFORE_RE.finditer(code))
-    addressed = {m.group(1) for m in _ADDRESS_RE.finditer(code)}
-    dereferenced = {m.group(1) for m in _DEREF_RE.finditer(code)}
-    readied = {m.group(1) for m in _MUTATING_CALL_RE.finditer(code)} if calls & MUTATING_CALLS else set()
+    # Set arithmetic over findall keeps the per-name work in C.  A name used
+    # both plainly and as a member in one body loses its read (not a write).
+    words = set(_NAME_RE.findall(code)) - _KEYWORDS
+    calls = set(_CALL_RE.findall(code)) - _KEYWORDS
+    names = words - calls - set(_MEMBER_OR_TAG_RE.findall(code))
     return BodyTokens(name=name, function=function, static=static, origin=origin, line=line,
-                      calls=frozenset(calls), names=frozenset(names),
-                      writes=frozenset((assigned | addressed | dereferenced) - _KEYWORDS),
-                      assigned=frozenset(assigned - _KEYWORDS),
-                      readied=frozenset(readied), addressed=frozenset(addressed - _KEYWORDS),
-                      has_statics=has_statics, installs_handlers=_HANDLER_RE.search(code) is not None)
+                      calls=frozenset(calls), names=frozenset(names), mentions=frozenset(words),
+                      has_statics=has_statics, installs_handlers=_HANDLER_RE.search(code) is not None,
+                      code=code)
 
 
 def _kept_declarations(text: str, begin: int, end: int, positions: Positions) -> list[str]:

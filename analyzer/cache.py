@@ -30,13 +30,14 @@ from .model import (
 )
 from .parse import ChunkSummary
 
-_FORMAT = 3
+_FORMAT = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CachedUnit:
     result: UnitResult
     file_hashes: tuple[tuple[str, str], ...]   # (tree-relative path, content hash)
+    packed: Packed | None = None    # as stored, when loaded: saved back unchanged (the result is deduplicated)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +52,13 @@ class CacheFile:
                    stamp=f"{__version__}:{fingerprint}:{_FORMAT}")
 
     def load(self) -> dict[str, CachedUnit]:
-        return {path: _unpack_unit(packed) for path, packed in self._load(self.path).items()}
+        """Every unit, with the functions and uses of header code that many
+        units repeat unpacked once (the first unit keeps them): the merged
+        scan is the same, and loading costs a fifth."""
+        seen_functions: set[Any] = set()
+        seen_uses: set[Any] = set()
+        return {path: _unpack_unit(packed, seen_functions, seen_uses)
+                for path, packed in sorted(self._load(self.path).items())}
 
     @property
     def _chunks_path(self) -> Path:
@@ -104,28 +111,30 @@ def _unpack_global(packed: Packed) -> GlobalVar:
 
 def _pack_use(use: Use) -> Packed:
     return (use.target, use.kind.value, use.file, use.line, use.function, use.initializer_of, use.callee,
-            use.position, use.address, use.callee_writes, use.via, use.guarded, use.main_only)
+            use.position, use.address, use.callee_writes, use.via, use.guarded, use.once)
 
 
 def _unpack_use(packed: Packed) -> Use:
-    target, kind, file, line, function, owner, callee, position, address, writes, via, guarded, main_only = packed
+    target, kind, file, line, function, owner, callee, position, address, writes, via, guarded, once = packed
     return Use(target=target, kind=UseKind(kind), file=file, line=line, function=function, initializer_of=owner,
                callee=callee, position=position, address=address, callee_writes=writes, via=via, guarded=guarded,
-               main_only=main_only)
+               once=once)
 
 
 def _pack_function(function: Function) -> Packed:
     return (function.key, function.file, function.line, function.calls, function.references,
-            function.signal_handlers, function.main_only_calls)
+            function.signal_handlers, function.once_calls)
 
 
 def _unpack_function(packed: Packed) -> Function:
-    key, file, line, calls, references, handlers, main_only = packed
+    key, file, line, calls, references, handlers, once = packed
     return Function(key=key, file=file, line=line, calls=calls, references=references, signal_handlers=handlers,
-                    main_only_calls=main_only)
+                    once_calls=once)
 
 
 def _pack_unit(unit: CachedUnit) -> Packed:
+    if unit.packed is not None:
+        return unit.packed
     result = unit.result
     diagnostics = tuple((d.code, d.file, d.line, d.column, d.detail) for d in result.diagnostics)
     return (result.unit, tuple(map(_pack_global, result.globals)), diagnostics, result.depends_on,
@@ -134,37 +143,41 @@ def _pack_unit(unit: CachedUnit) -> Packed:
             tuple((i.target, i.functions) for i in result.initializers))
 
 
-def _unpack_unit(packed: Packed) -> CachedUnit:
+def _unpack_unit(packed: Packed, seen_functions: set[Any], seen_uses: set[Any]) -> CachedUnit:
     unit, globals_, diagnostics, depends_on, failed, file_hashes, uses, functions, initializers = packed
+    new_functions = [f for f in functions if f[0] not in seen_functions]
+    seen_functions.update(f[0] for f in new_functions)
+    new_uses = [u for u in uses if u not in seen_uses]
+    seen_uses.update(new_uses)
     result = UnitResult(
         unit=unit, globals=tuple(map(_unpack_global, globals_)), depends_on=depends_on, failed=failed,
         diagnostics=tuple(Diagnostic(code=c, file=f, line=ln, column=col, detail=d)
                           for c, f, ln, col, d in diagnostics),
-        uses=tuple(map(_unpack_use, uses)), functions=tuple(map(_unpack_function, functions)),
+        uses=tuple(map(_unpack_use, new_uses)), functions=tuple(map(_unpack_function, new_functions)),
         initializers=tuple(Initializer(target=t, functions=f) for t, f in initializers))
-    return CachedUnit(result=result, file_hashes=file_hashes)
+    return CachedUnit(result=result, file_hashes=file_hashes, packed=packed)
 
 
 def _pack_name_use(use: NameUse) -> Packed:
     return (use.name, use.kind.value, use.file, use.line, use.callee, use.position, use.address, use.via,
-            use.local_static, use.guarded, use.main_only)
+            use.local_static, use.guarded, use.once_flags)
 
 
 def _unpack_name_use(packed: Packed) -> NameUse:
-    name, kind, file, line, callee, position, address, via, local_static, guarded, main_only = packed
+    name, kind, file, line, callee, position, address, via, local_static, guarded, once_flags = packed
     return NameUse(name=name, kind=UseKind(kind), file=file, line=line, callee=callee, position=position,
-                   address=address, via=via, local_static=local_static, guarded=guarded, main_only=main_only)
+                   address=address, via=via, local_static=local_static, guarded=guarded, once_flags=once_flags)
 
 
 def _pack_body(body: Body) -> Packed:
     return (body.name, body.file, body.line, body.function, body.static, body.calls,
-            tuple(map(_pack_name_use, body.uses)), body.signal_handlers, body.main_only_calls)
+            tuple(map(_pack_name_use, body.uses)), body.signal_handlers, body.once_calls)
 
 
 def _unpack_body(packed: Packed) -> Body:
-    name, file, line, function, static, calls, uses, handlers, main_only = packed
+    name, file, line, function, static, calls, uses, handlers, once = packed
     return Body(name=name, file=file, line=line, function=function, static=static, calls=calls,
-                uses=tuple(map(_unpack_name_use, uses)), signal_handlers=handlers, main_only_calls=main_only)
+                uses=tuple(map(_unpack_name_use, uses)), signal_handlers=handlers, once_calls=once)
 
 
 def pack_body(body: Body | None) -> Packed:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -14,7 +15,7 @@ from . import __version__
 from .classify import classify
 from .classify.rules import render_rules
 from .fetch import FetchError, default_cache_dir, fetch
-from .model import ScanResult
+from .model import ScanResult, Verdict
 from .report.json import render_json
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
@@ -53,14 +54,25 @@ def _build_parser() -> argparse.ArgumentParser:
     scan_cmd.add_argument("tree", help="a CPython source tree (configured or not)")
     scan_cmd.add_argument("--format", choices=sorted(_RENDERERS), default="text")
     scan_cmd.add_argument("-o", "--output", help="write the result here instead of stdout")
-    scan_cmd.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPUs)")
-    scan_cmd.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
-    scan_cmd.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
+    _add_scan_options(scan_cmd)
     scan_cmd.add_argument("--only", nargs="+", default=(), metavar="PATH",
                           help="analyze only these translation units (tree-relative paths)")
 
+    report_cmd = commands.add_parser("report", help="write a Markdown and HTML report with plots")
+    report_cmd.add_argument("tree", help="a CPython source tree")
+    report_cmd.add_argument("--compare", metavar="OTHER_TREE",
+                            help="another release: also show what became of each class between the two")
+    report_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write into")
+    _add_scan_options(report_cmd)
+
     commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
     return parser
+
+
+def _add_scan_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPUs)")
+    command.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
+    command.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -81,6 +93,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         if args.command == "rules":
             out.write(render_rules())
             return EXIT_OK
+        if args.command == "report":
+            return _report(args, out, err)
         return _scan(args, out, err)
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
@@ -109,9 +123,42 @@ def _fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _scan_options(args: argparse.Namespace) -> ScanOptions:
     cache_dir = None if args.no_cache else (args.cache_dir or str(default_cache_dir()))
-    options = ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(args.only))
+    return ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())))
+
+
+def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # matplotlib is imported only when a report is made.
+    from .report.bundle import render_report
+    from .report.summary import compare, summarize
+    try:
+        with _progress(err) as progress:
+            results = [scan(tree, _scan_options(args), progress) for tree in (args.tree, args.compare) if tree]
+    except TreeError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    classified = [(result, classify(result)) for result in results]
+    oldest, newest = min(classified, key=_release), max(classified, key=_release)
+    comparison = compare(oldest, newest) if len(classified) == 2 else None
+    report = render_report(summarize(*classified[0]), comparison)
+    for relative, content in sorted(report.items()):
+        path = Path(args.output) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    out.write(f"{Path(args.output) / 'index.html'}\n")
+    for result in results:
+        for diagnostic in result.diagnostics:
+            err.write(render_diagnostic(diagnostic) + "\n")
+    return max(_scan_status(result) for result in results)
+
+
+def _release(classified: tuple[ScanResult, tuple[Verdict, ...]]) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", classified[0].tree.version)[:3])
+
+
+def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    options = _scan_options(args)
     try:
         with _progress(err) as progress:
             result = scan(args.tree, options, progress)

@@ -49,6 +49,7 @@ _LOCKS = frozenset("""
     pthread_mutex_t pthread_cond_t pthread_once_t pthread_rwlock_t sem_t PyThread_type_key Py_tss_t
     """.split())
 _BY_NAME = {"PyTypeObject": Family.STATIC_TYPE, "PyModuleDef": Family.MODULE_DEF,
+            "_PyRuntimeState": Family.RUNTIME_STATE, "pyruntimestate": Family.RUNTIME_STATE,
             "_PyArg_Parser": Family.ARG_PARSER, "_Py_Identifier": Family.IDENTIFIER,
             **dict.fromkeys(_API_TABLES, Family.API_TABLE), **dict.fromkeys(_LOCKS, Family.LOCK)}
 
@@ -81,6 +82,8 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
         if isinstance(inner, c_ast.Enum):
             return Family.SCALAR
         if isinstance(inner, (c_ast.Struct, c_ast.Union)):
+            if inner.decls and any(d.name == "ob_base" for d in inner.decls):
+                return Family.OBJECT     # an object laid out inline: Argument Clinic's static _kwtuple, ...
             return _BY_NAME.get(inner.name or "", Family.STRUCT)
         name = _base_name(node)
         if name in _BY_NAME:

@@ -27,6 +27,7 @@ class Family(enum.Enum):
     ARG_PARSER = "arg-parser"              # Argument Clinic's _PyArg_Parser
     IDENTIFIER = "identifier"              # _Py_Identifier
     LOCK = "lock"                          # PyThread_type_lock, PyMutex, pthread mutexes, once-flags
+    RUNTIME_STATE = "runtime-state"        # _PyRuntimeState itself
     FUNCTION_POINTER = "function-pointer"  # a pointer to a function (or an array of them)
     STRING = "string"                      # char arrays and char pointers
     SCALAR = "scalar"                      # integer, floating, boolean and enum values
@@ -34,6 +35,25 @@ class Family(enum.Enum):
     ARRAY = "array"                        # an array of anything else
     POINTER = "pointer"                    # another data pointer
     OTHER = "other"                        # a typedef name the analyzer cannot see through
+
+
+DECIDED_BY_TYPE = frozenset({Family.LOCK, Family.RUNTIME_STATE, Family.IDENTIFIER, Family.ARG_PARSER,
+                             Family.MODULE_DEF})
+"""Families the classifier decides from the type alone (CPython's own
+machinery writes them, the same way everywhere): their write sites are not
+needed, so bodies are not parsed for their sake."""
+
+
+def watch_kind(*, const: bool, family: Family, array: bool) -> str | None:
+    """How a body can write a variable, for deciding which bodies to parse
+    (parse.parse_unit): "objects" (static types and other static objects: by
+    member writes and the mutating API), "arrays" (by any mention), "watched"
+    (by a write context), or None (const, or a family decided by its type)."""
+    if const or family in DECIDED_BY_TYPE:
+        return None
+    if family in (Family.STATIC_TYPE, Family.OBJECT):
+        return "objects"
+    return "arrays" if array else "watched"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,7 +117,7 @@ class NameUse:
     via: str | None = None          # the local pointer it went through
     local_static: bool = False      # the name is a static local of the enclosing function
     guarded: bool = False           # a direct write in a body that also tests the variable (lazy init)
-    main_only: bool = False         # under a _Py_IsMainInterpreter() test: once per process
+    once_flags: tuple[str, ...] = ()  # the once tests it is under: "" for _Py_IsMainInterpreter(), else a flag
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +137,7 @@ class Body:
     calls: frozenset[str]
     uses: tuple[NameUse, ...]
     signal_handlers: frozenset[str]
-    main_only_calls: frozenset[str] = frozenset()   # calls made only under a _Py_IsMainInterpreter() test
+    once_calls: frozenset[tuple[str, tuple[str, ...]]] = frozenset()   # (callee, once_flags): calls made only there
 
 
 FunctionKey = tuple[str, str]
@@ -140,7 +160,7 @@ class Use:
     callee_writes: bool | None = None     # ARGUMENT: the parameter points to non-const data (None: no prototype)
     via: str | None = None
     guarded: bool = False
-    main_only: bool = False
+    once: bool = False              # under a _Py_IsMainInterpreter() test or a scalar once-flag: once per process
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,7 +171,7 @@ class Function:
     calls: tuple[FunctionKey, ...]
     references: tuple[FunctionKey, ...]       # functions it uses as values (callbacks, tables)
     signal_handlers: tuple[FunctionKey, ...]  # functions it installs as signal handlers
-    main_only_calls: tuple[FunctionKey, ...] = ()  # calls made only under a _Py_IsMainInterpreter() test
+    once_calls: tuple[FunctionKey, ...] = ()  # calls made only once per process (see Use.once)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,8 +22,16 @@ from dataclasses import dataclass, field
 from pycparser import c_ast
 from pycparser.c_parser import CParser, ParseError
 
-from .bodies import MAIN_INTERPRETER_TESTS, BodySpan, BodyTokens, Positions, elide_bodies, position_of
-from .model import Body, ChunkFacts, GlobalVar
+from .bodies import (
+    MAIN_INTERPRETER_TESTS,
+    BodySpan,
+    BodyTokens,
+    Positions,
+    elide_bodies,
+    position_of,
+    write_contexts,
+)
+from .model import Body, ChunkFacts, GlobalVar, watch_kind
 
 _LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
@@ -310,8 +318,10 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
         watched.update(facts.watched)
         arrays.update(facts.arrays)
         objects.update(facts.objects)
+        local = _local_statics(facts.globals) if spans else {}
         wanted = [span for span in spans if span.tokens.function and (
-            span.tokens.name is None or _may_write_globals(span.tokens, watched, arrays, objects))]
+            span.tokens.name is None or _may_write_globals(span.tokens, watched, arrays, objects)
+            or _may_write_globals(span.tokens, *local.get(span.tokens.name, _NO_STATICS)))]
         parsed_bodies = _parse_bodies(raw, wanted, typedefs, function_types, cache, extract_body.parsed, failures) \
             if wanted else {}
         for span in spans:
@@ -327,13 +337,34 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
                       body_failures=tuple(failures))
 
 
+_NO_STATICS: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+
+
+def _local_statics(globals_: tuple[GlobalVar, ...]) -> dict[str, tuple[set[str], set[str], set[str]]]:
+    """Per function, its writable statics: (watched, arrays, objects)."""
+    found: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for var in globals_:
+        if var.func is None:
+            continue
+        kind = watch_kind(const=var.const, family=var.family, array=var.type.endswith("]"))
+        if kind is not None:
+            sets = found.setdefault(var.func, (set(), set(), set()))
+            sets[("watched", "arrays", "objects").index(kind)].add(var.name)
+    return found
+
+
 def _may_write_globals(tokens: BodyTokens, watched: set[str], arrays: set[str], objects: set[str]) -> bool:
     """Whether a body may write a writable global of the unit: objects count
     as written only by member writes and by the generic mutating API."""
-    return (tokens.has_statics or tokens.installs_handlers or not watched.isdisjoint(tokens.writes)
-            or not tokens.calls.isdisjoint(MAIN_INTERPRETER_TESTS)
-            or not arrays.isdisjoint(tokens.names) or not objects.isdisjoint(tokens.assigned)
-            or not objects.isdisjoint(tokens.readied))
+    if tokens.installs_handlers or not tokens.calls.isdisjoint(MAIN_INTERPRETER_TESTS):
+        return True
+    mentions = tokens.mentions
+    if watched.isdisjoint(mentions) and objects.isdisjoint(mentions) and arrays.isdisjoint(mentions):
+        return False
+    contexts = write_contexts(tokens)
+    return (not watched.isdisjoint(contexts.writes) or not objects.isdisjoint(contexts.assigned)
+            or not objects.isdisjoint(contexts.readied) or not arrays.isdisjoint(contexts.writes)
+            or not arrays.isdisjoint(contexts.decayed))
 
 
 def _parse_bodies(raw: Chunk, spans: list[BodySpan], typedefs: frozenset[str], function_types: frozenset[str],

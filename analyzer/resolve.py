@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Body, Function, FunctionKey, GlobalVar, Initializer, Prototype, Use, UseKind
+from .model import Body, Family, Function, FunctionKey, GlobalVar, Initializer, Prototype, Use, UseKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,7 +27,14 @@ class ResolvedUnit:
 def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations,
                  globals_: Iterable[GlobalVar]) -> ResolvedUnit:
     bodies = list(bodies)
+    globals_ = list(globals_)
     file_scope = {var.name: var.identity for var in globals_ if var.func is None}
+    scalars = {var.identity for var in globals_ if var.family is Family.SCALAR}
+
+    def once(flags: tuple[str, ...], body: Body) -> bool:
+        """Under a main-interpreter test, or a test of a scalar static of the unit."""
+        return any(flag == "" or (body.file, body.name, flag) in scalars or file_scope.get(flag) in scalars
+                   for flag in flags)
     defined = {b.name: b for b in bodies if b.function}
 
     def function_key(name: str) -> FunctionKey:
@@ -64,14 +71,15 @@ def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations,
                 initializer_of=owner, callee=callee, position=use.position, address=use.address,
                 callee_writes=_callee_writes(declarations.prototypes.get(use.callee), use.position)
                 if use.callee is not None else None,
-                via=use.via, guarded=use.guarded, main_only=use.main_only))
+                via=use.via, guarded=use.guarded, once=once(use.once_flags, body)))
         if here is not None:
             functions.append(Function(
                 key=here, file=body.file, line=body.line,
                 calls=tuple(sorted(function_key(n) for n in body.calls if is_function(n))),
                 references=tuple(sorted(references)),
                 signal_handlers=tuple(sorted(function_key(n) for n in body.signal_handlers if is_function(n))),
-                main_only_calls=tuple(sorted(function_key(n) for n in body.main_only_calls if is_function(n)))))
+                once_calls=tuple(sorted({function_key(n) for n, flags in body.once_calls
+                                         if is_function(n) and once(flags, body)}))))
         elif owner is not None and references:
             initializers.append(Initializer(target=owner, functions=tuple(sorted(references))))
     return ResolvedUnit(uses=tuple(uses), functions=tuple(functions), initializers=tuple(initializers))

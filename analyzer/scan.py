@@ -229,8 +229,9 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
         if cache:
             cache.save_chunks(chunks)
     if cache and stale:
+        analyzed = {unit.path for unit in stale}
         cache.save({
-            path: CachedUnit(result=result, file_hashes=tuple(
+            path: cached[path] if path not in analyzed else CachedUnit(result=result, file_hashes=tuple(
                 (p, hashes(p) or "") for p in (result.depends_on or (path,))))
             for path, result in results.items() if result.depends_on})
     return _merge(tree, units, results, hits)

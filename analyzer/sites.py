@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast
 
-from .bodies import MAIN_INTERPRETER_TESTS, BodyTokens
+from .bodies import MAIN_INTERPRETER_TESTS, BodyTokens, write_contexts
 from .extract import is_const_object, type_family
-from .model import Body, Family, NameUse, Prototype, UseKind
+from .model import Body, NameUse, Prototype, UseKind, watch_kind
 
 # Calls that install a function as a signal handler: (callee, argument position).
 _HANDLER_ARGUMENTS = {"signal": 1, "PyOS_setsig": 1, "sigset": 1}
@@ -35,8 +35,9 @@ class _Alias:
 @dataclass
 class _Scope:
     names: dict[str, _Alias | None | str] = field(default_factory=dict)
-    # value: None for a plain local, "static" for a function-local static,
-    # an _Alias for a local pointer known to point into a variable.
+    # value: None for a plain local, "pointer" for a local pointer, "static"
+    # for a function-local static, an _Alias for a local pointer known to
+    # point into a variable.
 
 
 class SitesVisitor(c_ast.NodeVisitor):
@@ -64,10 +65,12 @@ class SitesVisitor(c_ast.NodeVisitor):
         self._tested: set[str] = set()
         self._consumed: set[int] = set()      # ids of '&' nodes already recorded as arguments
         self._line = line
-        self._main_only = 0                   # depth of _Py_IsMainInterpreter() regions
-        self._main_rest = False               # the rest of the block is main-only (after an early return)
+        # Once regions: code under a _Py_IsMainInterpreter() test (flag "") or
+        # under a test of a static that the region then sets (a once-flag).
+        self._once: list[str] = []
+        self._rest_once: str | None = None    # the rest of the block is a once region (after an early return)
         self._main_locals: set[str] = set()   # locals holding a _Py_IsMainInterpreter() result
-        self._main_calls: set[str] = set()
+        self._once_calls: dict[str, tuple[str, ...]] = {}
         self._other_calls: set[str] = set()
 
     # -- file scope -------------------------------------------------------
@@ -89,13 +92,10 @@ class SitesVisitor(c_ast.NodeVisitor):
                 self.static_functions.add(node.name)
             return
         self.variables.add(node.name)
-        if not is_const_object(node.type):
-            if type_family(node.type) in (Family.STATIC_TYPE, Family.OBJECT):
-                self.objects.add(node.name)
-            elif isinstance(node.type, c_ast.ArrayDecl):
-                self.arrays.add(node.name)
-            else:
-                self.watched.add(node.name)
+        kind = watch_kind(const=is_const_object(node.type), family=type_family(node.type),
+                          array=isinstance(node.type, c_ast.ArrayDecl))
+        if kind is not None:
+            getattr(self, kind).add(node.name)
         if node.init is None or node.coord is None:
             return
         file = self._relative(node.coord.file)
@@ -121,7 +121,7 @@ class SitesVisitor(c_ast.NodeVisitor):
         if function is not None and function.args is not None:
             for param in function.args.params:
                 if isinstance(param, c_ast.Decl) and param.name:
-                    scope.names[param.name] = None
+                    scope.names[param.name] = _local_kind(param.type)
         self._scopes.append(scope)
         self.visit(node.body)
         self._finish(function=True, static="static" in decl.storage)
@@ -139,7 +139,7 @@ class SitesVisitor(c_ast.NodeVisitor):
             self.bodies.append(Body(
                 name=self._name, file=self._file, line=self._line, function=function, static=static,
                 calls=frozenset(self._calls), uses=tuple(uses), signal_handlers=frozenset(self._handlers),
-                main_only_calls=frozenset(self._main_calls - self._other_calls)))
+                once_calls=frozenset((c, f) for c, f in self._once_calls.items() if c not in self._other_calls)))
 
     # -- scopes -----------------------------------------------------------
 
@@ -153,13 +153,19 @@ class SitesVisitor(c_ast.NodeVisitor):
     def visit_Compound(self, node: c_ast.Compound) -> None:
         self._scopes.append(_Scope())
         entered = 0
-        for item in node.block_items or ():
+        items = node.block_items or []
+        for index, item in enumerate(items):
             self.visit(item)
-            if self._main_rest:
-                self._main_rest = False
-                self._main_only += 1
+            flag = self._rest_once
+            self._rest_once = None
+            if flag is None and isinstance(item, c_ast.If) and _leaves(item.iftrue):
+                tested = self._flag_test(item.cond)
+                if tested is not None and tested[1] > 0 and _assigns(tested[0], items[index + 1:]):
+                    flag = tested[0]          # if (initialized) return; ... initialized = 1;
+            if flag is not None:
+                self._once.append(flag)
                 entered += 1
-        self._main_only -= entered
+        del self._once[len(self._once) - entered:]
         self._scopes.pop()
 
     def visit_For(self, node: c_ast.For) -> None:
@@ -179,7 +185,7 @@ class SitesVisitor(c_ast.NodeVisitor):
         if "static" in node.storage:
             scope.names[node.name] = "static"
         else:
-            scope.names[node.name] = None
+            scope.names[node.name] = _local_kind(node.type)
         if node.init is not None:
             if self._main_test(node.init) > 0:
                 self._main_locals.add(node.name)
@@ -213,14 +219,33 @@ class SitesVisitor(c_ast.NodeVisitor):
         self._test(node.cond)
         self.visit(node.cond)
         polarity = self._main_test(node.cond)
-        for branch, main_only in ((node.iftrue, polarity > 0), (node.iffalse, polarity < 0)):
+        flag = ""
+        if not polarity:
+            tested = self._flag_test(node.cond)
+            if tested is not None and tested[1] < 0 and _assigns(tested[0], [node.iftrue]):
+                polarity, flag = -1, tested[0]       # if (!initialized) { ...; initialized = 1; }
+        for branch, once in ((node.iftrue, polarity > 0 or bool(flag)), (node.iffalse, polarity < 0 and not flag)):
             if branch is None:
                 continue
-            self._main_only += main_only
+            if once:
+                self._once.append(flag)
             self.visit(branch)
-            self._main_only -= main_only
-        if polarity < 0 and _leaves(node.iftrue):
-            self._main_rest = True
+            if once:
+                self._once.pop()
+        if polarity < 0 and not flag and _leaves(node.iftrue):
+            self._rest_once = ""
+
+    def _flag_test(self, cond: c_ast.Node) -> tuple[str, int] | None:
+        """(name, +1) for `if (x)` or `if (x != 0)`, (name, -1) for `if (!x)` or
+        `if (x == 0)`, where x is a static or a file-scope name."""
+        polarity = 1
+        if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
+            cond, polarity = cond.expr, -1
+        elif isinstance(cond, c_ast.BinaryOp) and cond.op in ("==", "!=") and _is_zero(cond.right):
+            cond, polarity = cond.left, (-1 if cond.op == "==" else 1)
+        if isinstance(cond, c_ast.ID) and self._lookup(cond.name) in (False, "static"):
+            return cond.name, polarity
+        return None
 
     def _main_test(self, cond: c_ast.Node) -> int:
         """+1 when a condition holds for the main interpreter only, -1 when
@@ -269,7 +294,7 @@ class SitesVisitor(c_ast.NodeVisitor):
         if key not in self._uses:
             self._uses[key] = NameUse(name=name, kind=kind, file=self._file, line=line, callee=callee,
                                       position=position, address=address, via=via, local_static=local_static,
-                                      main_only=self._main_only > 0)
+                                      once_flags=tuple(self._once))
 
     def visit_ID(self, node: c_ast.ID) -> None:
         self._use(node.name, UseKind.READ, node)
@@ -280,7 +305,7 @@ class SitesVisitor(c_ast.NodeVisitor):
         target = node.lvalue
         if isinstance(target, c_ast.ID) and node.op == "=":
             meaning = self._lookup(target.name)
-            if meaning is None or isinstance(meaning, _Alias):
+            if meaning == "pointer" or isinstance(meaning, _Alias):
                 alias = self._alias_of(node.rvalue)
                 if alias is not None:
                     self._set_alias(target.name, alias)
@@ -323,7 +348,10 @@ class SitesVisitor(c_ast.NodeVisitor):
         callee = node.name.name if isinstance(node.name, c_ast.ID) else None
         if callee is not None and self._lookup(callee) is False:
             self._calls.add(callee)
-            (self._main_calls if self._main_only else self._other_calls).add(callee)
+            if self._once:
+                self._once_calls.setdefault(callee, tuple(self._once))
+            else:
+                self._other_calls.add(callee)
             self._use(callee, UseKind.READ, node.name)
         else:
             callee = None
@@ -370,6 +398,10 @@ class SitesVisitor(c_ast.NodeVisitor):
                 return
 
 
+def _local_kind(node: c_ast.Node) -> str | None:
+    return "pointer" if isinstance(node, (c_ast.PtrDecl, c_ast.ArrayDecl)) else None
+
+
 def _strip_casts(node: c_ast.Node) -> c_ast.Node:
     while isinstance(node, c_ast.Cast):
         node = node.expr
@@ -399,6 +431,17 @@ def _nodes(node: c_ast.Node) -> Iterator[c_ast.Node]:
         current = stack.pop()
         yield current
         stack.extend(child for _, child in current.children())
+
+
+def _assigns(name: str, nodes: list[c_ast.Node]) -> bool:
+    """Whether the statements assign `name` itself (`name = ...`)."""
+    return any(isinstance(n, c_ast.Assignment) and isinstance(n.lvalue, c_ast.ID) and n.lvalue.name == name
+               for node in nodes for n in _nodes(node))
+
+
+def _is_zero(node: c_ast.Node) -> bool:
+    node = _strip_casts(node)
+    return isinstance(node, c_ast.Constant) and node.value in ("0", "0L", "0UL")
 
 
 def _leaves(node: c_ast.Node) -> bool:
@@ -472,8 +515,9 @@ def token_sites(tokens: BodyTokens, relative: Callable[[str], str | None]) -> Bo
     file = relative(tokens.origin)
     if file is None or tokens.name is None:
         return None
-    uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in tokens.addressed and not tokens.function
-                    else UseKind.READ, file=file, line=tokens.line)
+    addressed = write_contexts(tokens).addressed if not tokens.function else frozenset()
+    uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in addressed else UseKind.READ, file=file,
+                    line=tokens.line)
             for name in sorted(tokens.names | tokens.calls)]
     return Body(name=tokens.name, file=file, line=tokens.line, function=tokens.function, static=tokens.static,
                 calls=tokens.calls if tokens.function else frozenset(), uses=tuple(uses),

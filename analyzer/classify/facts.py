@@ -23,6 +23,10 @@ SIGNAL_STATE_CALLS = frozenset({"sigaction", "sigaltstack", "signal", "PyOS_sets
                                 "pthread_sigmask"})
 _DIRECT_WRITES = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE})
 OBJECT_FAMILIES = frozenset({Family.STATIC_TYPE, Family.OBJECT})
+SHARED_BY_ADDRESS = OBJECT_FAMILIES | {Family.API_TABLE}
+"""Families whose address CPython's API takes without writing through it
+(static objects; method, member, slot tables and type specs): only direct
+writes and the generic mutating API change them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,10 +54,9 @@ class GlobalFacts:
 
     @property
     def changes(self) -> tuple[Site, ...]:
-        """Every site that may change the global, as the rules count them:
-        for statically allocated objects, handing their address around is how
-        CPython shares them, so only writes and the mutating API count."""
-        if self.var.family in OBJECT_FAMILIES:
+        """Every site that may change the global, as the rules count them
+        (see SHARED_BY_ADDRESS)."""
+        if self.var.family in SHARED_BY_ADDRESS:
             return self.writes + self.readied
         return self.writes + self.readied + self.escapes
 
@@ -75,7 +78,7 @@ def gather(result: ScanResult) -> dict[tuple[str, str, str], GlobalFacts]:
 
     def site(use: Use) -> Site:
         assert use.function is not None
-        return Site(use=use, reach=ONCE if use.main_only else reach(use.function))
+        return Site(use=use, reach=ONCE if use.once else reach(use.function))
 
     by_target: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
     for use in result.uses:

@@ -44,8 +44,8 @@ def _where(site: Site) -> str:
 
 
 def _contexts(site: Site) -> str:
-    if site.use.main_only:
-        return "the main interpreter only (under a _Py_IsMainInterpreter() test)"
+    if site.use.once:
+        return "once per process (under a _Py_IsMainInterpreter() test or a once-flag)"
     if not site.reach.contexts:
         return "no caller in the tree"
     parts = []
@@ -91,7 +91,7 @@ def _lock(facts: GlobalFacts) -> Evidence | None:
 
 
 def _runtime_state(facts: GlobalFacts) -> Evidence | None:
-    if facts.var.type not in ("_PyRuntimeState", "struct pyruntimestate"):
+    if facts.var.family is not Family.RUNTIME_STATE:
         return None
     return Confidence.HIGH, ("the runtime state itself (_PyRuntimeState)",)
 
@@ -181,8 +181,9 @@ def _runtime_lifecycle(facts: GlobalFacts) -> Evidence | None:
         return None
     if not all(s.reach.contexts and s.reach.contexts <= _LIFECYCLE for s in changes):
         return None
-    guarded = any(s.use.main_only for s in changes)
-    note = ("written only on runtime init/fini paths or under a _Py_IsMainInterpreter() test"
+    guarded = any(s.use.once for s in changes)
+    note = ("written only on runtime init/fini paths or once per process (under a _Py_IsMainInterpreter() "
+            "test or a once-flag)"
             if guarded else "written only on runtime init/fini paths (once per process)")
     return Confidence.MEDIUM, (note, *_describe(changes))
 
@@ -261,6 +262,18 @@ RULES: tuple[Rule, ...] = (
          idiom="A variable of type _PyRuntimeState.",
          example="_PyRuntimeState _PyRuntime = _PyRuntimeState_INIT(_PyRuntime);",
          false_positives="None."),
+    Rule(id="immutable.module-def", state_class=StateClass.IMMUTABLE, match=_module_def,
+         idiom="A PyModuleDef.",
+         example="static struct PyModuleDef spammodule = {PyModuleDef_HEAD_INIT, ...};",
+         false_positives="Code that writes other fields than m_base at run time."),
+    Rule(id="immutable.identifier", state_class=StateClass.IMMUTABLE, match=_identifier,
+         idiom="A _Py_Identifier (the _Py_IDENTIFIER macro).",
+         example="_Py_IDENTIFIER(__name__);",
+         false_positives="None known."),
+    Rule(id="runtime.arg-parser", state_class=StateClass.RUNTIME, match=_arg_parser,
+         idiom="An Argument Clinic _PyArg_Parser.",
+         example="static _PyArg_Parser _parser = {...};",
+         false_positives="None known."),
     Rule(id="interpreter.extension-static-type", state_class=StateClass.INTERPRETER, match=_extension_static_type,
          idiom="A static PyTypeObject defined by an extension module.",
          example="static PyTypeObject Custom_Type = {...};  PyType_Ready(&Custom_Type);",
@@ -291,18 +304,6 @@ RULES: tuple[Rule, ...] = (
          idiom="A statically allocated object of the core with member writes reachable from ordinary code.",
          example="PyFoo_Type.tp_flags |= ... in a method",
          false_positives="Writes that only run before the object is shared (the graph cannot order them)."),
-    Rule(id="immutable.module-def", state_class=StateClass.IMMUTABLE, match=_module_def,
-         idiom="A PyModuleDef.",
-         example="static struct PyModuleDef spammodule = {PyModuleDef_HEAD_INIT, ...};",
-         false_positives="Code that writes other fields than m_base at run time."),
-    Rule(id="immutable.identifier", state_class=StateClass.IMMUTABLE, match=_identifier,
-         idiom="A _Py_Identifier (the _Py_IDENTIFIER macro).",
-         example="_Py_IDENTIFIER(__name__);",
-         false_positives="None known."),
-    Rule(id="runtime.arg-parser", state_class=StateClass.RUNTIME, match=_arg_parser,
-         idiom="An Argument Clinic _PyArg_Parser.",
-         example="static _PyArg_Parser _parser = {...};",
-         false_positives="None known."),
     Rule(id="runtime.lifecycle", state_class=StateClass.RUNTIME, match=_runtime_lifecycle,
          idiom="Every write is in a function reachable only from runtime init/fini (Py_InitializeFromConfig, "
                "Py_FinalizeEx, fork hooks, ...) without passing interpreter creation, or in a function that "

@@ -72,7 +72,7 @@ class Reach:
 
 _UNREACHED = Reach(contexts=frozenset(), entries=())
 ONCE = Reach(contexts=frozenset({Context.RUNTIME_LIFECYCLE}), entries=())
-"""The reach of code under a _Py_IsMainInterpreter() test."""
+"""The reach of code that runs once per process (see model.Use.once)."""
 
 
 def is_test_code(path: str) -> bool:
@@ -88,21 +88,22 @@ class CallGraph:
         functions = list(functions)
         referenced: set[FunctionKey] = set()
         handlers: set[FunctionKey] = set()
-        main_only_targets: set[FunctionKey] = set()
+        once_targets: set[FunctionKey] = set()
         test_code: set[FunctionKey] = set()
         allocator: set[FunctionKey] = set()
+        edges: list[tuple[FunctionKey, FunctionKey, dict[str, bool]]] = []
         for function in functions:
-            graph.add_node(function.key)
-            main_only = set(function.main_only_calls)
-            graph.add_edges_from((function.key, callee, {"main_only": callee in main_only})
-                                 for callee in function.calls)
-            main_only_targets.update(main_only)
+            once = set(function.once_calls)
+            edges.extend((function.key, callee, {"once": callee in once}) for callee in function.calls)
+            once_targets.update(once)
             referenced.update(function.references)
             handlers.update(function.signal_handlers)
             if any(name in INSTALLERS for _, name in function.calls):
                 allocator.update(function.references)       # the hooks it installs
             if is_test_code(function.file):
                 test_code.add(function.key)
+        graph.add_nodes_from(function.key for function in functions)
+        graph.add_edges_from(edges)
         slot_tables = {var.identity for var in globals_ if "PyModuleDef_Slot" in var.type}
         module_entries: set[FunctionKey] = set()
         for initializer in initializers:
@@ -120,8 +121,8 @@ class CallGraph:
         roots = {key for key in nodes if graph.in_degree(key) == 0} | (referenced & nodes)
         roots -= lifecycle | handlers | allocator | test_code
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
-            Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (main_only_targets & nodes),
-                                              interpreter | module_entries, main_only=True),
+            Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes),
+                                              interpreter | module_entries, once=True),
             Context.INTERPRETER_LIFECYCLE: _reach(graph, interpreter, runtime | module_entries),
             Context.MODULE_INIT: _reach(graph, module_entries, runtime | interpreter),
             Context.SIGNAL_HANDLER: _reach(graph, handlers, lifecycle),
@@ -143,11 +144,12 @@ class CallGraph:
 
 
 def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],
-           main_only: bool = False) -> dict[FunctionKey, tuple[FunctionKey, int]]:
+           once: bool = False) -> dict[FunctionKey, tuple[FunctionKey, int]]:
     """Every function reachable from `sources` without entering `stop`, with
     the source that reaches it and the number of calls from it (breadth
     first, sources in a stable order).  Calls made only under a
-    _Py_IsMainInterpreter() test are followed only when main_only is true."""
+    _Py_IsMainInterpreter() test or a once-flag are followed only when once
+    is true."""
     reached: dict[FunctionKey, tuple[FunctionKey, int]] = {source: (source, 0) for source in sorted(sources)}
     frontier = sorted(sources)
     depth = 0
@@ -157,7 +159,7 @@ def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],
         for node in frontier:
             origin = reached[node][0]
             for successor, edge in graph[node].items():
-                if successor in reached or successor in stop or (edge["main_only"] and not main_only):
+                if successor in reached or successor in stop or (edge["once"] and not once):
                     continue
                 reached[successor] = (origin, depth)
                 following.append(successor)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 from analyzer.cli import main
-from tests.conftest import FIXTURES, make_tree
+from tests.conftest import FIXTURES, class_expectations, make_tree
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -95,3 +96,34 @@ def test_rules_command_prints_the_checked_in_docs():
     status, out, err = run("rules")
     assert (status, err) == (0, "")
     assert out == (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+def test_report_writes_markdown_html_and_plots(tmp_path):
+    tree = make_tree(tmp_path / "tree", [FIXTURES / "classes.c", FIXTURES / "macros.c"])
+    status, out, err = run("report", str(tree), "-o", str(tmp_path / "report"), "--no-cache")
+    assert (status, err) == (0, "")
+    assert out == f"{tmp_path / 'report' / 'index.html'}\n"
+    report = tmp_path / "report"
+    files = sorted(p.relative_to(report).as_posix() for p in report.rglob("*") if p.is_file())
+    assert files == ["index.html", "index.md", "plots/classes-by-directory.png", "plots/top-files.png"]
+    markdown = (tmp_path / "report" / "index.md").read_text()
+    classes = Counter(c for c, _ in class_expectations(FIXTURES / "classes.c").values())
+    row = [classes["runtime"], classes["interpreter"], classes["immutable"]]
+    assert f"| Objects/classes.c | {row[0]} | {row[1]} | {row[2]} |" in markdown
+    row[2] += 3                                                   # macros.c: three immutable globals
+    assert f"| Objects | {row[0]} | {row[1]} | {row[2]} | {sum(row)} |" in markdown
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 2 and "http" not in html   # self-contained
+    assert (tmp_path / "report" / "plots" / "top-files.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_report_compares_two_releases_oldest_first(tmp_path):
+    old = make_tree(tmp_path / "old", [FIXTURES / "macros.c"])
+    new = make_tree(tmp_path / "new", [FIXTURES / "macros.c", FIXTURES / "empty.c"])
+    (old / "Include" / "patchlevel.h").write_text('#define PY_VERSION "3.9.1"\n')
+    status, _, _ = run("report", str(old), "--compare", str(new), "-o", str(tmp_path / "r"), "--no-cache")
+    assert status == 0
+    markdown = (tmp_path / "r" / "index.md").read_text()
+    assert "## From 3.9.1 to 3.99.0" in markdown
+    assert "| immutable | 3 | 3 | 0 | 0 | 0 | 3 |" in markdown
+    assert (tmp_path / "r" / "plots" / "comparison.png").is_file()

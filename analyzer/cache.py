@@ -30,7 +30,7 @@ from .model import (
 )
 from .parse import ChunkSummary
 
-_FORMAT = 4
+_FORMAT = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,14 +99,14 @@ Packed = tuple[Any, ...]
 
 def _pack_global(var: GlobalVar) -> Packed:
     return (var.file, var.func, var.name, var.line, var.type, var.storage.value, var.thread_local,
-            var.const, var.has_initializer, var.macro, var.family.value)
+            var.const, var.has_initializer, var.macro, var.family.value, var.points_to_const)
 
 
 def _unpack_global(packed: Packed) -> GlobalVar:
-    file, func, name, line, type_, storage, thread_local, const, init, macro, family = packed
+    file, func, name, line, type_, storage, thread_local, const, init, macro, family, pointee_const = packed
     return GlobalVar(file=file, func=func, name=name, line=line, type=type_, storage=Storage(storage),
                      thread_local=thread_local, const=const, has_initializer=init, macro=macro,
-                     family=Family(family))
+                     family=Family(family), points_to_const=pointee_const)
 
 
 def _pack_use(use: Use) -> Packed:
@@ -191,15 +191,14 @@ def unpack_body(packed: Packed) -> Body | None:
 def pack_chunk(chunk: ChunkSummary) -> Packed:
     facts = chunk.facts
     return (chunk.typedefs_added, chunk.names_declared, chunk.function_types_added,
-            tuple(map(_pack_global, facts.globals)), tuple(map(_pack_body, facts.bodies)),
-            facts.variables, facts.watched, facts.arrays, facts.objects,
+            tuple(map(_pack_global, facts.globals)), facts.variables, facts.watched, facts.arrays, facts.objects,
             tuple((name, p.writes, p.variadic) for name, p in facts.prototypes), facts.static_functions)
 
 
 def unpack_chunk(packed: Packed) -> ChunkSummary:
-    typedefs_added, names_declared, function_types_added, globals_, bodies, variables, watched, arrays, objects, \
+    typedefs_added, names_declared, function_types_added, globals_, variables, watched, arrays, objects, \
         prototypes, statics = packed
-    facts = ChunkFacts(globals=tuple(map(_unpack_global, globals_)), bodies=tuple(map(_unpack_body, bodies)),
+    facts = ChunkFacts(globals=tuple(map(_unpack_global, globals_)),
                        variables=variables, watched=watched, arrays=arrays, objects=objects,
                        static_functions=statics,
                        prototypes=tuple((n, Prototype(writes=w, variadic=v)) for n, w, v in prototypes))

@@ -30,6 +30,20 @@ def is_const_object(node: c_ast.Node) -> bool:
     return False
 
 
+def points_to_const(node: c_ast.Node) -> bool | None:
+    """For a pointer, or an array of pointers: whether what it points to is
+    const (`const char *p` yes, `char *const p` no); None for other objects
+    and for function pointers."""
+    while isinstance(node, c_ast.ArrayDecl):
+        node = node.type
+    if not isinstance(node, c_ast.PtrDecl):
+        return None
+    target = node.type
+    if isinstance(target, (c_ast.TypeDecl, c_ast.PtrDecl)):
+        return "const" in target.quals
+    return None
+
+
 # Generic knowledge of C and of CPython's API types, by declared type name.
 _SCALAR_NAMES = frozenset("""
     char short int long signed unsigned float double _Bool bool __int128 _Complex
@@ -162,7 +176,8 @@ class GlobalsVisitor(c_ast.NodeVisitor):
             type=self._speller.spell(node.type), storage=storage,
             thread_local=bool(_THREAD_LOCAL.intersection(node.storage)),
             const=is_const_object(node.type), has_initializer=node.init is not None,
-            macro=self._macro(path, coord.line), family=type_family(node.type, self._function_types)))
+            macro=self._macro(path, coord.line), family=type_family(node.type, self._function_types),
+            points_to_const=points_to_const(node.type)))
 
     def _macro(self, path: str, line: int) -> str | None:
         """The function-like macro whose invocation starts the declaration's line."""

@@ -87,6 +87,7 @@ class GlobalVar:
     has_initializer: bool
     macro: str | None
     family: Family = Family.OTHER
+    points_to_const: bool | None = None   # for a pointer (or an array of them): whether the data is const
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -185,7 +186,6 @@ class Initializer:
 class ChunkFacts:
     """What extraction finds in one parsed chunk."""
     globals: tuple[GlobalVar, ...] = ()
-    bodies: tuple[Body, ...] = ()
     variables: frozenset[str] = frozenset()            # file-scope object names declared
     watched: frozenset[str] = frozenset()              # those writable, but for
     arrays: frozenset[str] = frozenset()               # writable arrays and

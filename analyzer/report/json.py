@@ -12,7 +12,8 @@ from ..model import Diagnostic, GlobalVar, ScanResult, Verdict
 def global_record(var: GlobalVar, verdict: Verdict) -> dict[str, object]:
     return {"file": var.file, "func": var.func, "name": var.name, "line": var.line,
             "type": var.type, "storage": var.storage.value, "thread_local": var.thread_local,
-            "const": var.const, "has_initializer": var.has_initializer, "macro": var.macro,
+            "const": var.const, "points_to_const": var.points_to_const,
+            "has_initializer": var.has_initializer, "macro": var.macro,
             "family": var.family.value, "class": verdict.state_class.value, "rule": verdict.rule,
             "confidence": verdict.confidence.value, "evidence": list(verdict.evidence)}
 

@@ -39,6 +39,7 @@ def test_json_document(tmp_path):
     assert document["globals"][1] == {
         "file": "Objects/macros.c", "func": None, "name": "module_doc", "line": 7,
         "type": "const char []", "storage": "static", "thread_local": False, "const": True,
+        "points_to_const": None,
         "has_initializer": True, "macro": "DOC", "family": "string", "class": "immutable",
         "rule": "immutable.const", "confidence": "high", "evidence": ["declared const: const char []"]}
     assert document["classes"] == {"immutable": 3}

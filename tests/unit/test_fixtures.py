@@ -54,3 +54,11 @@ def test_parse_error_names_the_line(fixture_scan):
     assert any(g.name == "hits" for g in fixture_scan.globals)     # the unit's globals are kept
     (refused,) = [d for d in fixture_scan.diagnostics if d.code == "preprocess-error"]
     assert (refused.line, refused.detail) == (2, '#error "this unit refuses to preprocess"')
+
+
+def test_const_ness_of_what_pointers_point_to(fixture_scan):
+    found = {g.name: g.points_to_const for g in fixture_scan.globals if g.file == "Objects/declarations.c"}
+    assert {name: found[name] for name in ("message", "fixed", "names", "frozen", "singleton",
+                                            "pointee_const", "counter", "table", "allocator")} == {
+        "message": True, "fixed": False, "names": True, "frozen": True, "singleton": False,
+        "pointee_const": True, "counter": None, "table": None, "allocator": None}

@@ -32,3 +32,9 @@ def test_families_decided_by_type_need_no_write_sites(family):
 
 def test_the_last_rule_always_matches():
     assert RULES[-1].match(facts(Family.SCALAR)) is not None
+
+
+def test_every_rule_has_a_fixture():
+    from tests.conftest import all_fixtures, class_expectations
+    covered = {rule for fixture in all_fixtures() for _, rule in class_expectations(fixture).values()}
+    assert covered == {rule.id for rule in RULES}

@@ -38,12 +38,17 @@ class Environment:
     config_dir: str       # directory holding the pyconfig.h to use
 
 
+# Stages after the scan: their code does not change what the cache holds.
+_AFTER_SCAN = ("classify/", "report/", "cli.py", "fetch.py", "__main__.py")
+
+
 def fingerprint(tree: Tree) -> str:
-    """Identifies the analyzer's code, stand-ins and profile, and which
+    """Identifies the scan's code, stand-ins and profile, and which
     pyconfig.h applies: a change to any of them invalidates cached results."""
     digest = hashlib.sha256()
     package = _STUBS.parent
-    for path in sorted([*_STUBS.rglob("*.h"), *package.rglob("*.py")]):
+    code = [p for p in package.rglob("*.py") if not p.relative_to(package).as_posix().startswith(_AFTER_SCAN)]
+    for path in sorted([*_STUBS.rglob("*.h"), *code]):
         digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
     digest.update(str(tree.configured).encode())
     return digest.hexdigest()[:16]

@@ -91,11 +91,12 @@ class CallGraph:
         once_targets: set[FunctionKey] = set()
         test_code: set[FunctionKey] = set()
         allocator: set[FunctionKey] = set()
-        edges: list[tuple[FunctionKey, FunctionKey, dict[str, bool]]] = []
+        edges: list[tuple[FunctionKey, FunctionKey]] = []
+        once_edges: set[tuple[FunctionKey, FunctionKey]] = set()
         for function in functions:
-            once = set(function.once_calls)
-            edges.extend((function.key, callee, {"once": callee in once}) for callee in function.calls)
-            once_targets.update(once)
+            edges.extend((function.key, callee) for callee in function.calls)
+            once_edges.update((function.key, callee) for callee in function.once_calls)
+            once_targets.update(function.once_calls)
             referenced.update(function.references)
             handlers.update(function.signal_handlers)
             if any(name in INSTALLERS for _, name in function.calls):
@@ -122,12 +123,12 @@ class CallGraph:
         roots -= lifecycle | handlers | allocator | test_code
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
             Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes),
-                                              interpreter | module_entries, once=True),
-            Context.INTERPRETER_LIFECYCLE: _reach(graph, interpreter, runtime | module_entries),
-            Context.MODULE_INIT: _reach(graph, module_entries, runtime | interpreter),
-            Context.SIGNAL_HANDLER: _reach(graph, handlers, lifecycle),
-            Context.ALLOCATOR: _reach(graph, allocator, lifecycle),
-            Context.ORDINARY: _reach(graph, roots, lifecycle | test_code),
+                                              interpreter | module_entries, set()),
+            Context.INTERPRETER_LIFECYCLE: _reach(graph, interpreter, runtime | module_entries, once_edges),
+            Context.MODULE_INIT: _reach(graph, module_entries, runtime | interpreter, once_edges),
+            Context.SIGNAL_HANDLER: _reach(graph, handlers, lifecycle, once_edges),
+            Context.ALLOCATOR: _reach(graph, allocator, lifecycle, once_edges),
+            Context.ORDINARY: _reach(graph, roots, lifecycle | test_code, once_edges),
         }
 
     def reach(self, key: FunctionKey) -> Reach:
@@ -144,12 +145,11 @@ class CallGraph:
 
 
 def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],
-           once: bool = False) -> dict[FunctionKey, tuple[FunctionKey, int]]:
+           skip: set[tuple[FunctionKey, FunctionKey]]) -> dict[FunctionKey, tuple[FunctionKey, int]]:
     """Every function reachable from `sources` without entering `stop`, with
     the source that reaches it and the number of calls from it (breadth
-    first, sources in a stable order).  Calls made only under a
-    _Py_IsMainInterpreter() test or a once-flag are followed only when once
-    is true."""
+    first, sources in a stable order), not following the calls in `skip`
+    (those made only once per process, for every context but runtime's)."""
     reached: dict[FunctionKey, tuple[FunctionKey, int]] = {source: (source, 0) for source in sorted(sources)}
     frontier = sorted(sources)
     depth = 0
@@ -158,8 +158,8 @@ def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],
         following = []
         for node in frontier:
             origin = reached[node][0]
-            for successor, edge in graph[node].items():
-                if successor in reached or successor in stop or (edge["once"] and not once):
+            for successor in graph.successors(node):
+                if successor in reached or successor in stop or (node, successor) in skip:
                     continue
                 reached[successor] = (origin, depth)
                 following.append(successor)

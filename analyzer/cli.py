@@ -14,8 +14,11 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .classify import classify
 from .classify.rules import render_rules
+from .config import ConfigError, load_baseline
 from .fetch import FetchError, default_cache_dir, fetch
+from .gate import gate, render_baseline
 from .model import ScanResult, Verdict
+from .report.findings import render_gate_json, render_gate_text
 from .report.json import render_json
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
@@ -65,6 +68,19 @@ def _build_parser() -> argparse.ArgumentParser:
     report_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write into")
     _add_scan_options(report_cmd)
 
+    baseline_cmd = commands.add_parser("baseline", help="write a baseline of the tree's mutable globals")
+    baseline_cmd.add_argument("tree", help="a CPython source tree")
+    baseline_cmd.add_argument("-o", "--output", required=True, metavar="FILE")
+    _add_scan_options(baseline_cmd)
+
+    check_cmd = commands.add_parser("check", help="fail on mutable globals the baseline does not list")
+    check_cmd.add_argument("tree", help="a CPython source tree")
+    check_cmd.add_argument("--baseline", required=True, metavar="FILE")
+    check_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    check_cmd.add_argument("--strict", action="store_true", help="immutable globals must be listed too")
+    check_cmd.add_argument("--fail-stale", action="store_true", help="stale baseline entries fail the gate")
+    _add_scan_options(check_cmd)
+
     commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
     return parser
 
@@ -95,6 +111,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             return EXIT_OK
         if args.command == "report":
             return _report(args, out, err)
+        if args.command == "baseline":
+            return _baseline(args, out, err)
+        if args.command == "check":
+            return _check(args, out, err)
         return _scan(args, out, err)
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
@@ -151,6 +171,37 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for diagnostic in result.diagnostics:
             err.write(render_diagnostic(diagnostic) + "\n")
     return max(_scan_status(result) for result in results)
+
+
+def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        with _progress(err) as progress:
+            result = scan(args.tree, _scan_options(args), progress)
+    except TreeError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    _write(args.output, render_baseline(result.globals, classify(result)), out)
+    for diagnostic in result.diagnostics:
+        err.write(render_diagnostic(diagnostic) + "\n")
+    return _scan_status(result)
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        baseline = load_baseline(args.baseline)
+        with _progress(err) as progress:
+            result = scan(args.tree, _scan_options(args), progress)
+    except (ConfigError, TreeError) as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    outcome = gate(result.globals, classify(result), baseline, strict=args.strict)
+    render = render_gate_json if args.format == "json" else render_gate_text
+    out.write(render(outcome, args.baseline))
+    for diagnostic in result.diagnostics:
+        err.write(render_diagnostic(diagnostic) + "\n")
+    if result.failed_units:
+        return EXIT_PARTIAL          # fails closed: a unit that was not analyzed may hide a new global
+    return EXIT_FINDINGS if outcome.new or (args.fail_stale and outcome.stale) else EXIT_OK
 
 
 def _release(classified: tuple[ScanResult, tuple[Verdict, ...]]) -> tuple[int, ...]:

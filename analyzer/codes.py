@@ -21,6 +21,13 @@ class Code:
 
 
 _TABLE = (
+    Code(code="CG101", slug="new-mutable-global", severity=Severity.ERROR,
+         summary="a mutable global that the baseline does not list",
+         fix="move it into interpreter state (PyInterpreterState or module state) or runtime state "
+             "(_PyRuntimeState), make it const, or add it to the baseline with a reason"),
+    Code(code="CG102", slug="stale-baseline-entry", severity=Severity.WARNING,
+         summary="a baseline entry for a global that no longer exists",
+         fix="remove the line from the baseline (cglobals baseline regenerates it)"),
     Code(code="CG901", slug="preprocess-error", severity=Severity.ERROR,
          summary="the file could not be preprocessed",
          fix="check the include paths and macros the file needs; the detail quotes the preprocessor"),

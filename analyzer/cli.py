@@ -18,7 +18,7 @@ from .config import ConfigError, load_baseline
 from .fetch import FetchError, default_cache_dir, fetch
 from .gate import gate, render_baseline
 from .model import ScanResult, Verdict
-from .report.findings import render_gate_json, render_gate_text
+from .report.findings import render_gate_github, render_gate_json, render_gate_text
 from .report.json import render_json
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
@@ -76,7 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check_cmd = commands.add_parser("check", help="fail on mutable globals the baseline does not list")
     check_cmd.add_argument("tree", help="a CPython source tree")
     check_cmd.add_argument("--baseline", required=True, metavar="FILE")
-    check_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    check_cmd.add_argument("--format", choices=("text", "json", "github"), default="text")
     check_cmd.add_argument("--strict", action="store_true", help="immutable globals must be listed too")
     check_cmd.add_argument("--fail-stale", action="store_true", help="stale baseline entries fail the gate")
     _add_scan_options(check_cmd)
@@ -195,7 +195,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
     outcome = gate(result.globals, classify(result), baseline, strict=args.strict)
-    render = render_gate_json if args.format == "json" else render_gate_text
+    render = {"json": render_gate_json, "github": render_gate_github}.get(args.format, render_gate_text)
     out.write(render(outcome, args.baseline))
     for diagnostic in result.diagnostics:
         err.write(render_diagnostic(diagnostic) + "\n")

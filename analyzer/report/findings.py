@@ -44,3 +44,29 @@ def render_gate_json(result: GateResult, baseline: str) -> str:
               "baseline": baseline, "baseline_line": e.line, "code": CODES["stale-baseline-entry"].code}
              for e in result.stale]
     return json.dumps({"new": new, "stale": stale, "covered": result.covered}, indent=1) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_gate_github(result: GateResult, baseline: str) -> str:
+    """GitHub Actions workflow commands: an annotation per finding."""
+    new_code, stale_code = CODES["new-mutable-global"], CODES["stale-baseline-entry"]
+    lines = []
+    for finding in result.new:
+        var, verdict = finding.var, finding.verdict
+        title = f"{new_code.code} {var.name} is {verdict.state_class.value} ({verdict.rule})"
+        message = "\n".join((new_code.summary, *verdict.evidence, f"fix: {new_code.fix}"))
+        lines.append(f"::error file={_escape_property(var.file)},line={var.line},"
+                     f"title={_escape_property(title)}::{_escape_data(message)}")
+    for entry in result.stale:
+        file, func, name = entry.identity
+        message = f"{file} {func or '-'} {name}: {stale_code.fix}"
+        lines.append(f"::warning file={_escape_property(baseline)},line={entry.line},"
+                     f"title={_escape_property(stale_code.code + ' stale baseline entry')}::{_escape_data(message)}")
+    return "".join(line + "\n" for line in lines)

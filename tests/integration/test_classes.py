@@ -70,3 +70,17 @@ def test_history_targets(history):
     assert scores.accuracy >= ACCURACY
     recalls = {c.value: round(scores.recall(c), 3) for c in CLASSES}
     assert all(r >= RECALL for r in recalls.values()), recalls
+
+
+def test_gate_is_exact_on_an_unchanged_tree(real_scan, tmp_path):
+    """A baseline generated from a tree covers that tree: zero findings, nothing stale."""
+    from analyzer.config import load_baseline
+    from analyzer.gate import gate, render_baseline
+    cold, _ = real_scan
+    verdicts = classify(cold)
+    path = tmp_path / "baseline.tsv"
+    path.write_text(render_baseline(cold.globals, verdicts))
+    baseline = load_baseline(str(path))
+    result = gate(cold.globals, verdicts, baseline)
+    assert (result.new, result.stale) == ((), ())
+    assert result.covered == len(baseline) == sum(v.state_class is not StateClass.IMMUTABLE for v in verdicts)

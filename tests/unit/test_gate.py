@@ -102,3 +102,14 @@ def test_bad_baseline_exits_2_with_one_line(tree_and_baseline, tmp_path):
     status, out, err = check(tree, bad)
     assert (status, out) == (2, "")
     assert err == f"cglobals: error: {bad}:3: expected 5 tab-separated fields, found 1\n"
+
+
+def test_github_annotations(tree_and_baseline):
+    tree, baseline = tree_and_baseline
+    source = tree / "Objects" / "macros.c"
+    source.write_text(source.read_text() + "static int added_counter;\nvoid bump_added(void) { added_counter++; }\n")
+    status, out, _ = check(tree, baseline, "--format", "github")
+    assert status == 1
+    (line,) = out.splitlines()
+    assert line.startswith("::error file=Objects/macros.c,line=9,title=CG101 added_counter is interpreter "
+                           "(interpreter.mutable)::a mutable global that the baseline does not list%0A")

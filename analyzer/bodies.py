@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _LINE_MARKER_LINE_RE = re.compile(r'^#[^\n]*$', re.M)
 _BRACE_TOKEN_RE = re.compile(
     r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{}]|\b(?:static|_Thread_local)\b')
 _BODY_TOKEN_RE = re.compile(
     r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]|\b(?:static|_Thread_local|typedef)\b')
-_LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
+LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 # An identifier that is not the tail of a number (0x1F, 10UL, 1e5).
 _NAME_RE = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 _CALL_RE = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)\s*\(")
@@ -226,7 +226,7 @@ def _variable_name(text: str, start: int, equals: int) -> tuple[str | None, int]
 
 def read_tokens(body: str, name: str | None, function: bool, static: bool, origin: str, line: int,
                 has_statics: bool) -> BodyTokens:
-    code = _STRING_RE.sub('""', _LINE_MARKER_LINE_RE.sub("", body) if "\n#" in body else body)
+    code = STRING_RE.sub('""', _LINE_MARKER_LINE_RE.sub("", body) if "\n#" in body else body)
     # Set arithmetic over findall keeps the per-name work in C.  A name used
     # both plainly and as a member in one body loses its read (not a write).
     words = set(_NAME_RE.findall(code)) - _KEYWORDS
@@ -279,7 +279,7 @@ class Positions:
         if index < self._index:
             self._index, self._origin, self._line = 0, "", 1
         start = self._index
-        for marker in _LINEMARKER_RE.finditer(text, self._index, index):
+        for marker in LINEMARKER_RE.finditer(text, self._index, index):
             self._line += text.count("\n", start, marker.start())
             self._origin, self._line = marker.group(2), int(marker.group(1)) - 1
             start = marker.start()

@@ -23,7 +23,9 @@ from pycparser import c_ast
 from pycparser.c_parser import CParser, ParseError
 
 from .bodies import (
+    LINEMARKER_RE,
     MAIN_INTERPRETER_TESTS,
+    STRING_RE,
     BodySpan,
     BodyTokens,
     Positions,
@@ -33,7 +35,6 @@ from .bodies import (
 )
 from .model import Body, ChunkFacts, GlobalVar, watch_kind
 
-_LINEMARKER_RE = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"[^\n]*$', re.M)
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
 # preceding newline rather than ^ with re.M: a literal prefix searches fast.
 _FILE_CHANGE_SPLIT_RE = re.compile(r'(\n)(# \d+ "((?:[^"\\]|\\.)*)" ([12])\b[^\n]*)')
@@ -43,13 +44,10 @@ _SPACES_RE = re.compile(r"[ \t]+")
 # starts, and `goto *expr;`.
 _LABEL_ADDRESS_RE = re.compile(r"(?<=[{,(=])(\s*)&&\s*[A-Za-z_]\w*")
 _COMPUTED_GOTO_RE = re.compile(r"\bgoto\s*\*")
-_LITERAL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
 
 
-_MISSING: Body | None = Body(name="", file="", line=0, function=False, static=False, calls=frozenset(), uses=(),
-                             signal_handlers=frozenset())
 _TOP_TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]')
 
 
@@ -146,7 +144,7 @@ def split_chunks(text: str, cache: ChunkCache) -> tuple[list[Chunk], frozenset[s
             origin = parts[index + 3]
         pieces.append(parts[index + 2])
     chunks.append(Chunk(text="".join(pieces), origin=origin))
-    first = _LINEMARKER_RE.match(chunks[0].text)
+    first = LINEMARKER_RE.match(chunks[0].text)
     if first:
         chunks[0] = Chunk(text=chunks[0].text, origin=first.group(2))
     return [c for c in chunks if c.text], included
@@ -154,8 +152,8 @@ def split_chunks(text: str, cache: ChunkCache) -> tuple[list[Chunk], frozenset[s
 
 def _segment_info(segment: str) -> tuple[int, str]:
     """(change in bracket depth, last non-blank character outside line markers)."""
-    body = _LINEMARKER_RE.sub("", segment) if "\n# " in segment else segment
-    body = _LITERAL_RE.sub('""', body) if ("'" in body or '"' in body) else body
+    body = LINEMARKER_RE.sub("", segment) if "\n# " in segment else segment
+    body = STRING_RE.sub('""', body) if ("'" in body or '"' in body) else body
     depth = body.count("{") + body.count("(") - body.count("}") - body.count(")")
     token = _LAST_TOKEN_RE.search(body)
     return depth, token.group(1) if token else ""
@@ -327,9 +325,9 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
         for span in spans:
             body = parsed_bodies.get(span.start)
             if body is None:
-                body = cache.token_bodies.get(span.tokens, _MISSING)
-                if body is _MISSING:
-                    body = cache.token_bodies[span.tokens] = extract_body.tokens(span.tokens)
+                if span.tokens not in cache.token_bodies:
+                    cache.token_bodies[span.tokens] = extract_body.tokens(span.tokens)
+                body = cache.token_bodies[span.tokens]
             if body is not None:
                 found_bodies.append(body)
         found.append(facts)

@@ -132,8 +132,6 @@ class SitesVisitor(c_ast.NodeVisitor):
             if use.kind in (UseKind.ASSIGN, UseKind.MEMBER_WRITE) and use.name in self._tested and use.via is None:
                 use = replace(use, guarded=True)
             uses.append(use)
-        if not (uses or self._calls or not function):
-            uses = []
         if function or uses:
             assert self._name is not None
             self.bodies.append(Body(
@@ -340,7 +338,7 @@ class SitesVisitor(c_ast.NodeVisitor):
         if isinstance(target, c_ast.ID):
             self._use(target.name, kind, target)
             return
-        name = _root_name(target, through_pointers=True)
+        name = _root_name(target)
         if name is not None:
             self._use(name, UseKind.MEMBER_WRITE, target)
 
@@ -408,18 +406,18 @@ def _strip_casts(node: c_ast.Node) -> c_ast.Node:
     return node
 
 
-def _root_name(node: c_ast.Node, through_pointers: bool = True) -> str | None:
+def _root_name(node: c_ast.Node) -> str | None:
     """The variable an lvalue expression is part of: x for x, x.f, x[i],
     x->f, *x, (T *)x ..."""
     while True:
         node = _strip_casts(node)
         if isinstance(node, c_ast.ID):
             return str(node.name)
-        if isinstance(node, c_ast.StructRef) and (through_pointers or node.type == "."):
+        if isinstance(node, c_ast.StructRef):
             node = node.name
         elif isinstance(node, c_ast.ArrayRef):
             node = node.name
-        elif isinstance(node, c_ast.UnaryOp) and node.op == "*" and through_pointers:
+        elif isinstance(node, c_ast.UnaryOp) and node.op == "*":
             node = node.expr
         else:
             return None

@@ -3,7 +3,6 @@ written, read and given away, and in which contexts the writing functions run.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..bodies import MUTATING_CALLS
@@ -59,12 +58,6 @@ class GlobalFacts:
         if self.var.family in SHARED_BY_ADDRESS:
             return self.writes + self.readied
         return self.writes + self.readied + self.escapes
-
-    def contexts(self, sites: Iterable[Site] | None = None) -> frozenset[Context]:
-        found: set[Context] = set()
-        for site in self.changes if sites is None else sites:
-            found.update(site.reach.contexts)
-        return frozenset(found)
 
 
 def gather(result: ScanResult) -> dict[tuple[str, str, str], GlobalFacts]:

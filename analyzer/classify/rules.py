@@ -108,8 +108,7 @@ def _extension_static_type(facts: GlobalFacts) -> Evidence | None:
 def _never_written(facts: GlobalFacts) -> Evidence | None:
     if facts.changes:
         return None
-    kept = [s for s in facts.escapes]
-    detail = "; its address is passed around, as CPython shares static objects" if kept else ""
+    detail = "; its address is passed around, as CPython shares static objects" if facts.escapes else ""
     confidence = Confidence.HIGH if not facts.escapes else Confidence.MEDIUM
     return confidence, (f"no write anywhere in the tree after static initialization; {_read_by(facts)}{detail}",)
 

@@ -66,9 +66,6 @@ class Reach:
     entries: tuple[tuple[Context, FunctionKey], ...]
     callback: Context | None = None       # SIGNAL_HANDLER or ALLOCATOR: close enough to run in one
 
-    def entry(self, context: Context) -> FunctionKey | None:
-        return next((key for c, key in self.entries if c is context), None)
-
 
 _UNREACHED = Reach(contexts=frozenset(), entries=())
 ONCE = Reach(contexts=frozenset({Context.RUNTIME_LIFECYCLE}), entries=())

@@ -8,22 +8,24 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__
 from .classify import classify
 from .classify.rules import render_rules
-from .config import ConfigError, load_baseline
+from .config import ConfigError, load_baselines
 from .fetch import FetchError, default_cache_dir, fetch
 from .gate import gate, render_baseline
 from .model import ScanResult, Verdict
-from .report.findings import render_gate_github, render_gate_json, render_gate_text
+from .report.findings import GateReport, render_gate_github, render_gate_json, render_gate_text
 from .report.json import render_json
+from .report.sarif import render_gate_sarif
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
 from .scan import Progress, ScanOptions, scan
-from .sources import TreeError
+from .sources import TreeError, find_tree, git_changes, read_suppressions
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -75,8 +77,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="fail on mutable globals the baseline does not list")
     check_cmd.add_argument("tree", help="a CPython source tree")
-    check_cmd.add_argument("--baseline", required=True, metavar="FILE")
-    check_cmd.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check_cmd.add_argument("--baseline", action="append", default=[], metavar="FILE",
+                           help="our baseline, or upstream's globals-to-fix.tsv / ignored.tsv (repeatable)")
+    check_cmd.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    check_cmd.add_argument("--diff", metavar="REV",
+                           help="only globals the change since REV introduced (the tree must be a git checkout)")
+    check_cmd.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
     check_cmd.add_argument("--strict", action="store_true", help="immutable globals must be listed too")
     check_cmd.add_argument("--fail-stale", action="store_true", help="stale baseline entries fail the gate")
     _add_scan_options(check_cmd)
@@ -188,20 +194,42 @@ def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        baseline = load_baseline(args.baseline)
+        tree = find_tree(args.tree)
+        baseline = tuple(replace(entry, path=_shown(entry.path, tree.root))
+                         for entry in load_baselines(tuple(args.baseline)))
+        change = git_changes(tree.root, args.diff) if args.diff else None
         with _progress(err) as progress:
             result = scan(args.tree, _scan_options(args), progress)
     except (ConfigError, TreeError) as exc:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
-    outcome = gate(result.globals, classify(result), baseline, strict=args.strict)
-    render = {"json": render_gate_json, "github": render_gate_github}.get(args.format, render_gate_text)
-    out.write(render(outcome, args.baseline))
+    # In diff mode only the changed files' globals are classified and read for suppressions.
+    files = change.files if change else None
+    globals_ = tuple(var for var in result.globals if files is None or var.file in files)
+    suppressions = read_suppressions(tree.root, files if files is not None else {var.file for var in globals_})
+    outcome = gate(globals_, classify(result, files), baseline, suppressions, strict=args.strict, change=change,
+                   uses=result.uses)
+    report = GateReport(outcome=outcome, baselines=tuple(_shown(path, tree.root) for path in args.baseline),
+                        diagnostics=result.diagnostics, diff_base=args.diff)
+    if args.format == "sarif":
+        text = render_gate_sarif(report, tree.root)
+    else:
+        text = {"json": render_gate_json, "github": render_gate_github}.get(args.format, render_gate_text)(report)
+    _write(args.output, text, out)
     for diagnostic in result.diagnostics:
         err.write(render_diagnostic(diagnostic) + "\n")
     if result.failed_units:
         return EXIT_PARTIAL          # fails closed: a unit that was not analyzed may hide a new global
-    return EXIT_FINDINGS if outcome.new or (args.fail_stale and outcome.stale) else EXIT_OK
+    return EXIT_FINDINGS if outcome.failed or (args.fail_stale and outcome.stale) else EXIT_OK
+
+
+def _shown(path: str, root: str) -> str:
+    """A baseline's path as output names it: relative to the tree when inside it."""
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
 
 
 def _release(classified: tuple[ScanResult, tuple[Verdict, ...]]) -> tuple[int, ...]:

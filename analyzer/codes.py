@@ -28,6 +28,13 @@ _TABLE = (
     Code(code="CG102", slug="stale-baseline-entry", severity=Severity.WARNING,
          summary="a baseline entry for a global that no longer exists",
          fix="remove the line from the baseline (cglobals baseline regenerates it)"),
+    Code(code="CG103", slug="suppression-without-reason", severity=Severity.ERROR,
+         summary="a cglobals: ignore[...] comment without a reason waives nothing",
+         fix="say why the global may stay, after the brackets: /* cglobals: ignore[interpreter] why */"),
+    Code(code="CG104", slug="unused-suppression", severity=Severity.WARNING,
+         summary="a cglobals: ignore[...] comment that covers no global of its class",
+         fix="put it on or just above the declaration, with the class the gate reports (runtime, interpreter "
+             "or immutable), or remove it"),
     Code(code="CG901", slug="preprocess-error", severity=Severity.ERROR,
          summary="the file could not be preprocessed",
          fix="check the include paths and macros the file needs; the detail quotes the preprocessor"),

@@ -1,4 +1,4 @@
-"""Loading and validating data files: the gate's baseline."""
+"""Loading and validating data files: the gate's baseline, ours or upstream's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,8 @@ BASELINE_HEADER = (
     "# cglobals baseline: the mutable globals a tree may keep for now, one per line.\n"
     "# Keyed on (file, func, name): line moves change nothing. func is - at file scope.\n"
     "# Regenerate with: cglobals baseline TREE -o FILE\n")
+UPSTREAM_COLUMNS = ("filename", "funcname", "name", "reason")
+"""The header of Tools/c-analyzer/cpython/globals-to-fix.tsv and ignored.tsv."""
 
 
 class ConfigError(Exception):
@@ -27,42 +29,80 @@ class ConfigError(Exception):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BaselineEntry:
     identity: tuple[str, str, str]
-    state_class: StateClass
+    state_class: StateClass | None     # None: upstream's lists carry no class in their columns
     reason: str
+    path: str                          # the baseline file, and the entry's line in it
     line: int
 
 
+def load_baselines(paths: tuple[str, ...]) -> tuple[BaselineEntry, ...]:
+    """Every entry of every file; one global may be listed by several files."""
+    return tuple(entry for path in paths for entry in load_baseline(path))
+
+
 def load_baseline(path: str) -> tuple[BaselineEntry, ...]:
-    """Raises ConfigError naming the file and line of the first problem."""
+    """Our format or upstream's, told apart by the first row.  Raises
+    ConfigError naming the file and line of the first problem."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, 0, f"cannot read the baseline: {exc}") from None
     rows = [(number, line) for number, line in enumerate(text.splitlines(), 1)
             if line.strip() and not line.startswith("#")]
+    if rows and tuple(rows[0][1].split("\t")) == UPSTREAM_COLUMNS:
+        return _load_upstream(path, rows)
     if not rows or rows[0][1] != f"schema_version\t{BASELINE_SCHEMA}":
         number = rows[0][0] if rows else 1
-        raise ConfigError(path, number, f"expected 'schema_version<TAB>{BASELINE_SCHEMA}' first")
+        raise ConfigError(path, number, f"expected 'schema_version<TAB>{BASELINE_SCHEMA}' first (or upstream's "
+                                        f"header {' '.join(UPSTREAM_COLUMNS)})")
     if len(rows) < 2 or tuple(rows[1][1].split("\t")) != BASELINE_COLUMNS:
         number = rows[1][0] if len(rows) > 1 else rows[0][0]
         raise ConfigError(path, number, f"expected the columns {' '.join(BASELINE_COLUMNS)} (tab-separated)")
     entries: dict[tuple[str, str, str], BaselineEntry] = {}
     classes = {c.value: c for c in StateClass}
     for number, line in rows[2:]:
-        fields = line.split("\t")
-        if len(fields) != len(BASELINE_COLUMNS):
-            raise ConfigError(path, number, f"expected {len(BASELINE_COLUMNS)} tab-separated fields, "
-                                            f"found {len(fields)}")
-        if any(f != f.strip() for f in fields):
-            raise ConfigError(path, number, "stray whitespace around a field")
-        file, func, name, state_class, reason = fields
-        if not file or not name or not func:
-            raise ConfigError(path, number, "file, func (- at file scope) and name are required")
+        file, func, name, state_class, reason = _fields(path, number, line, len(BASELINE_COLUMNS))
         if state_class not in classes:
             raise ConfigError(path, number, f"unknown class {state_class!r} (runtime, interpreter, immutable)")
         identity = (file, "" if func == "-" else func, name)
         if identity in entries:
             raise ConfigError(path, number, f"duplicate entry, first on line {entries[identity].line}")
         entries[identity] = BaselineEntry(identity=identity, state_class=classes[state_class], reason=reason,
+                                          path=path, line=number)
+    return tuple(entries.values())
+
+
+def _load_upstream(path: str, rows: list[tuple[int, str]]) -> tuple[BaselineEntry, ...]:
+    """Upstream's lists as they are: the header may repeat, reason '-' means
+    none, fields are stripped (3.13.5's globals-to-fix.tsv has a stray space)
+    and a row repeated word for word counts once (its ignored.tsv has one).
+    The class is not in the columns (upstream keeps it in comment headings),
+    so it is left unknown."""
+    entries: dict[tuple[str, str, str], BaselineEntry] = {}
+    for number, line in rows[1:]:
+        if tuple(line.split("\t")) == UPSTREAM_COLUMNS:
+            continue
+        file, func, name, reason = _fields(path, number, line, len(UPSTREAM_COLUMNS), strip=True)
+        identity = (file, "" if func == "-" else func, name)
+        reason = "" if reason == "-" else reason
+        known = entries.get(identity)
+        if known is not None:
+            if known.reason != reason:
+                raise ConfigError(path, number, f"duplicate entry with another reason, first on line {known.line}")
+            continue
+        entries[identity] = BaselineEntry(identity=identity, state_class=None, reason=reason, path=path,
                                           line=number)
     return tuple(entries.values())
+
+
+def _fields(path: str, number: int, line: str, count: int, strip: bool = False) -> list[str]:
+    fields = line.split("\t")
+    if len(fields) != count:
+        raise ConfigError(path, number, f"expected {count} tab-separated fields, found {len(fields)}")
+    if strip:
+        fields = [f.strip() for f in fields]
+    elif any(f != f.strip() for f in fields):
+        raise ConfigError(path, number, "stray whitespace around a field")
+    if not fields[0] or not fields[1] or not fields[2]:
+        raise ConfigError(path, number, "file, func (- at file scope) and name are required")
+    return fields

@@ -1,12 +1,14 @@
-"""The gate: compare a classified scan with a baseline."""
+"""The gate: compare a classified scan with a baseline and the inline
+suppressions; in diff mode, keep what the change introduced."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .config import BASELINE_COLUMNS, BASELINE_HEADER, BASELINE_SCHEMA, BaselineEntry
-from .model import GlobalVar, StateClass, Verdict
+from .model import Change, GlobalVar, StateClass, Suppression, Use, UseKind, Verdict
 
 MUTABLE = frozenset({StateClass.RUNTIME, StateClass.INTERPRETER})
+_CHANGING = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE, UseKind.ADDRESS, UseKind.ARGUMENT})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -16,22 +18,64 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Suppressed:
+    finding: Finding
+    suppression: Suppression
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GateResult:
-    new: tuple[Finding, ...]              # mutable globals the baseline does not cover
-    stale: tuple[BaselineEntry, ...]      # baseline entries with no such global any more
-    covered: int
+    new: tuple[Finding, ...]                # mutable globals neither listed nor suppressed
+    stale: tuple[BaselineEntry, ...]        # baseline entries with no such global any more
+    covered: int                            # globals the baseline lists
+    suppressed: tuple[Suppressed, ...]      # findings an inline comment with a reason waives
+    unreasoned: tuple[Suppression, ...]     # suppressions without a reason (they waive nothing)
+    unused: tuple[Suppression, ...]         # suppressions that cover no global of their class
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.new or self.unreasoned)
 
 
 def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baseline: tuple[BaselineEntry, ...],
-         strict: bool = False) -> GateResult:
-    """New globals: those the baseline does not list that are mutable (every
-    global when strict)."""
+         suppressions: tuple[Suppression, ...] = (), *, strict: bool = False, change: Change | None = None,
+         uses: tuple[Use, ...] = ()) -> GateResult:
+    """New globals: those neither the baseline nor a suppression covers that
+    are mutable (every global when strict).  With a change (diff mode), only
+    the globals it introduced: declared on a changed line, or given a new
+    write on one (from `uses`); stale entries only in the changed files."""
     listed = {entry.identity for entry in baseline}
+    by_line = {(s.file, s.covers): s for s in suppressions}
+    pairs = tuple(zip(globals_, verdicts, strict=True))
+    if change is not None:
+        pairs = _introduced(pairs, change, uses)
+    new, suppressed, used = [], [], set()
+    for var, verdict in pairs:
+        suppression = by_line.get((var.file, var.line))
+        if suppression is not None and suppression.state_class is verdict.state_class:
+            used.add(suppression)
+            if suppression.reason:
+                suppressed.append(Suppressed(finding=Finding(var=var, verdict=verdict), suppression=suppression))
+                continue
+        if var.identity not in listed and (strict or verdict.state_class in MUTABLE):
+            new.append(Finding(var=var, verdict=verdict))
     present = {var.identity for var in globals_}
-    new = tuple(Finding(var=var, verdict=verdict) for var, verdict in zip(globals_, verdicts, strict=True)
-                if var.identity not in listed and (strict or verdict.state_class in MUTABLE))
-    return GateResult(new=new, stale=tuple(e for e in baseline if e.identity not in present),
-                      covered=sum(1 for var in globals_ if var.identity in listed))
+    stale = tuple(e for e in baseline if e.identity not in present
+                  and (change is None or e.identity[0] in change.files))
+    if change is not None:       # the comments the change touched
+        changed = dict(change.lines)
+        suppressions = tuple(s for s in suppressions if {s.line, s.covers} & changed.get(s.file, frozenset()))
+    return GateResult(new=tuple(new), stale=stale, covered=sum(1 for var, _ in pairs if var.identity in listed),
+                      suppressed=tuple(suppressed), unreasoned=tuple(s for s in suppressions if not s.reason),
+                      unused=tuple(s for s in suppressions if s not in used and s.reason))
+
+
+def _introduced(pairs: tuple[tuple[GlobalVar, Verdict], ...], change: Change,
+                uses: tuple[Use, ...]) -> tuple[tuple[GlobalVar, Verdict], ...]:
+    changed = dict(change.lines)
+    written = {use.target for use in uses if use.kind in _CHANGING and use.line in changed.get(use.file, ())}
+    return tuple((var, verdict) for var, verdict in pairs
+                 if var.line in changed.get(var.file, ()) or var.identity in written)
 
 
 def render_baseline(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...]) -> str:

@@ -252,3 +252,32 @@ class Verdict:
     rule: str                      # a stable id from classify.rules.RULES
     confidence: Confidence
     evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suppression:
+    """A `cglobals: ignore[CLASS] reason` comment in C: it covers the
+    declaration on its own line, or on the next line when it stands alone."""
+    file: str
+    line: int                      # the comment's line
+    covers: int                    # the declaration line it applies to
+    label: str                     # the text between the brackets
+    reason: str
+
+    @property
+    def state_class(self) -> StateClass | None:
+        """None when the label is not a class."""
+        return next((c for c in StateClass if c.value == self.label), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """What a git diff changed: lines added or changed per file (new files
+    whole), and the files deleted."""
+    base: str
+    lines: tuple[tuple[str, frozenset[int]], ...]
+    deleted: frozenset[str]
+
+    @property
+    def files(self) -> frozenset[str]:
+        return frozenset(path for path, _ in self.lines) | self.deleted

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .model import SourceUnit, Tree, UnitKind
+from .model import Change, SourceUnit, Suppression, Tree, UnitKind
 
 
 class TreeError(Exception):
@@ -294,3 +296,76 @@ def content_hash(path: Path) -> str | None:
         return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
     except OSError:
         return None
+
+
+_SUPPRESSION_RE = re.compile(r"(?:/\*|//)\s*cglobals:\s*ignore\[([^\]]*)\]\s*(.*?)\s*(?:\*/|$)")
+
+
+def read_suppressions(root: str, files: Iterable[str]) -> tuple[Suppression, ...]:
+    """The suppression comments in these tree files (unreadable ones have none)."""
+    found = []
+    for path in sorted(set(files)):
+        try:
+            data = (Path(root) / path).read_bytes()
+        except OSError:
+            continue
+        if b"cglobals:" not in data:
+            continue
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            match = _SUPPRESSION_RE.search(line)
+            if match is None:
+                continue
+            alone = not line[:match.start()].strip()
+            found.append(Suppression(file=path, line=number, covers=number + 1 if alone else number,
+                                     label=match.group(1).strip(), reason=match.group(2)))
+    return tuple(found)
+
+
+_HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+def git_changes(root: str, base: str) -> Change:
+    """What changed in the checkout at root since the commit `base`: the
+    working tree against it, untracked files included.  Raises TreeError."""
+    diff = _git(root, "diff", "--no-color", "--no-ext-diff", "--no-renames", "--unified=0", "--relative", base,
+                "--")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    lines: dict[str, set[int]] = {}
+    deleted: set[str] = set()
+    old = current = None
+    for line in diff.splitlines():
+        if line.startswith("--- "):
+            old = line[6:] if line.startswith("--- a/") else None
+        elif line.startswith("+++ "):
+            current = line[6:] if line.startswith("+++ b/") else None
+            if current is None and old is not None:
+                deleted.add(old)
+            elif current is not None:
+                lines.setdefault(current, set())
+        elif current is not None and (match := _HUNK_RE.match(line)):
+            start, count = int(match.group(1)), int(match.group(2) or 1)
+            lines[current].update(range(start, start + count))
+    for path in filter(None, untracked.split("\0")):
+        count = _line_count(Path(root) / path)
+        lines[path] = set(range(1, count + 1))
+    return Change(base=base, lines=tuple(sorted((p, frozenset(n)) for p, n in lines.items())),
+                  deleted=frozenset(deleted))
+
+
+def _git(root: str, *argv: str) -> str:
+    try:
+        proc = subprocess.run(["git", "-c", "core.quotePath=false", *argv], cwd=root, capture_output=True,
+                              text=True, errors="replace")
+    except OSError as exc:
+        raise TreeError(f"cannot run git: {exc}") from None
+    if proc.returncode != 0:
+        message = proc.stderr.strip().splitlines()
+        raise TreeError(f"git {argv[0]} failed in {root}: {message[-1] if message else proc.returncode}")
+    return proc.stdout
+
+
+def _line_count(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n") + 1
+    except OSError:
+        return 0

@@ -7,11 +7,13 @@ from .facts import gather
 from .rules import RULES
 
 
-def classify(result: ScanResult) -> tuple[Verdict, ...]:
-    """One verdict per global of the scan, in the scan's order."""
-    facts = gather(result)
+def classify(result: ScanResult, files: frozenset[str] | None = None) -> tuple[Verdict, ...]:
+    """One verdict per global of the scan, in the scan's order; with `files`,
+    per global declared in one of them (the call graph is still the whole tree's)."""
+    wanted = tuple(var for var in result.globals if files is None or var.file in files)
+    facts = gather(result, wanted)
     verdicts = []
-    for var in result.globals:
+    for var in wanted:
         fact = facts[var.identity]
         for rule in RULES:
             found = rule.match(fact)

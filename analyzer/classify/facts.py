@@ -60,7 +60,7 @@ class GlobalFacts:
         return self.writes + self.readied + self.escapes
 
 
-def gather(result: ScanResult) -> dict[tuple[str, str, str], GlobalFacts]:
+def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str, str, str], GlobalFacts]:
     graph = CallGraph(result.functions, result.initializers, result.globals)
     reach_memo: dict[FunctionKey, Reach] = {}
 
@@ -73,12 +73,14 @@ def gather(result: ScanResult) -> dict[tuple[str, str, str], GlobalFacts]:
         assert use.function is not None
         return Site(use=use, reach=ONCE if use.once else reach(use.function))
 
+    identities = {var.identity for var in wanted}
     by_target: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
     for use in result.uses:
-        by_target[use.target].append(use)
+        if use.target in identities:
+            by_target[use.target].append(use)
     unit_kinds = dict(result.unit_kinds)
     facts = {}
-    for var in result.globals:
+    for var in wanted:
         writes, readied, escapes, readers = [], [], [], set()
         array = var.type.endswith("]")
         for use in by_target.get(var.identity, ()):

@@ -1,49 +1,103 @@
-"""The gate's output: text (one diagnostic line per finding) and JSON."""
+"""The gate's output: text (one diagnostic line per problem), JSON, GitHub
+Actions workflow commands.  SARIF is in sarif.py."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from ..codes import CODES
-from ..config import BaselineEntry
-from ..gate import Finding, GateResult
-
-
-def _finding_line(finding: Finding) -> str:
-    code = CODES["new-mutable-global"]
-    var, verdict = finding.var, finding.verdict
-    where = f"{var.func}()::" if var.func else ""
-    return (f"{var.file}:{var.line}:0: {code.severity.value}: {code.summary}: {where}{var.name} is "
-            f"{verdict.state_class.value} ({verdict.rule}) [{code.code} {code.slug}]")
+from ..codes import CODES, Code, Severity
+from ..gate import GateResult
+from ..model import Diagnostic, GlobalVar, Suppression, Verdict
 
 
-def _stale_line(entry: BaselineEntry, baseline: str) -> str:
-    code = CODES["stale-baseline-entry"]
-    file, func, name = entry.identity
-    return (f"{baseline}:{entry.line}:0: {code.severity.value}: {code.summary}: {file} {func or '-'} {name} "
-            f"[{code.code} {code.slug}]")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateReport:
+    """A gate outcome with what a renderer needs around it."""
+    outcome: GateResult
+    baselines: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]      # units the scan could not analyze (the gate fails closed)
+    diff_base: str | None = None
 
 
-def render_gate_text(result: GateResult, baseline: str) -> str:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One thing to show, at a place: a new global, a stale entry, a bad or unused suppression."""
+    code: Code
+    file: str
+    line: int
+    title: str                        # what it is about, short
+    details: tuple[str, ...] = ()     # evidence
+    identity: tuple[str, str, str] | None = None
+
+
+def problems(report: GateReport) -> tuple[Problem, ...]:
+    outcome = report.outcome
+    found = [Problem(code=CODES["new-mutable-global"], file=f.var.file, line=f.var.line,
+                     title=f"{_qualified(f.var.func, f.var.name)} is {f.verdict.state_class.value} ({f.verdict.rule})",
+                     details=f.verdict.evidence, identity=f.var.identity) for f in outcome.new]
+    found += [_suppression_problem("suppression-without-reason", s) for s in outcome.unreasoned]
+    found += [_suppression_problem("unused-suppression", s) for s in outcome.unused]
+    found += [Problem(code=CODES["stale-baseline-entry"], file=e.path, line=e.line,
+                      title=f"{e.identity[0]} {e.identity[1] or '-'} {e.identity[2]}", identity=e.identity)
+              for e in outcome.stale]
+    return tuple(found)
+
+
+def _qualified(func: str | None, name: str) -> str:
+    return f"{func}()::{name}" if func else name
+
+
+def _suppression_problem(slug: str, suppression: Suppression) -> Problem:
+    return Problem(code=CODES[slug], file=suppression.file, line=suppression.line,
+                   title=f"ignore[{suppression.label}] for line {suppression.covers}")
+
+
+def render_gate_text(report: GateReport) -> str:
     lines: list[str] = []
-    for finding in result.new:
-        lines.append(_finding_line(finding))
-        lines += [f"    {evidence}" for evidence in finding.verdict.evidence]
-        lines.append(f"    fix: {CODES['new-mutable-global'].fix}")
-    lines += [_stale_line(entry, baseline) for entry in result.stale]
-    lines.append(f"{len(result.new)} new mutable globals, {result.covered} covered by the baseline, "
-                 f"{len(result.stale)} stale baseline entries")
+    for problem in problems(report):
+        code = problem.code
+        lines.append(f"{problem.file}:{problem.line}:0: {code.severity.value}: {code.summary}: {problem.title} "
+                     f"[{code.code} {code.slug}]")
+        lines += [f"    {evidence}" for evidence in problem.details]
+        if code.severity is Severity.ERROR:
+            lines.append(f"    fix: {code.fix}")
+    outcome = report.outcome
+    scope = f" introduced since {report.diff_base}" if report.diff_base else ""
+    lines.append(f"{len(outcome.new)} new mutable globals{scope}, {outcome.covered} covered by the baseline, "
+                 f"{len(outcome.suppressed)} suppressed inline, {len(outcome.stale)} stale baseline entries")
     return "\n".join(lines) + "\n"
 
 
-def render_gate_json(result: GateResult, baseline: str) -> str:
-    new = [{"file": f.var.file, "line": f.var.line, "func": f.var.func, "name": f.var.name,
-            "class": f.verdict.state_class.value, "rule": f.verdict.rule, "confidence": f.verdict.confidence.value,
-            "evidence": list(f.verdict.evidence), "code": CODES["new-mutable-global"].code,
-            "fix": CODES["new-mutable-global"].fix} for f in result.new]
-    stale = [{"file": e.identity[0], "func": e.identity[1] or None, "name": e.identity[2],
-              "baseline": baseline, "baseline_line": e.line, "code": CODES["stale-baseline-entry"].code}
-             for e in result.stale]
-    return json.dumps({"new": new, "stale": stale, "covered": result.covered}, indent=1) + "\n"
+def render_gate_json(report: GateReport) -> str:
+    """The format is documented in docs/gate.md."""
+    outcome = report.outcome
+
+    def finding(var: GlobalVar, verdict: Verdict) -> dict[str, object]:
+        return {"file": var.file, "line": var.line, "func": var.func, "name": var.name,
+                "class": verdict.state_class.value, "rule": verdict.rule, "confidence": verdict.confidence.value,
+                "evidence": list(verdict.evidence)}
+
+    def suppression(s: Suppression) -> dict[str, object]:
+        return {"file": s.file, "line": s.line, "covers": s.covers, "label": s.label, "reason": s.reason}
+
+    new_code = CODES["new-mutable-global"]
+    document = {
+        "schema_version": 1,
+        "baselines": list(report.baselines),
+        "diff_base": report.diff_base,
+        "new": [{**finding(f.var, f.verdict), "code": new_code.code, "fix": new_code.fix} for f in outcome.new],
+        "suppressed": [{**finding(s.finding.var, s.finding.verdict), "suppression": suppression(s.suppression)}
+                       for s in outcome.suppressed],
+        "suppressions_without_reason": [suppression(s) for s in outcome.unreasoned],
+        "unused_suppressions": [suppression(s) for s in outcome.unused],
+        "stale": [{"file": e.identity[0], "func": e.identity[1] or None, "name": e.identity[2],
+                   "baseline": e.path, "baseline_line": e.line, "code": CODES["stale-baseline-entry"].code}
+                  for e in outcome.stale],
+        "covered": outcome.covered,
+        "tool_errors": [{"file": d.file, "line": d.line, "column": d.column, "code": CODES[d.code].code,
+                         "slug": d.code, "detail": d.detail} for d in report.diagnostics],
+    }
+    return json.dumps(document, indent=1) + "\n"
 
 
 def _escape_data(text: str) -> str:
@@ -54,19 +108,17 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_gate_github(result: GateResult, baseline: str) -> str:
-    """GitHub Actions workflow commands: an annotation per finding."""
-    new_code, stale_code = CODES["new-mutable-global"], CODES["stale-baseline-entry"]
+def render_gate_github(report: GateReport) -> str:
+    """GitHub Actions workflow commands: an annotation per problem."""
     lines = []
-    for finding in result.new:
-        var, verdict = finding.var, finding.verdict
-        title = f"{new_code.code} {var.name} is {verdict.state_class.value} ({verdict.rule})"
-        message = "\n".join((new_code.summary, *verdict.evidence, f"fix: {new_code.fix}"))
-        lines.append(f"::error file={_escape_property(var.file)},line={var.line},"
-                     f"title={_escape_property(title)}::{_escape_data(message)}")
-    for entry in result.stale:
-        file, func, name = entry.identity
-        message = f"{file} {func or '-'} {name}: {stale_code.fix}"
-        lines.append(f"::warning file={_escape_property(baseline)},line={entry.line},"
-                     f"title={_escape_property(stale_code.code + ' stale baseline entry')}::{_escape_data(message)}")
+    for problem in problems(report):
+        code = problem.code
+        command = "error" if code.severity is Severity.ERROR else "warning"
+        message = "\n".join((code.summary, *problem.details, f"fix: {code.fix}"))
+        lines.append(f"::{command} file={_escape_property(problem.file)},line={problem.line},"
+                     f"title={_escape_property(f'{code.code} {problem.title}')}::{_escape_data(message)}")
+    for diag in report.diagnostics:
+        code = CODES[diag.code]
+        lines.append(f"::error file={_escape_property(diag.file)},line={diag.line},"
+                     f"title={_escape_property(f'{code.code} {code.summary}')}::{_escape_data(diag.detail)}")
     return "".join(line + "\n" for line in lines)

@@ -1,13 +1,16 @@
-"""The persistent scan cache, two pickles per tree: each unit's result with
+"""The persistent scan cache, two stores per tree: each unit's result with
 the content hashes of every file it read (a unit is reused only when the
 analyzer, the stand-in headers and all of those files are unchanged), and the
-chunk summaries, so re-analyzing a unit parses only chunks whose text changed."""
+chunk summaries, so re-analyzing a unit parses only chunks whose text changed.
+Each store is a main pickle plus a journal of the entries changed since."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,18 +33,24 @@ from .model import (
 )
 from .parse import ChunkSummary
 
-_FORMAT = 5
+_FORMAT = 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CachedUnit:
     result: UnitResult
     file_hashes: tuple[tuple[str, str], ...]   # (tree-relative path, content hash)
-    packed: Packed | None = None    # as stored, when loaded: saved back unchanged (the result is deduplicated)
+
+
+_JOURNAL_LIMIT = 64
+"""Changed entries kept in a file's journal before the file is rewritten whole."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CacheFile:
+    """Two stores per tree, each a main pickle plus a journal of the entries
+    changed since it was written (so one edited unit costs a small write, not
+    a rewrite of every unit's result)."""
     path: Path
     stamp: str        # analyzer version + stand-in fingerprint + format
 
@@ -51,44 +60,78 @@ class CacheFile:
         return cls(path=Path(cache_dir) / f"scan-{name}.pickle",
                    stamp=f"{__version__}:{fingerprint}:{_FORMAT}")
 
-    def load(self) -> dict[str, CachedUnit]:
+    def load(self, focus: frozenset[str] | None = None) -> dict[str, CachedUnit]:
         """Every unit, with the functions and uses of header code that many
         units repeat unpacked once (the first unit keeps them): the merged
-        scan is the same, and loading costs a fifth."""
+        scan is the same, and loading costs a fifth.  With `focus`, only the
+        uses of globals declared in those files (and of external names, which
+        the merge settles)."""
         seen_functions: set[Any] = set()
         seen_uses: set[Any] = set()
-        return {path: _unpack_unit(packed, seen_functions, seen_uses)
+        return {path: _unpack_unit(packed, seen_functions, seen_uses, focus)
                 for path, packed in sorted(self._load(self.path).items())}
+
+    def update(self, units: dict[str, CachedUnit]) -> None:
+        self._update(self.path, {path: _pack_unit(unit) for path, unit in units.items()})
 
     @property
     def _chunks_path(self) -> Path:
         return self.path.with_suffix(".chunks.pickle")
-
-    def save(self, units: dict[str, CachedUnit]) -> None:
-        self._dump(self.path, {path: _pack_unit(unit) for path, unit in units.items()})
 
     def load_chunks(self) -> dict[str, Packed]:
         """Packed chunk summaries (see pack_chunk): read only when some unit
         must be analyzed again."""
         return self._load(self._chunks_path)
 
-    def save_chunks(self, chunks: dict[str, Packed]) -> None:
-        self._dump(self._chunks_path, chunks)
+    def update_chunks(self, chunks: dict[str, Packed]) -> None:
+        self._update(self._chunks_path, chunks)
 
     def _load(self, path: Path) -> dict[str, Any]:
+        token, content = self._read(path, whole=True)
+        journal_token, changes = self._read(_journal(path), whole=True)
+        if changes and token is not None and journal_token == token:
+            content.update(changes)
+        return content
+
+    def _update(self, path: Path, changes: dict[str, Any]) -> None:
+        if not changes:
+            return
+        token, _ = self._read(path, whole=False)
+        journal_token, journal = self._read(_journal(path), whole=True)
+        merged = {**(journal if token is not None and journal_token == token else {}), **changes}
+        if token is not None and len(merged) <= _JOURNAL_LIMIT:
+            self._write(_journal(path), token, merged)
+            return
+        _, content = self._read(path, whole=True)
+        content.update(merged)
+        self._write(path, os.urandom(8).hex(), content)
+        with contextlib.suppress(OSError):
+            _journal(path).unlink()
+
+    def _read(self, path: Path, whole: bool) -> tuple[str | None, dict[str, Any]]:
+        """(the token of the main file the content belongs to, the content);
+        (None, {}) when missing, unreadable or of another analyzer."""
         try:
             with path.open("rb") as handle:
-                stamp, content = pickle.load(handle)
+                stamp, token = pickle.load(handle)
+                content = pickle.load(handle) if whole else {}
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            return {}
-        return content if stamp == self.stamp and isinstance(content, dict) else {}
+            return None, {}
+        if stamp != self.stamp or not isinstance(token, str) or not isinstance(content, dict):
+            return None, {}
+        return token, content
 
-    def _dump(self, path: Path, content: dict[str, Any]) -> None:
+    def _write(self, path: Path, token: str, content: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump((self.stamp, content), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.stamp, token), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+
+
+def _journal(path: Path) -> Path:
+    return path.with_suffix(".journal")
 
 
 # Entries are stored as plain tuples: pickling slotted dataclasses one by one
@@ -133,8 +176,6 @@ def _unpack_function(packed: Packed) -> Function:
 
 
 def _pack_unit(unit: CachedUnit) -> Packed:
-    if unit.packed is not None:
-        return unit.packed
     result = unit.result
     diagnostics = tuple((d.code, d.file, d.line, d.column, d.detail) for d in result.diagnostics)
     return (result.unit, tuple(map(_pack_global, result.globals)), diagnostics, result.depends_on,
@@ -143,10 +184,13 @@ def _pack_unit(unit: CachedUnit) -> Packed:
             tuple((i.target, i.functions) for i in result.initializers))
 
 
-def _unpack_unit(packed: Packed, seen_functions: set[Any], seen_uses: set[Any]) -> CachedUnit:
+def _unpack_unit(packed: Packed, seen_functions: set[Any], seen_uses: set[Any],
+                 focus: frozenset[str] | None) -> CachedUnit:
     unit, globals_, diagnostics, depends_on, failed, file_hashes, uses, functions, initializers = packed
     new_functions = [f for f in functions if f[0] not in seen_functions]
     seen_functions.update(f[0] for f in new_functions)
+    if focus is not None:
+        uses = [u for u in uses if u[0][0] in focus or not u[0][0]]
     new_uses = [u for u in uses if u not in seen_uses]
     seen_uses.update(new_uses)
     result = UnitResult(
@@ -155,7 +199,7 @@ def _unpack_unit(packed: Packed, seen_functions: set[Any], seen_uses: set[Any]) 
                           for c, f, ln, col, d in diagnostics),
         uses=tuple(map(_unpack_use, new_uses)), functions=tuple(map(_unpack_function, new_functions)),
         initializers=tuple(Initializer(target=t, functions=f) for t, f in initializers))
-    return CachedUnit(result=result, file_hashes=file_hashes, packed=packed)
+    return CachedUnit(result=result, file_hashes=file_hashes)
 
 
 def _pack_name_use(use: NameUse) -> Packed:
@@ -186,6 +230,29 @@ def pack_body(body: Body | None) -> Packed:
 
 def unpack_body(packed: Packed) -> Body | None:
     return _unpack_body(packed[0]) if packed else None
+
+
+class LazyTable(dict[str, Any]):
+    """Stored entries unpacked on first use: re-analyzing one unit touches a
+    few hundred of the thousands of chunk summaries a tree has."""
+
+    def __init__(self, packed: dict[str, Packed], unpack: Callable[[Packed], Any]) -> None:
+        super().__init__()
+        self._packed = packed
+        self._unpack = unpack
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = self._unpack(self._packed[key])
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._packed
 
 
 def pack_chunk(chunk: ChunkSummary) -> Packed:

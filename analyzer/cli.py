@@ -198,13 +198,13 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         baseline = tuple(replace(entry, path=_shown(entry.path, tree.root))
                          for entry in load_baselines(tuple(args.baseline)))
         change = git_changes(tree.root, args.diff) if args.diff else None
+        # In diff mode only the changed files' globals are classified and read for suppressions.
+        files = change.files if change else None
         with _progress(err) as progress:
-            result = scan(args.tree, _scan_options(args), progress)
+            result = scan(args.tree, replace(_scan_options(args), focus=files), progress)
     except (ConfigError, TreeError) as exc:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
-    # In diff mode only the changed files' globals are classified and read for suppressions.
-    files = change.files if change else None
     globals_ = tuple(var for var in result.globals if files is None or var.file in files)
     suppressions = read_suppressions(tree.root, files if files is not None else {var.file for var in globals_})
     outcome = gate(globals_, classify(result, files), baseline, suppressions, strict=args.strict, change=change,

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from . import parse
-from .cache import CachedUnit, CacheFile, Packed, pack_body, pack_chunk, unpack_body, unpack_chunk
+from .cache import CachedUnit, CacheFile, LazyTable, Packed, pack_body, pack_chunk, unpack_body, unpack_chunk
 from .extract import extract_globals, path_relativizer
+from .memory import collector_paused
 from .model import (
     ChunkFacts,
     Diagnostic,
@@ -42,6 +43,7 @@ class ScanOptions:
     jobs: int = 0                     # 0: one per CPU
     cache_dir: str | None = None      # None: no persistent cache
     only: tuple[str, ...] = ()        # restrict to these unit paths
+    focus: frozenset[str] | None = None   # keep only the uses of globals declared in these files
 
 
 @dataclass
@@ -81,12 +83,11 @@ class UnitContext:
         return packed
 
     def seed(self, packed: dict[str, Packed]) -> None:
-        """Take chunk and body summaries from the persistent cache."""
-        for key, value in packed.items():
-            if key.startswith("body:"):
-                self.chunks.bodies[key] = unpack_body(value)
-            else:
-                self.chunks.summaries[key] = unpack_chunk(value)
+        """Take chunk and body summaries from the persistent cache (unpacked when used)."""
+        bodies = {key: value for key, value in packed.items() if key.startswith("body:")}
+        summaries = {key: value for key, value in packed.items() if not key.startswith("body:")}
+        self.chunks.bodies = LazyTable(bodies, unpack_body)
+        self.chunks.summaries = LazyTable(summaries, unpack_chunk)
 
 
 def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
@@ -206,7 +207,8 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
 def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
                 progress: Progress | None) -> ScanResult:
     cache = CacheFile.for_tree(work_dir, tree.root, fingerprint(tree)) if options.cache_dir else None
-    cached = cache.load() if cache else {}
+    with collector_paused():
+        cached = cache.load(options.focus) if cache else {}
     hashes = _FileHashes(tree.root)
     results: dict[str, UnitResult] = {}
     stale: list[SourceUnit] = []
@@ -220,21 +222,19 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
     if stale:
         env, function_macros = environment(tree, work_dir)
         ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
-        chunks = cache.load_chunks() if cache else {}
-        ctx.seed(chunks)
+        ctx.seed(cache.load_chunks() if cache else {})
         jobs = options.jobs or os.cpu_count() or 1
+        made: dict[str, Packed] = {}
         for result, new_chunks in _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units)):
             results[result.unit] = result
-            chunks.update(new_chunks)
+            made.update(new_chunks)
         if cache:
-            cache.save_chunks(chunks)
-    if cache and stale:
-        analyzed = {unit.path for unit in stale}
-        cache.save({
-            path: cached[path] if path not in analyzed else CachedUnit(result=result, file_hashes=tuple(
-                (p, hashes(p) or "") for p in (result.depends_on or (path,))))
-            for path, result in results.items() if result.depends_on})
-    return _merge(tree, units, results, hits)
+            cache.update_chunks(made)
+            cache.update({unit.path: CachedUnit(result=results[unit.path], file_hashes=tuple(
+                (p, hashes(p) or "") for p in results[unit.path].depends_on))
+                for unit in stale if results[unit.path].depends_on})
+    with collector_paused():
+        return _merge(tree, units, results, hits, options.focus)
 
 
 def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]:
@@ -262,7 +262,7 @@ class _FileHashes:
 
 
 def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitResult],
-           hits: int) -> ScanResult:
+           hits: int, focus: frozenset[str] | None) -> ScanResult:
     """Header globals and header functions come from many units: keep each
     identity once; settle uses of external variables by name."""
     globals_: dict[tuple[str, str, str], GlobalVar] = {}
@@ -286,10 +286,11 @@ def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitRes
     for use in uses:
         if use.target[0] == "":
             identity = externs.get(use.target[2])
-            if identity is None:
-                continue          # a variable outside the tree (errno, environ, ...)
+            if identity is None or (focus is not None and identity[0] not in focus):
+                continue          # a variable outside the tree (errno, environ, ...), or out of focus
             use = replace(use, target=identity)
-        settled.append(use)
+        if focus is None or use.target[0] in focus:
+            settled.append(use)
     return ScanResult(
         tree=tree,
         units=tuple(u.path for u in units),

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..bodies import MUTATING_CALLS
+from ..memory import collector_paused
 from ..model import Family, FunctionKey, GlobalVar, ScanResult, UnitKind, Use, UseKind
 from .usage import ONCE, CallGraph, Context, Reach
 
@@ -61,7 +62,8 @@ class GlobalFacts:
 
 
 def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str, str, str], GlobalFacts]:
-    graph = CallGraph(result.functions, result.initializers, result.globals)
+    with collector_paused():
+        graph = CallGraph(result.functions, result.initializers, result.globals)
     reach_memo: dict[FunctionKey, Reach] = {}
 
     def reach(key: FunctionKey) -> Reach:

@@ -86,22 +86,21 @@ class CallGraph:
         referenced: set[FunctionKey] = set()
         handlers: set[FunctionKey] = set()
         once_targets: set[FunctionKey] = set()
-        test_code: set[FunctionKey] = set()
-        allocator: set[FunctionKey] = set()
-        edges: list[tuple[FunctionKey, FunctionKey]] = []
         once_edges: set[tuple[FunctionKey, FunctionKey]] = set()
         for function in functions:
-            edges.extend((function.key, callee) for callee in function.calls)
-            once_edges.update((function.key, callee) for callee in function.once_calls)
-            once_targets.update(function.once_calls)
+            if function.once_calls:
+                once_edges.update((function.key, callee) for callee in function.once_calls)
+                once_targets.update(function.once_calls)
             referenced.update(function.references)
             handlers.update(function.signal_handlers)
-            if any(name in INSTALLERS for _, name in function.calls):
-                allocator.update(function.references)       # the hooks it installs
-            if is_test_code(function.file):
-                test_code.add(function.key)
         graph.add_nodes_from(function.key for function in functions)
-        graph.add_edges_from(edges)
+        graph.add_edges_from((function.key, callee) for function in functions for callee in function.calls)
+        test_code = {function.key for function in functions if is_test_code(function.file)}
+        by_key = {function.key: function for function in functions}
+        allocator: set[FunctionKey] = set()
+        for installer in (key for key in graph if key[1] in INSTALLERS):
+            for caller in graph.predecessors(installer):     # the hooks it installs
+                allocator.update(by_key[caller].references if caller in by_key else ())
         slot_tables = {var.identity for var in globals_ if "PyModuleDef_Slot" in var.type}
         module_entries: set[FunctionKey] = set()
         for initializer in initializers:
@@ -116,7 +115,7 @@ class CallGraph:
         handlers &= nodes
         allocator = (allocator | {key for key in nodes if key[1] in ALLOCATOR_API}) & nodes
         lifecycle = runtime | interpreter | module_entries
-        roots = {key for key in nodes if graph.in_degree(key) == 0} | (referenced & nodes)
+        roots = {key for key, degree in graph.in_degree() if degree == 0} | (referenced & nodes)
         roots -= lifecycle | handlers | allocator | test_code
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
             Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes),

@@ -41,3 +41,36 @@ def test_parallel_equals_serial(tmp_path):
     serial = scan(str(tree), ScanOptions(jobs=1))
     parallel = scan(str(tree), ScanOptions(jobs=2))
     assert render_json(parallel, classify(parallel)) == render_json(serial, classify(serial))
+
+
+def test_an_edit_is_journaled_and_many_edits_fold_into_the_main_file(tmp_path, monkeypatch):
+    from analyzer import cache as cache_module
+    tree = make_tree(tmp_path / "tree", SOURCES)
+    cache_dir = tmp_path / "cache"
+    options = ScanOptions(jobs=1, cache_dir=str(cache_dir))
+    cold = scan(str(tree), options)
+    (main,) = cache_dir.glob("scan-*[0-9a-f].pickle")
+    written = main.stat().st_mtime_ns
+    macros = tree / "Objects" / "macros.c"
+    original = macros.read_text()
+    macros.write_text(original + "static int added;\n")
+    scan(str(tree), options)
+    assert main.stat().st_mtime_ns == written and main.with_suffix(".journal").exists()
+    macros.write_text(original)
+    again = scan(str(tree), options)       # one entry per unit: the journal's (the edit) replaced main's
+    assert again.cache_hits == 2 and main.stat().st_mtime_ns == written
+    monkeypatch.setattr(cache_module, "_JOURNAL_LIMIT", 0)
+    macros.write_text(original + "static int other;\n")
+    folded = scan(str(tree), options)
+    assert main.stat().st_mtime_ns != written and not main.with_suffix(".journal").exists()
+    assert scan(str(tree), options).cache_hits == 3
+    assert {g.name for g in folded.globals} == {g.name for g in cold.globals} | {"other"}
+
+
+def test_lazy_table_unpacks_on_first_use():
+    from analyzer.cache import LazyTable
+    unpacked = []
+    table = LazyTable({"a": (1,), "b": (2,)}, lambda packed: unpacked.append(packed) or packed[0])
+    assert "a" in table and "c" not in table and unpacked == []
+    assert (table.get("a"), table["a"], table.get("c", 0)) == (1, 1, 0)
+    assert unpacked == [(1,)]

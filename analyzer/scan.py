@@ -2,6 +2,7 @@
 reusing cached results for units whose files did not change."""
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import multiprocessing
@@ -13,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from . import parse
-from .cache import CachedUnit, CacheFile, LazyTable, Packed, pack_body, pack_chunk, unpack_body, unpack_chunk
+from .cache import (
+    CachedUnit,
+    CacheFile,
+    LazyTable,
+    Packed,
+    pack_body,
+    pack_chunk,
+    stored_hashes,
+    unpack_body,
+    unpack_chunk,
+)
 from .extract import extract_globals, path_relativizer
 from .memory import collector_paused
 from .model import (
@@ -32,7 +43,7 @@ from .model import (
 from .preprocess import Environment, Preprocessed, fingerprint, prepare_environment, preprocess
 from .resolve import UnitDeclarations, resolve_unit
 from .sites import collect_sites, function_sites, token_sites
-from .sources import SourceLines, content_hash, find_tree, generated_headers, list_units, take_inventory
+from .sources import FileHashes, SourceLines, find_tree, generated_headers, list_units, take_inventory
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -207,25 +218,34 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
 def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
                 progress: Progress | None) -> ScanResult:
     cache = CacheFile.for_tree(work_dir, tree.root, fingerprint(tree)) if options.cache_dir else None
+    stored = cache.read_units() if cache else {}
+    hashes = FileHashes(tree.root, cache.load_stamps() if cache else {})
+    fresh = {unit.path for unit in units if unit.path in stored
+             and all(hashes(p) == h for p, h in stored_hashes(stored[unit.path]))}
+    stale = [unit for unit in units if unit.path not in fresh]
+    jobs = options.jobs or os.cpu_count() or 1
+    background = None
+    if stale and fresh and len(stale) <= _BACKGROUND_UNITS and jobs > 1:
+        # A few units changed: analyze them in a worker while this process unpacks the rest.
+        fork = multiprocessing.get_context("fork")
+        background = concurrent.futures.ProcessPoolExecutor(1, mp_context=fork)
+        outcomes = background.submit(_analyze_units, tree, work_dir, stale, cache is not None, cache)
     with collector_paused():
-        cached = cache.load(options.focus) if cache else {}
-    hashes = _FileHashes(tree.root)
-    results: dict[str, UnitResult] = {}
-    stale: list[SourceUnit] = []
-    for unit in units:
-        entry = cached.get(unit.path)
-        if entry is not None and all(hashes(p) == h for p, h in entry.file_hashes):
-            results[unit.path] = entry.result
-        else:
-            stale.append(unit)
+        cached = cache.unpack_units({path: stored[path] for path in fresh}, options.focus) if cache else {}
+    results = {path: entry.result for path, entry in cached.items()}
     hits = len(results)
     if stale:
-        env, function_macros = environment(tree, work_dir)
-        ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
-        ctx.seed(cache.load_chunks() if cache else {})
-        jobs = options.jobs or os.cpu_count() or 1
         made: dict[str, Packed] = {}
-        for result, new_chunks in _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units)):
+        analyzed: Iterable[Outcome]
+        if background is not None:
+            with background:
+                analyzed = outcomes.result()
+        else:
+            env, function_macros = environment(tree, work_dir)
+            ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
+            ctx.seed(cache.load_chunks() if cache else {})
+            analyzed = _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units))
+        for result, new_chunks in analyzed:
             results[result.unit] = result
             made.update(new_chunks)
         if cache:
@@ -233,8 +253,22 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
             cache.update({unit.path: CachedUnit(result=results[unit.path], file_hashes=tuple(
                 (p, hashes(p) or "") for p in results[unit.path].depends_on))
                 for unit in stale if results[unit.path].depends_on})
+    if cache and hashes.changed:
+        cache.save_stamps(hashes.known)
     with collector_paused():
         return _merge(tree, units, results, hits, options.focus)
+
+
+_BACKGROUND_UNITS = 4
+"""Up to this many changed units are analyzed in one worker, beside the unpacking."""
+
+
+def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], keep_chunks: bool,
+                   cache: CacheFile | None) -> list[Outcome]:
+    env, function_macros = environment(tree, work_dir)
+    ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=keep_chunks)
+    ctx.seed(cache.load_chunks() if cache else {})
+    return [(_safe_analyze(ctx, unit), ctx.take_new_chunks()) for unit in units]
 
 
 def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]:
@@ -248,17 +282,6 @@ def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]
 
 def _tree_key(tree: Tree) -> str:
     return hashlib.blake2b(tree.root.encode(), digest_size=8).hexdigest()
-
-
-class _FileHashes:
-    def __init__(self, root: str) -> None:
-        self._root = Path(root)
-        self._memo: dict[str, str | None] = {}
-
-    def __call__(self, path: str) -> str | None:
-        if path not in self._memo:
-            self._memo[path] = content_hash(self._root / path)
-        return self._memo[path]
 
 
 def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitResult],

@@ -6,7 +6,6 @@ four formats."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -57,7 +56,8 @@ MUTATIONS = (
                   "static inline void io_mutation_bump(void) { io_mutation_count++; }\n",
              marker="static int io_mutation_count;"),
     Mutation(file="Python/pystate.c", name="mutation_tls", state_class="runtime",
-             text="static _Py_thread_local int mutation_tls;\nvoid _PyThread_MutationMark(void) { mutation_tls = 1; }\n",
+             text="static _Py_thread_local int mutation_tls;\n"
+                  "void _PyThread_MutationMark(void) { mutation_tls = 1; }\n",
              marker="static _Py_thread_local int mutation_tls;"),
     Mutation(file="Objects/bytesobject.c", name="mutation_cache", state_class="interpreter",
              text="static PyObject *mutation_cache;\n"

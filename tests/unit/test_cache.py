@@ -74,3 +74,14 @@ def test_lazy_table_unpacks_on_first_use():
     assert "a" in table and "c" not in table and unpacked == []
     assert (table.get("a"), table["a"], table.get("c", 0)) == (1, 1, 0)
     assert unpacked == [(1,)]
+
+
+def test_a_few_changed_units_analyzed_beside_the_unpacking_give_the_same_scan(tmp_path):
+    tree = make_tree(tmp_path / "tree", SOURCES)
+    scan(str(tree), ScanOptions(jobs=2, cache_dir=str(tmp_path / "cache")))
+    header = tree / "Include" / "shared.h"            # two units include it: both go to the worker
+    header.write_text(header.read_text().replace("static int header_counter;", "static int renamed;"))
+    warm = scan(str(tree), ScanOptions(jobs=2, cache_dir=str(tmp_path / "cache")))
+    cold = scan(str(tree), ScanOptions(jobs=1))
+    assert warm.cache_hits == 1
+    assert render_json(warm, classify(warm)) == render_json(cold, classify(cold))

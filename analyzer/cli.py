@@ -25,7 +25,7 @@ from .report.sarif import render_gate_sarif
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
 from .scan import Progress, ScanOptions, scan
-from .sources import TreeError, find_tree, git_changes, read_suppressions
+from .sources import TreeError, find_tree, git_changes, read_suppressions, still_written
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -73,6 +73,8 @@ def _build_parser() -> argparse.ArgumentParser:
     baseline_cmd = commands.add_parser("baseline", help="write a baseline of the tree's mutable globals")
     baseline_cmd.add_argument("tree", help="a CPython source tree")
     baseline_cmd.add_argument("-o", "--output", required=True, metavar="FILE")
+    baseline_cmd.add_argument("--except", dest="listed", action="append", default=[], metavar="FILE",
+                              help="leave out the globals this baseline (ours or upstream's) lists (repeatable)")
     _add_scan_options(baseline_cmd)
 
     check_cmd = commands.add_parser("check", help="fail on mutable globals the baseline does not list")
@@ -181,12 +183,15 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
+        listed = {entry.identity for entry in load_baselines(tuple(args.listed))}
         with _progress(err) as progress:
             result = scan(args.tree, _scan_options(args), progress)
-    except TreeError as exc:
+    except (ConfigError, TreeError) as exc:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
-    _write(args.output, render_baseline(result.globals, classify(result)), out)
+    pairs = [(var, verdict) for var, verdict in zip(result.globals, classify(result), strict=True)
+             if var.identity not in listed]
+    _write(args.output, render_baseline(tuple(v for v, _ in pairs), tuple(v for _, v in pairs)), out)
     for diagnostic in result.diagnostics:
         err.write(render_diagnostic(diagnostic) + "\n")
     return _scan_status(result)
@@ -207,8 +212,10 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     globals_ = tuple(var for var in result.globals if files is None or var.file in files)
     suppressions = read_suppressions(tree.root, files if files is not None else {var.file for var in globals_})
+    present = {var.identity for var in result.globals}
+    uncompiled = still_written(tree.root, {e.identity for e in baseline if e.identity not in present})
     outcome = gate(globals_, classify(result, files), baseline, suppressions, strict=args.strict, change=change,
-                   uses=result.uses)
+                   uses=result.uses, uncompiled=uncompiled)
     report = GateReport(outcome=outcome, baselines=tuple(_shown(path, tree.root) for path in args.baseline),
                         diagnostics=result.diagnostics, diff_base=args.diff)
     if args.format == "sarif":

@@ -27,6 +27,7 @@ class Suppressed:
 class GateResult:
     new: tuple[Finding, ...]                # mutable globals neither listed nor suppressed
     stale: tuple[BaselineEntry, ...]        # baseline entries with no such global any more
+    unjudged: int                           # absent entries whose name is still in the file (not compiled)
     covered: int                            # globals the baseline lists
     suppressed: tuple[Suppressed, ...]      # findings an inline comment with a reason waives
     unreasoned: tuple[Suppression, ...]     # suppressions without a reason (they waive nothing)
@@ -39,11 +40,13 @@ class GateResult:
 
 def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baseline: tuple[BaselineEntry, ...],
          suppressions: tuple[Suppression, ...] = (), *, strict: bool = False, change: Change | None = None,
-         uses: tuple[Use, ...] = ()) -> GateResult:
+         uses: tuple[Use, ...] = (), uncompiled: frozenset[tuple[str, str, str]] = frozenset()) -> GateResult:
     """New globals: those neither the baseline nor a suppression covers that
     are mutable (every global when strict).  With a change (diff mode), only
     the globals it introduced: declared on a changed line, or given a new
-    write on one (from `uses`); stale entries only in the changed files."""
+    write on one (from `uses`); stale entries only in the changed files.
+    Entries in `uncompiled` (still in the source, not in the analyzed
+    configuration) are not judged."""
     listed = {entry.identity for entry in baseline}
     by_line = {(s.file, s.covers): s for s in suppressions}
     pairs = tuple(zip(globals_, verdicts, strict=True))
@@ -60,12 +63,13 @@ def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baselin
         if var.identity not in listed and (strict or verdict.state_class in MUTABLE):
             new.append(Finding(var=var, verdict=verdict))
     present = {var.identity for var in globals_}
-    stale = tuple(e for e in baseline if e.identity not in present
-                  and (change is None or e.identity[0] in change.files))
+    absent = [e for e in baseline if e.identity not in present and (change is None or e.identity[0] in change.files)]
+    stale = tuple(e for e in absent if e.identity not in uncompiled)
     if change is not None:       # the comments the change touched
         changed = dict(change.lines)
         suppressions = tuple(s for s in suppressions if {s.line, s.covers} & changed.get(s.file, frozenset()))
-    return GateResult(new=tuple(new), stale=stale, covered=sum(1 for var, _ in pairs if var.identity in listed),
+    return GateResult(new=tuple(new), stale=stale, unjudged=len(absent) - len(stale),
+                      covered=sum(1 for var, _ in pairs if var.identity in listed),
                       suppressed=tuple(suppressed), unreasoned=tuple(s for s in suppressions if not s.reason),
                       unused=tuple(s for s in suppressions if s not in used and s.reason))
 

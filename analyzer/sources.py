@@ -335,6 +335,28 @@ def content_hash(path: Path) -> str | None:
         return None
 
 
+_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+def still_written(root: str, identities: Iterable[tuple[str, str, str]]) -> frozenset[tuple[str, str, str]]:
+    """The (file, func, name) whose name is still a word of its file: code the
+    analyzed configuration does not compile (an #ifdef for another platform
+    or build), not a global that is gone."""
+    found = set()
+    texts: dict[str, str] = {}
+    for identity in identities:
+        path = identity[0]
+        if path not in texts:
+            try:
+                text = (Path(root) / path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                text = ""
+            texts[path] = _COMMENT_RE.sub(" ", text)
+        if re.search(rf"\b{re.escape(identity[2])}\b", texts[path]):
+            found.add(identity)
+    return frozenset(found)
+
+
 _SUPPRESSION_RE = re.compile(r"(?:/\*|//)\s*cglobals:\s*ignore\[([^\]]*)\]\s*(.*?)\s*(?:\*/|$)")
 
 

@@ -63,8 +63,10 @@ def render_gate_text(report: GateReport) -> str:
             lines.append(f"    fix: {code.fix}")
     outcome = report.outcome
     scope = f" introduced since {report.diff_base}" if report.diff_base else ""
+    unjudged = (f" ({outcome.unjudged} more entries name code the analyzed configuration does not compile)"
+                if outcome.unjudged else "")
     lines.append(f"{len(outcome.new)} new mutable globals{scope}, {outcome.covered} covered by the baseline, "
-                 f"{len(outcome.suppressed)} suppressed inline, {len(outcome.stale)} stale baseline entries")
+                 f"{len(outcome.suppressed)} suppressed inline, {len(outcome.stale)} stale baseline entries{unjudged}")
     return "\n".join(lines) + "\n"
 
 
@@ -94,6 +96,7 @@ def render_gate_json(report: GateReport) -> str:
                    "baseline": e.path, "baseline_line": e.line, "code": CODES["stale-baseline-entry"].code}
                   for e in outcome.stale],
         "covered": outcome.covered,
+        "unjudged": outcome.unjudged,
         "tool_errors": [{"file": d.file, "line": d.line, "column": d.column, "code": CODES[d.code].code,
                          "slug": d.code, "detail": d.detail} for d in report.diagnostics],
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -79,6 +81,21 @@ def test_deleted_global_is_stale(tree_and_baseline):
     assert status == 0
     assert "stale-baseline-entry" in out and "Objects/classes.c - under_ifdef_on" in out
     assert check(tree, baseline, "--fail-stale")[0] == 1
+
+
+def test_entries_for_code_the_configuration_does_not_compile_are_not_stale(tree_and_baseline):
+    tree, baseline = tree_and_baseline
+    source = tree / "Objects" / "macros.c"
+    source.write_text(source.read_text() + "#ifdef MS_WINDOWS\nstatic int windows_only;\n"
+                      "void set_windows_only(void) { windows_only = 1; }\n#endif\n")
+    baseline.write_text(baseline.read_text() + "Objects/macros.c\t-\twindows_only\tinterpreter\t\n"
+                        "Objects/macros.c\t-\tremoved_long_ago\tinterpreter\t\n"
+                        "Objects/gone.c\t-\tgone_with_its_file\truntime\t\n")
+    status, out, _ = check(tree, baseline, "--format", "json")
+    document = json.loads(out)
+    assert status == 0
+    assert [s["name"] for s in document["stale"]] == ["removed_long_ago", "gone_with_its_file"]
+    assert document["unjudged"] == 1
 
 
 @pytest.mark.parametrize(("text", "line", "message"), [
@@ -180,7 +197,8 @@ def test_sarif_validates_against_the_schema(tree_and_baseline):
     source.write_text(source.read_text() + ADDED + "static int kept; /* cglobals: ignore[interpreter] a reason */\n"
                       "void keep(void) { kept = 2; }\n/* cglobals: ignore[runtime] */\nstatic int nothing;\n")
     text = (tree / "Objects" / "classes.c").read_text()
-    (tree / "Objects" / "classes.c").write_text(text.replace("static int under_ifdef_on;", ""))
+    (tree / "Objects" / "classes.c").write_text(text.replace("static int under_ifdef_on;", "").replace(
+        "void feature(void) { under_ifdef_on = 1; }", ""))
     stale_line = next(n for n, line in enumerate(baseline.read_text().splitlines(), 1) if "\tunder_ifdef_on\t" in line)
     status, out, _ = check(tree, baseline, "--format", "sarif")
     assert status == 1
@@ -249,3 +267,46 @@ def test_diff_mode_bad_revision_is_a_usage_error(repo):
     status, out, err = run("check", str(repo), "--diff", "no-such-rev", "--no-cache")
     assert (status, out) == (2, "")
     assert err.startswith("cglobals: error: git diff failed in ")
+
+
+def test_baseline_except_leaves_out_what_other_lists_cover(tree_and_baseline, tmp_path):
+    tree, baseline = tree_and_baseline
+    rows = baseline.read_text().splitlines()[5:]
+    upstream = tmp_path / "ignored.tsv"
+    upstream.write_text("filename\tfuncname\tname\treason\n" + "".join(
+        "\t".join(row.split("\t")[:3]) + "\t-\n" for row in rows[1:]))
+    rest = tmp_path / "rest.tsv"
+    assert run("baseline", str(tree), "-o", str(rest), "--except", str(upstream), "--no-cache")[0] == 0
+    assert rest.read_text().splitlines()[5:] == rows[:1]
+    status, out, _ = run("check", str(tree), "--baseline", str(upstream), "--baseline", str(rest), "--no-cache")
+    assert status == 0 and f"{len(rows)} covered by the baseline" in out
+
+
+def test_integration_files_call_the_gate_with_options_it_has():
+    """The GitHub workflow and the pre-commit hook are valid YAML, and every
+    cglobals command in them parses."""
+    yaml = pytest.importorskip("yaml")
+    from analyzer.cli import _build_parser
+    repo = Path(__file__).resolve().parents[2]
+    workflow = yaml.safe_load((repo / "ci" / "github" / "cglobals.yml").read_text())
+    baselines = shlex.split(workflow["jobs"]["gate"]["env"]["BASELINES"])
+    commands = [step["run"] for step in workflow["jobs"]["gate"]["steps"] if "cglobals check" in step.get("run", "")]
+    assert len(commands) == 3
+    for command in commands:
+        argv = shlex.split(command.replace("$BASELINES", " ".join(baselines)).split("||")[0])
+        assert argv[0] == "cglobals"
+        args = _build_parser().parse_args(argv[1:])
+        assert args.command == "check" and len(args.baseline) == 3
+    (hook,) = yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text())
+    args = _build_parser().parse_args(shlex.split(hook["entry"])[1:] + hook["args"])
+    assert (args.command, args.diff, len(args.baseline)) == ("check", "HEAD", 2)
+
+
+def test_docs_list_every_gate_code():
+    from analyzer.codes import CODES
+    text = (Path(__file__).resolve().parents[2] / "docs" / "gate.md").read_text()
+    for code in CODES.values():
+        if code.code < "CG900":
+            assert f"| {code.code} | {code.slug} | {code.severity.value} |" in text
+        else:
+            assert code.slug in text

@@ -213,7 +213,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     globals_ = tuple(var for var in result.globals if files is None or var.file in files)
     suppressions = read_suppressions(tree.root, files if files is not None else {var.file for var in globals_})
     present = {var.identity for var in result.globals}
-    uncompiled = still_written(tree.root, {e.identity for e in baseline if e.identity not in present})
+    uncompiled = still_written(tree.root, {e.identity for e in baseline if e.identity not in present
+                                           and (files is None or e.identity[0] in files)})
     outcome = gate(globals_, classify(result, files), baseline, suppressions, strict=args.strict, change=change,
                    uses=result.uses, uncompiled=uncompiled)
     report = GateReport(outcome=outcome, baselines=tuple(_shown(path, tree.root) for path in args.baseline),

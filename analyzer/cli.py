@@ -25,7 +25,7 @@ from .report.sarif import render_gate_sarif
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
 from .scan import Progress, ScanOptions, scan
-from .sources import TreeError, find_tree, git_changes, read_suppressions, still_written
+from .sources import TreeError, find_tree, git_changes, initializer_texts, read_suppressions, still_written
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -89,6 +89,14 @@ def _build_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--fail-stale", action="store_true", help="stale baseline entries fail the gate")
     _add_scan_options(check_cmd)
 
+    patch_cmd = commands.add_parser("patch", help="write a git format-patch series moving globals into "
+                                                  "interpreter state")
+    patch_cmd.add_argument("tree", help="a pristine CPython source tree")
+    patch_cmd.add_argument("-o", "--output", required=True, metavar="DIR")
+    patch_cmd.add_argument("--only", nargs="+", dest="plan_only", metavar="PATH",
+                           help="move only globals of these source files")
+    _add_scan_options(patch_cmd)
+
     commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
     return parser
 
@@ -123,6 +131,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             return _baseline(args, out, err)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "patch":
+            return _patch(args, out, err)
         return _scan(args, out, err)
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
@@ -229,6 +239,36 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if result.failed_units:
         return EXIT_PARTIAL          # fails closed: a unit that was not analyzed may hide a new global
     return EXIT_FINDINGS if outcome.failed or (args.fail_stale and outcome.stale) else EXIT_OK
+
+
+def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .patch.plan import make_plan
+    from .patch.series import write_series
+    from .report.patches import render_moved_tsv, render_series_readme
+    try:
+        with _progress(err) as progress:
+            result = scan(args.tree, _scan_options(args), progress)
+    except TreeError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    if result.failed_units:
+        for diagnostic in result.diagnostics:
+            err.write(render_diagnostic(diagnostic) + "\n")
+        return EXIT_PARTIAL         # a plan from a partial scan could miss references
+    initializers = initializer_texts(result.tree.root, ((var.identity, var.line) for var in result.globals
+                                                        if var.has_initializer))
+    plan = make_plan(result, classify(result), initializers, frozenset(args.plan_only) if args.plan_only else None)
+    use_functions: dict[tuple[str, str, str], set[str]] = {}
+    for use in result.uses:
+        if use.file == use.target[0]:
+            use_functions.setdefault(use.target, set()).add(use.function[1] if use.function else "")
+    series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
+                          args.output)
+    Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
+    Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
+    out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
+              f"{len(series.stays)} stay (README.md says why)\n")
+    return EXIT_OK
 
 
 def _shown(path: str, root: str) -> str:

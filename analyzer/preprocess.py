@@ -39,7 +39,7 @@ class Environment:
 
 
 # Stages after the scan: their code does not change what the cache holds.
-_AFTER_SCAN = ("classify/", "report/", "cli.py", "fetch.py", "__main__.py")
+_AFTER_SCAN = ("classify/", "report/", "patch/", "cli.py", "gate.py", "config.py", "fetch.py", "__main__.py")
 
 
 def fingerprint(tree: Tree) -> str:

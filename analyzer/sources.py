@@ -357,6 +357,19 @@ def still_written(root: str, identities: Iterable[tuple[str, str, str]]) -> froz
     return frozenset(found)
 
 
+def initializer_texts(root: str, variables: Iterable[tuple[tuple[str, str, str], int]]) -> dict[
+        tuple[str, str, str], str]:
+    """The initializer of each (identity, line) whose declaration line reads
+    `... NAME = INITIALIZER;` (one-line initializers only)."""
+    found = {}
+    lines = SourceLines(root)
+    for identity, line in variables:
+        match = re.search(rf"\b{re.escape(identity[2])}\s*=\s*([^;{{]*);", lines(identity[0], line))
+        if match:
+            found[identity] = match.group(1).strip()
+    return found
+
+
 _SUPPRESSION_RE = re.compile(r"(?:/\*|//)\s*cglobals:\s*ignore\[([^\]]*)\]\s*(.*?)\s*(?:\*/|$)")
 
 

@@ -46,6 +46,7 @@ class GlobalFacts:
     readers: tuple[FunctionKey, ...]
     callback_readers: tuple[tuple[FunctionKey, Context], ...]   # readers that run in a signal handler or hook
     lazy: bool                       # every assignment sits in a body that tests the variable first
+    used_in: frozenset[Context] = frozenset()   # the contexts of every function that uses it
 
     @property
     def signal_state(self) -> tuple[Site, ...]:
@@ -108,7 +109,9 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             var=var, extension=is_extension(var.file, unit_kinds), writes=tuple(writes),
             readied=tuple(readied), escapes=tuple(escapes), readers=tuple(sorted(readers)),
             callback_readers=tuple(sorted((r, c) for r in readers if (c := reach(r).callback) is not None)),
-            lazy=bool(assignments) and all(s.use.guarded for s in assignments))
+            lazy=bool(assignments) and all(s.use.guarded for s in assignments),
+            used_in=frozenset().union(*(site.reach.contexts for site in writes + readied + escapes),
+                                      *(reach(reader).contexts for reader in readers)))
     return facts
 
 

@@ -1,0 +1,1 @@
+"""Patch generation: plan which globals move, edit the sources, write a series."""

@@ -1,0 +1,69 @@
+"""The series' regression test, added to CPython's own subinterpreter tests
+with libcst: a workload that goes through the object protocols (copying,
+pickling, attribute lookup, formatting) run in several subinterpreters at
+once, then their destruction: the code paths that read and write state a
+series moves into the interpreter."""
+from __future__ import annotations
+
+import libcst as cst
+
+TEST_MODULE = "Lib/test/test__xxsubinterpreters.py"
+CLASS_NAME = "CGlobalsIsolationTests"
+
+_TEST_CLASS = '''
+class CGlobalsIsolationTests(TestBase):
+    """State moved from C globals into the interpreter (cglobals), used by
+    several interpreters at once and torn down with each of them."""
+
+    WORKLOAD = dedent("""
+        import copy, pickle
+        class Point:
+            def __init__(self, x):
+                self.x = x
+        for i in range(300):
+            copy.copy(Point(i))
+            copy.deepcopy([Point(i), {i: str(i)}])
+            pickle.loads(pickle.dumps([i, str(i), 1e300 * 10, (i, None)], 2))
+            format(i, "x"), repr(1e300 * 10)
+        """)
+
+    def test_workload_in_several_interpreters(self):
+        ids = [interpreters.create() for _ in range(4)]
+        threads = [threading.Thread(target=interpreters.run_string, args=(interp, self.WORKLOAD))
+                   for interp in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for interp in ids:
+            interpreters.destroy(interp)
+        exec(self.WORKLOAD, {})          # and in the main interpreter, after them
+'''
+
+
+class _AddTestClass(cst.CSTTransformer):
+    """Put the class before `if __name__ == '__main__':`, or at the end."""
+
+    def __init__(self, statement: cst.SimpleStatementLine | cst.BaseCompoundStatement) -> None:
+        super().__init__()
+        self.statement = statement
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        body = list(updated.body)
+        main = next((i for i, s in enumerate(body) if isinstance(s, cst.If)
+                     and "__main__" in cst.Module(body=[s]).code), len(body))
+        block = self.statement.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        body.insert(main, block)
+        if main < len(body) - 1:
+            body[main + 1] = body[main + 1].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        return updated.with_changes(body=body)
+
+
+def add_isolation_test(source: str) -> str:
+    """The test module with the class added (unchanged when it has it)."""
+    module = cst.parse_module(source)
+    if any(isinstance(s, cst.ClassDef) and s.name.value == CLASS_NAME for s in module.body):
+        return source
+    statement = cst.parse_statement(_TEST_CLASS.strip() + "\n")
+    assert isinstance(statement, cst.ClassDef)
+    return module.visit(_AddTestClass(statement)).code

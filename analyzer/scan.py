@@ -229,7 +229,7 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
         # A few units changed: analyze them in a worker while this process unpacks the rest.
         fork = multiprocessing.get_context("fork")
         background = concurrent.futures.ProcessPoolExecutor(1, mp_context=fork)
-        outcomes = background.submit(_analyze_units, tree, work_dir, stale, cache is not None, cache)
+        outcomes = background.submit(_analyze_units, tree, work_dir, stale, cache)
     with collector_paused():
         cached = cache.unpack_units({path: stored[path] for path in fresh}, options.focus) if cache else {}
     results = {path: entry.result for path, entry in cached.items()}
@@ -263,10 +263,9 @@ _BACKGROUND_UNITS = 4
 """Up to this many changed units are analyzed in one worker, beside the unpacking."""
 
 
-def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], keep_chunks: bool,
-                   cache: CacheFile | None) -> list[Outcome]:
+def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], cache: CacheFile | None) -> list[Outcome]:
     env, function_macros = environment(tree, work_dir)
-    ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=keep_chunks)
+    ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
     ctx.seed(cache.load_chunks() if cache else {})
     return [(_safe_analyze(ctx, unit), ctx.take_new_chunks()) for unit in units]
 

@@ -186,8 +186,7 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         path.write_bytes(content)
     out.write(f"{Path(args.output) / 'index.html'}\n")
     for result in results:
-        for diagnostic in result.diagnostics:
-            err.write(render_diagnostic(diagnostic) + "\n")
+        _write_diagnostics(result, err)
     return max(_scan_status(result) for result in results)
 
 
@@ -202,8 +201,7 @@ def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     pairs = [(var, verdict) for var, verdict in zip(result.globals, classify(result), strict=True)
              if var.identity not in listed]
     _write(args.output, render_baseline(tuple(v for v, _ in pairs), tuple(v for _, v in pairs)), out)
-    for diagnostic in result.diagnostics:
-        err.write(render_diagnostic(diagnostic) + "\n")
+    _write_diagnostics(result, err)
     return _scan_status(result)
 
 
@@ -234,8 +232,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         text = {"json": render_gate_json, "github": render_gate_github}.get(args.format, render_gate_text)(report)
     _write(args.output, text, out)
-    for diagnostic in result.diagnostics:
-        err.write(render_diagnostic(diagnostic) + "\n")
+    _write_diagnostics(result, err)
     if result.failed_units:
         return EXIT_PARTIAL          # fails closed: a unit that was not analyzed may hide a new global
     return EXIT_FINDINGS if outcome.failed or (args.fail_stale and outcome.stale) else EXIT_OK
@@ -252,8 +249,7 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
     if result.failed_units:
-        for diagnostic in result.diagnostics:
-            err.write(render_diagnostic(diagnostic) + "\n")
+        _write_diagnostics(result, err)
         return EXIT_PARTIAL         # a plan from a partial scan could miss references
     initializers = initializer_texts(result.tree.root, ((var.identity, var.line) for var in result.globals
                                                         if var.has_initializer))
@@ -293,9 +289,13 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
     _write(args.output, _RENDERERS[args.format](result, classify(result)), out)
+    _write_diagnostics(result, err)
+    return _scan_status(result)
+
+
+def _write_diagnostics(result: ScanResult, err: TextIO) -> None:
     for diagnostic in result.diagnostics:
         err.write(render_diagnostic(diagnostic) + "\n")
-    return _scan_status(result)
 
 
 def _scan_status(result: ScanResult) -> int:

@@ -50,8 +50,9 @@ def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baselin
     listed = {entry.identity for entry in baseline}
     by_line = {(s.file, s.covers): s for s in suppressions}
     pairs = tuple(zip(globals_, verdicts, strict=True))
+    changed = dict(change.lines) if change is not None else {}
     if change is not None:
-        pairs = _introduced(pairs, change, uses)
+        pairs = _introduced(pairs, changed, uses)
     new, suppressed, used = [], [], set()
     for var, verdict in pairs:
         suppression = by_line.get((var.file, var.line))
@@ -66,7 +67,6 @@ def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baselin
     absent = [e for e in baseline if e.identity not in present and (change is None or e.identity[0] in change.files)]
     stale = tuple(e for e in absent if e.identity not in uncompiled)
     if change is not None:       # the comments the change touched
-        changed = dict(change.lines)
         suppressions = tuple(s for s in suppressions if {s.line, s.covers} & changed.get(s.file, frozenset()))
     return GateResult(new=tuple(new), stale=stale, unjudged=len(absent) - len(stale),
                       covered=sum(1 for var, _ in pairs if var.identity in listed),
@@ -74,9 +74,8 @@ def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baselin
                       unused=tuple(s for s in suppressions if s not in used and s.reason))
 
 
-def _introduced(pairs: tuple[tuple[GlobalVar, Verdict], ...], change: Change,
+def _introduced(pairs: tuple[tuple[GlobalVar, Verdict], ...], changed: dict[str, frozenset[int]],
                 uses: tuple[Use, ...]) -> tuple[tuple[GlobalVar, Verdict], ...]:
-    changed = dict(change.lines)
     written = {use.target for use in uses if use.kind in _CHANGING and use.line in changed.get(use.file, ())}
     return tuple((var, verdict) for var, verdict in pairs
                  if var.line in changed.get(var.file, ()) or var.identity in written)

@@ -93,6 +93,11 @@ class GlobalVar:
     def identity(self) -> tuple[str, str, str]:
         return (self.file, self.func or "", self.name)
 
+    @property
+    def qualified_name(self) -> str:
+        """The name as messages show it: `func()::name` for a function-local static."""
+        return f"{self.func}()::{self.name}" if self.func else self.name
+
 
 class UseKind(enum.Enum):
     """How a body uses a variable."""

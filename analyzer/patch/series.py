@@ -163,8 +163,7 @@ def _message(path: str, moves: list[Move], first: bool) -> str:
         lines += ["This patch also adds pycore_cglobals.h and hangs its struct off", "struct _is as `cglobals`.", ""]
     for move in moves:
         var, verdict = move.var, move.verdict
-        name = f"{var.func}()::{var.name}" if var.func else var.name
-        lines.append(f"- {name} ({var.type.strip()}, line {var.line}): {verdict.state_class.value}, "
+        lines.append(f"- {var.qualified_name} ({var.type.strip()}, line {var.line}): {verdict.state_class.value}, "
                      f"rule {verdict.rule}")
         lines += [f"  {evidence}" for evidence in verdict.evidence]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from ..codes import CODES, Code, Severity
-from ..gate import GateResult
+from ..gate import Finding, GateResult
 from ..model import Diagnostic, GlobalVar, Suppression, Verdict
 
 
@@ -32,9 +32,7 @@ class Problem:
 
 def problems(report: GateReport) -> tuple[Problem, ...]:
     outcome = report.outcome
-    found = [Problem(code=CODES["new-mutable-global"], file=f.var.file, line=f.var.line,
-                     title=f"{_qualified(f.var.func, f.var.name)} is {f.verdict.state_class.value} ({f.verdict.rule})",
-                     details=f.verdict.evidence, identity=f.var.identity) for f in outcome.new]
+    found = [finding_problem(finding) for finding in outcome.new]
     found += [_suppression_problem("suppression-without-reason", s) for s in outcome.unreasoned]
     found += [_suppression_problem("unused-suppression", s) for s in outcome.unused]
     found += [Problem(code=CODES["stale-baseline-entry"], file=e.path, line=e.line,
@@ -43,8 +41,11 @@ def problems(report: GateReport) -> tuple[Problem, ...]:
     return tuple(found)
 
 
-def _qualified(func: str | None, name: str) -> str:
-    return f"{func}()::{name}" if func else name
+def finding_problem(finding: Finding) -> Problem:
+    var, verdict = finding.var, finding.verdict
+    return Problem(code=CODES["new-mutable-global"], file=var.file, line=var.line,
+                   title=f"{var.qualified_name} is {verdict.state_class.value} ({verdict.rule})",
+                   details=verdict.evidence, identity=var.identity)
 
 
 def _suppression_problem(slug: str, suppression: Suppression) -> Problem:

@@ -25,15 +25,16 @@ def render_series_readme(series: Series, version: str) -> str:
     lines += ["", "## Patches", ""] + [f"- `{name}`" for name in series.patches]
     lines += ["", "## Moved", "", "| file | global | type | rule |", "|---|---|---|---|"]
     for move in moved:
-        name = f"{move.var.func}()::{move.var.name}" if move.var.func else move.var.name
-        lines.append(f"| {move.var.file} | `{name}` | `{move.var.type.strip()}` | {move.verdict.rule} |")
+        var = move.var
+        lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | {move.verdict.rule} |")
     lines += ["", "## Why the others stay", "", "| reason | globals |", "|---|---:|"]
     reasons = Counter(_reason_kind(stay.reason) for stay in stays)
     lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common()]
     lines += ["", "Each one, with its reason:", ""]
     for stay in sorted(stays, key=lambda s: (s.var.file, s.var.line)):
-        name = f"{stay.var.func}()::{stay.var.name}" if stay.var.func else stay.var.name
-        lines.append(f"- {stay.var.file}:{stay.var.line} `{name}` ({stay.verdict.state_class.value}): {stay.reason}")
+        var = stay.var
+        lines.append(f"- {var.file}:{var.line} `{var.qualified_name}` ({stay.verdict.state_class.value}): "
+                     f"{stay.reason}")
     return "\n".join(lines) + "\n"
 
 

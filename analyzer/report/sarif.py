@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import __version__
 from ..codes import CODES, Code, Severity
-from .findings import GateReport, Problem, problems
+from .findings import GateReport, Problem, finding_problem, problems
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
@@ -19,13 +19,8 @@ _GATE_CODES = tuple(code for code in CODES.values() if code.code < "CG900")
 def render_gate_sarif(report: GateReport, tree_root: str) -> str:
     index = {code.code: number for number, code in enumerate(_GATE_CODES)}
     results = [_result(problem, index) for problem in problems(report)]
-    new_code = CODES["new-mutable-global"]
     for waived in report.outcome.suppressed:
-        var, verdict = waived.finding.var, waived.finding.verdict
-        problem = Problem(code=new_code, file=var.file, line=var.line, details=verdict.evidence,
-                          title=f"{var.func + '()::' if var.func else ''}{var.name} is {verdict.state_class.value} "
-                                f"({verdict.rule})", identity=var.identity)
-        results.append({**_result(problem, index),
+        results.append({**_result(finding_problem(waived.finding), index),
                         "suppressions": [{"kind": "inSource", "justification": waived.suppression.reason}]})
     notifications = [{
         "level": "error", "message": {"text": f"{CODES[d.code].summary}: {d.detail}"},

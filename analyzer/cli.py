@@ -25,7 +25,17 @@ from .report.sarif import render_gate_sarif
 from .report.text import render_diagnostic, render_text
 from .report.tsv import render_tsv
 from .scan import Progress, ScanOptions, scan
-from .sources import TreeError, find_tree, git_changes, initializer_texts, read_suppressions, still_written
+from .sources import (
+    TreeError,
+    api_files,
+    find_tree,
+    git_changes,
+    initializer_texts,
+    public_names,
+    read_logs,
+    read_suppressions,
+    still_written,
+)
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -97,6 +107,14 @@ def _build_parser() -> argparse.ArgumentParser:
                            help="move only globals of these source files")
     _add_scan_options(patch_cmd)
 
+    races_cmd = commands.add_parser("races", help="de-duplicate ThreadSanitizer data races and attribute them "
+                                                  "to globals")
+    races_cmd.add_argument("tree", help="the CPython tree the reports come from")
+    races_cmd.add_argument("logs", nargs="+", metavar="LOG", help="TSan logs (log_path= files)")
+    races_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    races_cmd.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    _add_scan_options(races_cmd)
+
     commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
     return parser
 
@@ -133,6 +151,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             return _check(args, out, err)
         if args.command == "patch":
             return _patch(args, out, err)
+        if args.command == "races":
+            return _races(args, out, err)
         return _scan(args, out, err)
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
@@ -253,18 +273,47 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_PARTIAL         # a plan from a partial scan could miss references
     initializers = initializer_texts(result.tree.root, ((var.identity, var.line) for var in result.globals
                                                         if var.has_initializer))
-    plan = make_plan(result, classify(result), initializers, frozenset(args.plan_only) if args.plan_only else None)
+    plan = make_plan(result, classify(result), initializers, public_names(result.tree.root),
+                     api_files(result.tree.root, (var.file for var in result.globals)),
+                     frozenset(args.plan_only) if args.plan_only else None)
     use_functions: dict[tuple[str, str, str], set[str]] = {}
     for use in result.uses:
         if use.file == use.target[0]:
             use_functions.setdefault(use.target, set()).add(use.function[1] if use.function else "")
+    known_functions: dict[str, set[str]] = {}
+    for function in result.functions:
+        known_functions.setdefault(function.file, set()).add(function.key[1])
     series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
-                          args.output)
+                          {k: frozenset(v) for k, v in known_functions.items()}, args.output)
     Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
     Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
     out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
               f"{len(series.stays)} stay (README.md says why)\n")
     return EXIT_OK
+
+
+def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .races import attribute, parse_reports
+    from .report.races import render_races_json, render_races_text
+    try:
+        with _progress(err) as progress:
+            result = scan(args.tree, _scan_options(args), progress)
+    except TreeError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    logs, unreadable = read_logs(args.logs)
+    for path, reason in unreadable:
+        err.write(f"cglobals: error: {path}: {reason}\n")
+    races = [race for _, text in logs for race in parse_reports(text, result.tree.root)]
+    verdicts = dict(zip((var.identity for var in result.globals), classify(result), strict=True))
+    found = attribute(races, result.globals)
+    render = render_races_json if args.format == "json" else render_races_text
+    text = render(found, verdicts, len(logs), len(races))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+    return EXIT_USAGE if unreadable else EXIT_OK
 
 
 def _shown(path: str, root: str) -> str:

@@ -364,7 +364,8 @@ def initializer_texts(root: str, variables: Iterable[tuple[tuple[str, str, str],
     found = {}
     lines = SourceLines(root)
     for identity, line in variables:
-        match = re.search(rf"\b{re.escape(identity[2])}\s*=\s*([^;{{]*);", lines(identity[0], line))
+        match = re.search(rf"\b{re.escape(identity[2])}\s*(?:\[[^\]]*\]\s*)*=\s*(\{{[^;]*\}}|[^;{{]*);",
+                          lines(identity[0], line))
         if match:
             found[identity] = match.group(1).strip()
     return found
@@ -441,3 +442,55 @@ def _line_count(path: Path) -> int:
         return path.read_bytes().count(b"\n") + 1
     except OSError:
         return 0
+
+
+@dataclass(frozen=True, slots=True)
+class PublicNames:
+    """What the public headers (Include/, Include/cpython/) declare: code
+    that includes Python.h, as the state header's includers do, can use it."""
+    types: frozenset[str]       # typedef names
+    macros: frozenset[str]      # object-like macros
+    exported: frozenset[str]    # data exported with PyAPI_DATA (Include/internal/ too)
+
+
+def public_names(root: str) -> PublicNames:
+    types: set[str] = set()
+    macros: set[str] = set()
+    exported: set[str] = set()
+    for header in sorted(Path(root, "Include").rglob("*.h")):
+        text = re.sub(r"/\*.*?\*/", " ", header.read_text(encoding="utf-8", errors="replace"), flags=re.S)
+        exported.update(re.findall(r"\bPyAPI_DATA\([^)]*\)[\s*]*(\w+)", text))
+        if "internal" in header.relative_to(Path(root, "Include")).parts:
+            continue
+        types.update(re.findall(r"\btypedef\b[^;{]*?(\w+)\s*;", text))      # typedef struct _object PyObject;
+        types.update(re.findall(r"\}\s*(\w+)\s*;", text))                   # typedef struct { ... } Name;
+        macros.update(re.findall(r"^\s*#\s*define\s+(\w+)[ \t]", text, flags=re.M))
+    return PublicNames(types=frozenset(types), macros=frozenset(macros), exported=frozenset(exported))
+
+
+def read_logs(paths: Iterable[str]) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(path, text) of each readable log, and (path, reason) of the others."""
+    texts, unreadable = [], []
+    for path in paths:
+        try:
+            texts.append((path, Path(path).read_text(encoding="utf-8", errors="replace")))
+        except OSError as exc:
+            unreadable.append((path, exc.strerror or str(exc)))
+    return tuple(texts), tuple(unreadable)
+
+
+_API_INCLUDE_RE = re.compile(rb'^\s*#\s*include\s*[<"](?:Python\.h|pycore_\w+\.h)[">]', re.M)
+
+
+def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
+    """The files that include Python.h or an internal pycore_ header
+    themselves: CPython's own code, not bundled libraries (mimalloc) or
+    stand-alone helpers."""
+    found = set()
+    for path in sorted(set(files)):
+        try:
+            if _API_INCLUDE_RE.search((Path(root) / path).read_bytes()):
+                found.add(path)
+        except OSError:
+            continue
+    return frozenset(found)

@@ -21,6 +21,10 @@ REFCOUNT_CALLS = frozenset("""
 # The process's signal disposition: what these get is process-wide.
 SIGNAL_STATE_CALLS = frozenset({"sigaction", "sigaltstack", "signal", "PyOS_setsig", "sigprocmask",
                                 "pthread_sigmask"})
+# Parameters CPython declares without const but only reads: the keyword
+# list of the keyword-parsing API (3.13 declares it `char * const *`).
+READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_PyArg_ParseTupleAndKeywords_SizeT",
+                                             "PyArg_VaParseTupleAndKeywords", "_PyArg_VaParseTupleAndKeywords_SizeT")}
 _DIRECT_WRITES = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE})
 OBJECT_FAMILIES = frozenset({Family.STATIC_TYPE, Family.OBJECT})
 SHARED_BY_ADDRESS = OBJECT_FAMILIES | {Family.API_TABLE}
@@ -94,9 +98,11 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
                 readers.add(use.function)     # an object header through a generic object pointer: refcounts
             elif use.kind in _DIRECT_WRITES:
                 writes.append(site(use))
-            elif use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array):
-                readied.append(site(use))
-            elif use.kind is UseKind.ARGUMENT and callee in REFCOUNT_CALLS:
+            elif (use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array)
+                  and var.family is not Family.API_TABLE):
+                readied.append(site(use))     # the type or object they ready; a description or spec is read
+            elif use.kind is UseKind.ARGUMENT and (callee in REFCOUNT_CALLS
+                                                   or READ_ONLY_PARAMETERS.get(callee or "") == use.position):
                 readers.add(use.function)
             elif use.kind is UseKind.ARGUMENT and (use.address or array) and use.callee_writes is not False:
                 escapes.append(site(use))

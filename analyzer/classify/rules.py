@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..bodies import MUTATING_CALLS
 from ..model import Confidence, Family, StateClass, UseKind
-from .facts import OBJECT_FAMILIES, GlobalFacts, Site
+from .facts import OBJECT_FAMILIES, READ_ONLY_PARAMETERS, GlobalFacts, Site
 from .usage import ALLOCATOR_API, CALLBACK_DEPTH, INSTALLERS, INTERPRETER_ENTRIES, RUNTIME_ENTRIES, Context
 
 Evidence = tuple[Confidence, tuple[str, ...]]
@@ -360,7 +360,11 @@ def render_rules() -> str:
              "address kept, address passed to a call (with the callee and whether its prototype's parameter "
              "points to const), reads. Reference counting calls are not writes. For statically allocated "
              "objects (static types, singletons) only member writes and the generic mutating API "
-             f"({names(MUTATING_CALLS)}) count: handing their address around is how CPython shares them.",
+             f"({names(MUTATING_CALLS)}) count: handing their address around is how CPython shares them. "
+             "That API writes the type or object it is given; a description or spec given beside it "
+             "(`PyStructSequence_Desc`, a type spec) is read. Parameters CPython declares without const but "
+             f"only reads are reads: the keyword list of {names(frozenset(READ_ONLY_PARAMETERS))} (3.13 "
+             "declares it `char * const *`).",
              "- **lazy initialization**: a write in a body that also tests the variable.",
              "- **main-interpreter code**: writes and calls under a `_Py_IsMainInterpreter()` test (or after "
              "an early return on its negation) run once per process.",

@@ -16,9 +16,9 @@ _TOKEN_RE = re.compile(r"""
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<id>[A-Za-z_]\w*)
   | (?P<number>\.?\d[\w.]*)
+  | (?P<space>[ \t\r\f\v]+|\\\r?\n)
   | (?P<punct>->|[^\s\w])
   | (?P<newline>\n)
-  | (?P<space>[ \t\r\f\v]+|\\\n)
 """, re.S | re.X)
 
 
@@ -49,6 +49,11 @@ def tokenize(text: str) -> list[Token]:
     line, depth = 1, 0
     directive: str | None = None
     line_start = True
+    # Per open #if: the depth at it and at the end of its first branch.  Each
+    # branch starts from the #if's depth (`#ifdef X if (a) { #else if (b) {
+    # #endif` opens one brace, not two).
+    conditionals: list[list[int | None]] = []
+    extern_blocks = 0
     for match in _TOKEN_RE.finditer(text):
         kind = match.lastgroup or "punct"
         value = match.group()
@@ -63,14 +68,32 @@ def tokenize(text: str) -> list[Token]:
             directive = ""
         elif directive == "" and kind == "id":
             directive = value
+            depth = _branch_depth(conditionals, value, depth)
         tokens.append(Token(kind=kind, text=value, start=match.start(), end=match.end(), line=line,
                             directive=directive, depth=depth))
         line += value.count("\n")             # a comment, or a string continued with a backslash
-        if directive is None and kind == "punct":
+        if directive is None and value == "{" and [t.text for t in tokens[-3:-1]] == ["extern", '"C"']:
+            extern_blocks += 1    # C++ linkage: what it holds is still at file scope
+        elif directive is None and value == "}" and depth == 0 and extern_blocks:
+            extern_blocks -= 1
+        elif directive is None and kind == "punct":
             depth += {"{": 1, "}": -1}.get(value, 0)
         if kind != "comment":
             line_start = False
     return tokens
+
+
+def _branch_depth(conditionals: list[list[int | None]], directive: str, depth: int) -> int:
+    if directive in ("if", "ifdef", "ifndef"):
+        conditionals.append([depth, None])
+    elif directive in ("elif", "else") and conditionals:
+        if conditionals[-1][1] is None:
+            conditionals[-1][1] = depth
+        return conditionals[-1][0] or 0
+    elif directive == "endif" and conditionals:
+        first_end = conditionals.pop()[1]
+        return depth if first_end is None else first_end
+    return depth
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
@@ -86,10 +109,13 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 
 
 def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: str | None, replacement: str,
-               use_functions: frozenset[str]) -> list[Edit]:
+               use_functions: frozenset[str], known_functions: frozenset[str]) -> list[Edit]:
     """Remove the declaration of `name` on `line` (in function `func`, or at
     file scope) and rewrite its references to `replacement`.
-    `use_functions`: where the analysis saw uses ("" for initializers)."""
+    `use_functions`: where the analysis saw uses ("" for initializers);
+    `known_functions`: every function of the file the analysis saw.  The name
+    in a function it did not see (code of another configuration) or at file
+    scope where it saw no use could be this global: the file is not edited."""
     code = [t for t in tokens if t.kind != "comment"]
     declaration = _declaration(code, name, line)
     first, last = code[declaration[0]], code[declaration[1]]
@@ -98,17 +124,23 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
     scope = next(((s, e) for s, e, _ in bodies if s <= declaration[0] <= e), None) if func else (0, len(code) - 1)
     if scope is None:
         raise EditError(f"no function body around the declaration of {name}")
+    members = _member_lists(code)
     references, seen = [], set()
     for index in range(scope[0], scope[1] + 1):
         token = code[index]
         if token.kind != "id" or token.text != name or declaration[0] <= index <= declaration[1]:
             continue
+        if any(start < index < end for start, end in members):
+            continue              # a member of a struct or union being defined
         if index and code[index - 1].text in (".", "->"):
             continue              # a member of the same name
         if token.directive not in (None, "define"):
             continue
         if token.directive is None:
             owner = next((n for s, e, n in bodies if s <= index <= e), "")
+            if owner not in use_functions and (not owner or owner not in known_functions):
+                where = f"{owner}()" if owner else "file scope"
+                raise EditError(f"{name} appears in {where} (line {token.line}), where the analysis saw no use")
             if owner not in use_functions:
                 continue          # the analysis saw no use there: a local or a parameter of the same name
             seen.add(owner)
@@ -121,28 +153,49 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
     return edits
 
 
+def _member_lists(code: list[Token]) -> list[tuple[int, int]]:
+    """(index of `{`, index of `}`) of every `struct [TAG] { ... }` and `union`."""
+    lists = []
+    for index, token in enumerate(code):
+        if token.text != "{" or token.directive is not None or index < 1:
+            continue
+        before = code[index - 1].text if code[index - 1].kind == "id" and index > 1 else ""
+        opener = code[index - 2].text if before and before not in ("struct", "union") else code[index - 1].text
+        if opener not in ("struct", "union"):
+            continue
+        depth, end = 0, index
+        for end in range(index, len(code)):
+            if code[end].directive is None:
+                depth += {"{": 1, "}": -1}.get(code[end].text, 0)
+                if depth == 0:
+                    break
+        lists.append((index, end))
+    return lists
+
+
 def function_bodies(code: list[Token]) -> list[tuple[int, int, str]]:
-    """(index of `{`, index of `}`, function name) of every top-level body
-    that follows a parameter list."""
+    """(index of the name, index of `}`, function name) of every function
+    definition: its parameters belong to it."""
     bodies = []
     index = 0
     while index < len(code):
         token = code[index]
-        if token.text == "{" and token.depth == 0 and token.directive is None:
+        if token.text == "{" and token.depth == 0 and token.directive is None and code[index - 1].text != '"C"':
             end = index + 1
             while end < len(code) and not (code[end].text == "}" and code[end].depth == 1
                                            and code[end].directive is None):
                 end += 1
-            name = _function_name(code, index)
-            if name is not None:
-                bodies.append((index, end, name))
+            named = _function_name(code, index)
+            if named is not None:
+                bodies.append((named[1], end, named[0]))
             index = end
         index += 1
     return bodies
 
 
-def _function_name(code: list[Token], brace: int) -> str | None:
-    """The identifier before the parameter list that ends just before `brace`."""
+def _function_name(code: list[Token], brace: int) -> tuple[str, int] | None:
+    """The identifier before the parameter list that ends just before
+    `brace`, and its index."""
     index = brace - 1
     while index >= 0 and code[index].directive is not None:
         index -= 1
@@ -156,7 +209,7 @@ def _function_name(code: list[Token], brace: int) -> str | None:
             break
         index -= 1
     if index > 0 and code[index - 1].kind == "id":
-        return code[index - 1].text
+        return code[index - 1].text, index - 1
     return None
 
 
@@ -218,3 +271,31 @@ def member_edit(tokens: list[Token], struct: str, member: str) -> Edit:
                 if closing.text == "}" and closing.depth == depth + 1 and closing.directive is None:
                     return Edit(start=closing.start, end=closing.start, text=f"\n    {member}\n")
     raise EditError(f"no `struct {struct} {{ ... }}`")
+
+
+def define_edit(tokens: list[Token], macro: str, fragment: str) -> Edit:
+    """`fragment` (a macro expanding to designated initializers, or to
+    nothing) added first in the braces of `#define MACRO { ... }`."""
+    for index, token in enumerate(tokens[:-1]):
+        if token.directive == "define" and token.text == macro and tokens[index - 1].text == "define":
+            brace = next((t for t in tokens[index + 1:] if t.text == "{" or t.directive != "define"), None)
+            if brace is not None and brace.text == "{" and brace.directive == "define":
+                return Edit(start=brace.end, end=brace.end, text=f" \\\n        {fragment}")
+    raise EditError(f"no `#define {macro} {{ ...`")
+
+
+def reset_edits(text: str, tokens: list[Token], struct: str, member: str) -> list[Edit]:
+    """Keep `STATE->member` across `memcpy(STATE, &initial, sizeof(*STATE));`
+    (_PyRuntimeState_Init's reset when Py_Initialize() runs again)."""
+    code = [t for t in tokens if t.kind != "comment"]
+    for index, token in enumerate(code[:-5]):
+        if token.text == "memcpy" and [t.text for t in code[index + 1:index + 6:2]] == ["(", ",", "initial"] \
+                and code[index + 4].text == "&" and token.directive is None:
+            state = code[index + 2].text
+            end = next(t for t in code[index:] if t.text == ";")
+            line_start = text.rfind("\n", 0, token.start) + 1
+            indent = text[line_start:token.start]
+            keep = f"{indent}{struct} saved_{member} = {state}->{member};  // cglobals: the statics kept theirs\n"
+            return [Edit(start=line_start, end=line_start, text=keep),
+                    Edit(start=end.end, end=end.end, text=f"\n{indent}{state}->{member} = saved_{member};")]
+    raise EditError("no `memcpy(runtime, &initial, ...)` reset of the runtime state")

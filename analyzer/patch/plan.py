@@ -1,27 +1,43 @@
-"""Which globals a patch series moves into interpreter state, and why each
-other mutable global stays (for now).
+"""Which globals a patch series moves into interpreter or runtime state, and
+why each other mutable global stays (for now).
 
-This first policy moves only what is safe without facts the analysis does
-not have yet (where a global's value is stored, whether a cached object is
-an owned reference, whether code runs without a thread state): static
-`interpreter` globals of the core (Objects/, Python/) whose type can be
-declared outside their file (arithmetic types, object pointers), declared
-alone and initialized to zero or not at all, and used only by code that runs
-in ordinary calls or module init, where a thread state, and so the current
-interpreter, always exists.  The rest are listed with the reason."""
+The policy moves only what is safe without facts the analysis does not have
+yet (where a global's value is stored, whether a cached object is an owned
+reference): static globals of the core (Objects/, Python/) whose type can be
+declared outside their file (arithmetic types, object pointers, pointers to
+structs, typedefs of the public headers, arrays of those), declared alone
+and initialized to zero or to a constant (which moves into the INIT macros).
+
+`runtime` globals go to _PyRuntimeState: the same single copy as before, so
+any code may use them.  `interpreter` globals go to PyInterpreterState only
+when every use runs in ordinary calls or module init, where a thread state,
+and so the current interpreter, always exists.  Globals written by one
+function are one piece of state: when they disagree, all of them take the
+runtime's single copy, which is what the static was."""
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..classify.facts import GlobalFacts, gather
 from ..classify.usage import Context
 from ..model import DECIDED_BY_TYPE, Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
+from ..sources import PublicNames
 
 CORE_DIRECTORIES = ("Objects/", "Python/")
+_NOT_PARTNERS = DECIDED_BY_TYPE - {Family.LOCK}
 _SAFE_CONTEXTS = frozenset({Context.ORDINARY, Context.MODULE_INIT})
-_C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool".split())
-_ZERO_RE = re.compile(r"^\s*(0|NULL|0[uUlL]*)\s*$")
+_C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool void const volatile".split())
+_TYPE_RE = re.compile(r"^(?P<base>(?:struct\s+)?[\w\s]+?)\s*(?P<stars>(?:\*\s*)*)(?P<dims>(?:\[[^\]]+\]\s*)*)$")
+_ZERO_RE = re.compile(r"^\s*(?:0[uUlL]*|NULL|\{\s*(?:0|NULL)?\s*\})\s*$")
+_CONSTANT_TOKEN_RE = re.compile(r"\s*(?:(?P<number>\.?\d[\w.]*)|(?P<word>[A-Za-z_]\w*)|[-()+*/~|&<>^{},])")
+
+
+class Home(enum.Enum):
+    INTERPRETER = "interpreter"    # _PyInterpreterState_GET()->cglobals
+    RUNTIME = "runtime"            # _PyRuntime.cglobals
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,7 +45,10 @@ class Move:
     var: GlobalVar
     verdict: Verdict
     field: str                 # the member of the file's state struct
-    state_key: str             # the file's struct in the interpreter's cglobals state
+    state_key: str             # the file's struct in the cglobals state
+    home: Home
+    initializer: str | None    # a constant for the INIT macro (None: zero)
+    note: str = ""             # why the home differs from the class
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +62,19 @@ class Stay:
 class Plan:
     moves: tuple[Move, ...]
     stays: tuple[Stay, ...]
+    modules: tuple[ModuleLeft, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleLeft:
+    """An extension module (Modules/) with mutable globals the series leaves."""
+    module: str                # Modules/_io, Modules/posixmodule.c
+    interpreter: int
+    runtime: int
+
+
+MODULE_REASON = ("not converted: the series does not generate module-state conversions (multi-phase init, "
+                 "m_size, the state reached from each function) yet")
 
 
 def state_key(path: str) -> str:
@@ -51,8 +83,10 @@ def state_key(path: str) -> str:
 
 
 def make_plan(result: ScanResult, verdicts: tuple[Verdict, ...], initializers: dict[tuple[str, str, str], str],
-              only: frozenset[str] | None = None) -> Plan:
-    """`initializers`: the source text of each global's initializer (sources.py reads them)."""
+              public: PublicNames, api_files: frozenset[str], only: frozenset[str] | None = None) -> Plan:
+    """`initializers`: the source text of each global's initializer;
+    `public`: what the public headers declare; `api_files`: the files that
+    include Python.h or a pycore_ header (sources.py reads all three)."""
     mutable = [(var, verdict) for var, verdict in zip(result.globals, verdicts, strict=True)
                if verdict.state_class is not StateClass.IMMUTABLE and var.file.startswith(CORE_DIRECTORIES)
                and (only is None or var.file in only)]
@@ -60,70 +94,151 @@ def make_plan(result: ScanResult, verdicts: tuple[Verdict, ...], initializers: d
     declarators: dict[tuple[str, int], int] = {}
     for var in result.globals:
         declarators[(var.file, var.line)] = declarators.get((var.file, var.line), 0) + 1
-    reasons = {var.identity: _reason_to_stay(var, verdict, facts[var.identity], declarators[(var.file, var.line)],
-                                             initializers.get(var.identity)) for var, verdict in mutable}
-    _keep_together(facts, reasons)
+    elsewhere: dict[tuple[str, str, str], set[str]] = {}
+    for use in result.uses:
+        if use.file != use.target[0]:
+            elsewhere.setdefault(use.target, set()).add(use.file)
+    reasons = {var.identity: _reason_to_stay(var, declarators[(var.file, var.line)], initializers.get(var.identity),
+                                             public) for var, _ in mutable}
+    for var, _ in mutable:
+        if reasons[var.identity] is None and var.file not in api_files:
+            reasons[var.identity] = ("its file includes neither Python.h nor a pycore_ header: a bundled library "
+                                     "or helper the state does not reach")
+    for identity, files in elsewhere.items():
+        if reasons.get(identity, "") is None:     # the series edits one file per global
+            reasons[identity] = f"used in {', '.join(sorted(files))} too (included there): not edited there yet"
+    homes = {var.identity: Home.RUNTIME if verdict.state_class is StateClass.RUNTIME else Home.INTERPRETER
+             for var, verdict in mutable}
+    notes = _keep_together(facts, reasons, homes)
+    # What stays in interpreter state must be used only where there is a current
+    # interpreter; its partners (found again) stay with it.
+    for identity, fact in facts.items():
+        unsafe = fact.used_in - _SAFE_CONTEXTS
+        if not reasons[identity] and homes[identity] is Home.INTERPRETER and unsafe:
+            contexts = ", ".join(sorted(c.value for c in unsafe))
+            reasons[identity] = (f"used by code that runs in {contexts}: the current interpreter may not be the "
+                                 "right one, or none")
+    notes.update(_keep_together(facts, reasons, homes))
     moves, stays = [], []
     for var, verdict in mutable:
         reason = reasons[var.identity]
         if reason:
             stays.append(Stay(var=var, verdict=verdict, reason=reason))
-        else:
-            field = f"{var.func}_{var.name}" if var.func else var.name
-            moves.append(Move(var=var, verdict=verdict, field=field, state_key=state_key(var.file)))
-    return Plan(moves=tuple(moves), stays=tuple(stays))
+            continue
+        initializer = initializers.get(var.identity) if var.has_initializer else None
+        moves.append(Move(var=var, verdict=verdict, field=f"{var.func}_{var.name}" if var.func else var.name,
+                          state_key=state_key(var.file), home=homes[var.identity],
+                          initializer=None if initializer is None or _ZERO_RE.match(initializer) else initializer,
+                          note=notes.get(var.identity, "")))
+    return Plan(moves=tuple(moves), stays=tuple(stays), modules=_modules_left(result, verdicts))
 
 
-def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts],
-                   reasons: dict[tuple[str, str, str], str | None]) -> None:
+def _modules_left(result: ScanResult, verdicts: tuple[Verdict, ...]) -> tuple[ModuleLeft, ...]:
+    counts: dict[str, dict[StateClass, int]] = {}
+    for var, verdict in zip(result.globals, verdicts, strict=True):
+        if var.file.startswith("Modules/") and verdict.state_class is not StateClass.IMMUTABLE:
+            parts = var.file.split("/")
+            module = "/".join(parts[:2])        # a module's directory (Modules/_io) or file
+            per_class = counts.setdefault(module, {})
+            per_class[verdict.state_class] = per_class.get(verdict.state_class, 0) + 1
+    return tuple(ModuleLeft(module=module, interpreter=c.get(StateClass.INTERPRETER, 0),
+                            runtime=c.get(StateClass.RUNTIME, 0)) for module, c in sorted(counts.items()))
+
+
+def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts], reasons: dict[tuple[str, str, str], str | None],
+                   homes: dict[tuple[str, str, str], Home]) -> dict[tuple[str, str, str], str]:
     """Globals written by the same function are one piece of state (a cache
-    and its key, a table and its count): one that stays keeps the others.
-    CPython's own machinery (the runtime state, locks, argument parsers,
-    identifiers: families decided by type) is not such a partner."""
+    and its key, a table and its count): one that stays keeps the others, and
+    one that goes to the runtime takes the others there (a lock and what it
+    guards).  CPython's own machinery (the runtime state, argument parsers,
+    identifiers, module definitions) is not such a partner.  Returns the
+    notes of the globals whose home changed."""
     writers = {identity: {site.use.function for site in fact.writes} for identity, fact in facts.items()
-               if fact.var.family not in DECIDED_BY_TYPE}
+               if fact.var.family not in _NOT_PARTNERS}
+    notes: dict[tuple[str, str, str], str] = {}
     changed = True
     while changed:
         changed = False
-        staying = {identity for identity, reason in reasons.items() if reason}
-        for identity, reason in reasons.items():
-            if reason:
+        for identity in sorted(reasons):
+            if reasons[identity] or identity not in writers:
                 continue
-            partner = next((other for other in sorted(staying & writers.keys())
-                            if writers.get(identity, set()) & writers[other]), None)
-            if partner is not None:
-                reasons[identity] = (f"written together with {partner[1] + '()::' if partner[1] else ''}"
-                                     f"{partner[2]}, which stays")
+            partners = sorted(other for other in writers if other != identity and writers[identity] & writers[other])
+            staying = next((other for other in partners if reasons[other]), None)
+            if staying is not None:
+                reasons[identity] = f"written together with {_name(staying)}, which stays"
                 changed = True
+                continue
+            runtime = next((other for other in partners if homes[other] is Home.RUNTIME), None)
+            if homes[identity] is Home.INTERPRETER and runtime is not None:
+                homes[identity] = Home.RUNTIME
+                notes[identity] = f"runtime state: written together with {_name(runtime)} (runtime)"
+                changed = True
+    return notes
 
 
-def _reason_to_stay(var: GlobalVar, verdict: Verdict, facts: GlobalFacts, declarators: int,
-                    initializer: str | None) -> str | None:
-    if verdict.state_class is StateClass.RUNTIME:
-        return "runtime state: moving into _PyRuntimeState is not planned yet"
+def _name(identity: tuple[str, str, str]) -> str:
+    return f"{identity[1]}()::{identity[2]}" if identity[1] else identity[2]
+
+
+def _reason_to_stay(var: GlobalVar, declarators: int, initializer: str | None, public: PublicNames) -> str | None:
+    if var.storage is not Storage.STATIC and var.name in public.exported:
+        return "exported with PyAPI_DATA: extensions and embedders link against the variable itself"
     if var.storage is not Storage.STATIC:
-        return "defined without static: other files (or the C API) may name it"
+        return "defined without static: other files name it; moves across files are not generated yet"
+    if "/clinic/" in var.file:
+        return "generated by Argument Clinic: the generator must change, or `make clinic` undoes the edit"
     if not var.file.endswith(".c"):
         return "defined in a header: every includer has its own copy"
     if var.macro or var.thread_local:
-        return "made by a macro" if var.macro else "thread-local"
-    if not _declarable_elsewhere(var):
+        return "made by a macro" if var.macro else "thread-local: one copy per thread already"
+    if declaration(var.type, "x") is None or not _declarable_elsewhere(var, public.types):
         return f"its type ({var.type}) is not one the state header can declare"
     if declarators > 1:
         return "declared together with other variables"
-    if var.has_initializer and (initializer is None or not _ZERO_RE.match(initializer)):
-        return "initialized to a value: the initializer does not move yet"
-    unsafe = facts.used_in - _SAFE_CONTEXTS
-    if unsafe:
-        contexts = ", ".join(sorted(c.value for c in unsafe))
-        return f"used by code that runs in {contexts}: the current interpreter may not be the right one, or none"
+    if var.has_initializer and (initializer is None or not _is_constant(initializer, public.macros)):
+        return "initialized to a value that is not a constant: the initializer does not move yet"
     return None
 
 
-def _declarable_elsewhere(var: GlobalVar) -> bool:
-    if var.family is Family.OBJECT_POINTER:
-        return bool(re.fullmatch(r"Py\w*Object \*", var.type))
-    if var.family is Family.SCALAR:
-        words = re.findall(r"\w+", var.type)
-        return all(word in _C_TYPE_WORDS or word.endswith("_t") for word in words)
-    return False
+def _is_constant(initializer: str, macros: frozenset[str]) -> bool:
+    """Literals, operators, braces, casts to C types, NULL and the public
+    headers' macros: an initializer the state header's INIT macros can hold."""
+    position = 0
+    for match in _CONSTANT_TOKEN_RE.finditer(initializer):
+        word = match["word"]
+        if match.start() != position or (word and word != "NULL" and word not in macros and word not in _C_TYPE_WORDS):
+            return False
+        position = match.end()
+    return position == len(initializer.rstrip()) and position > 0
+
+
+def _declarable_elsewhere(var: GlobalVar, public_types: frozenset[str]) -> bool:
+    """Arithmetic types, object pointers, pointers to structs (declared
+    opaque), the public headers' typedefs, and arrays of those."""
+    match = _TYPE_RE.match(var.type.strip())
+    if match is None:
+        return False
+    words = match["base"].split()
+    if words[0] == "struct":
+        return bool(match["stars"].strip()) and len(words) == 2
+    return all(word in _C_TYPE_WORDS or word.endswith("_t") or word in public_types for word in words)
+
+
+def declaration(type_: str, name: str) -> str | None:
+    """`int [37]`, `struct arena_object *` -> a member declaration of `name`."""
+    match = _TYPE_RE.match(type_.strip())
+    if match is None or "[]" in match["dims"].replace(" ", ""):
+        return None
+    stars = match["stars"].replace(" ", "")
+    return f"{match['base']} {stars}{name}{match['dims'].replace(' ', '')}"
+
+
+def opaque_structs(moves: Iterable[Move]) -> list[str]:
+    """The struct tags the state header names without a definition."""
+    tags = set()
+    for move in moves:
+        match = _TYPE_RE.match(move.var.type.strip())
+        if match and match["base"].startswith("struct"):
+            tags.add(match["base"].split()[1])
+    return sorted(tags)
+

@@ -1,8 +1,8 @@
 """The series' regression test, added to CPython's own subinterpreter tests
 with libcst: a workload that goes through the object protocols (copying,
-pickling, attribute lookup, formatting) run in several subinterpreters at
-once, then their destruction: the code paths that read and write state a
-series moves into the interpreter."""
+pickling, attribute lookup, formatting), int parsing in other bases and
+imports, run in several subinterpreters at once, then their destruction:
+code paths that read and write state a series moves."""
 from __future__ import annotations
 
 import libcst as cst
@@ -16,7 +16,7 @@ class CGlobalsIsolationTests(TestBase):
     several interpreters at once and torn down with each of them."""
 
     WORKLOAD = dedent("""
-        import copy, pickle
+        import copy, importlib, pickle, sys
         class Point:
             def __init__(self, x):
                 self.x = x
@@ -25,6 +25,11 @@ class CGlobalsIsolationTests(TestBase):
             copy.deepcopy([Point(i), {i: str(i)}])
             pickle.loads(pickle.dumps([i, str(i), 1e300 * 10, (i, None)], 2))
             format(i, "x"), repr(1e300 * 10)
+            assert int(format(i, "o") * 3, 8) == int(oct(i)[2:] * 3, 8)
+            assert int("z" * (i % 40 + 1), 36) > 0
+        for name in ("json", "csv", "shlex", "string", "textwrap"):
+            sys.modules.pop(name, None)
+            importlib.import_module(name)
         """)
 
     def test_workload_in_several_interpreters(self):

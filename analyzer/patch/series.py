@@ -1,5 +1,7 @@
-"""Write a plan as a `git format-patch` series: one patch per source file,
-made in a scratch git repository holding the files the series touches."""
+"""Write a plan as a `git format-patch` series: an infrastructure patch (the
+state header, hung off struct _is and _PyRuntimeState), then one patch per
+source file, made in a scratch git repository holding the files the series
+touches."""
 from __future__ import annotations
 
 import os
@@ -11,16 +13,38 @@ from pathlib import Path
 
 import networkx as nx
 
-from .edits import EditError, apply_edits, include_edit, member_edit, move_edits, tokenize
-from .plan import Move, Plan, Stay
+from ..model import GlobalVar
+from .edits import (
+    Edit,
+    EditError,
+    apply_edits,
+    define_edit,
+    include_edit,
+    member_edit,
+    move_edits,
+    reset_edits,
+    tokenize,
+)
+from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, TEST_MODULE, add_isolation_test
 
 HEADER = "Include/internal/pycore_cglobals.h"
 INTERP_HEADER = "Include/internal/pycore_interp.h"
+RUNTIME_HEADER = "Include/internal/pycore_runtime.h"
+INIT_HEADER = "Include/internal/pycore_runtime_init.h"
+RUNTIME_SOURCE = "Python/pystate.c"
 MAKEFILE = "Makefile.pre.in"
+INFRASTRUCTURE = (INTERP_HEADER, RUNTIME_HEADER, INIT_HEADER, RUNTIME_SOURCE, MAKEFILE)
 _AUTHOR = {"GIT_AUTHOR_NAME": "cglobals", "GIT_AUTHOR_EMAIL": "cglobals@localhost",
            "GIT_COMMITTER_NAME": "cglobals", "GIT_COMMITTER_EMAIL": "cglobals@localhost",
            "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+# Per home: the state's expression, the header declaring it, what the include is for.
+_REFERENCE = {Home.INTERPRETER: ("_PyInterpreterState_GET()->cglobals", "pycore_pystate.h",
+                                 "_PyInterpreterState_GET()"),
+              Home.RUNTIME: ("_PyRuntime.cglobals", "pycore_runtime.h", "_PyRuntime")}
+_STRUCT_SUFFIX = {Home.INTERPRETER: "", Home.RUNTIME: "_runtime"}
+_TOP_STRUCT = {Home.INTERPRETER: "_cglobals_interp_state", Home.RUNTIME: "_cglobals_runtime_state"}
+_INIT_MACRO = {Home.INTERPRETER: "_PyCGlobals_INTERP_INIT", Home.RUNTIME: "_PyCGlobals_RUNTIME_INIT"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,144 +52,242 @@ class Series:
     patches: tuple[str, ...]          # file names written, in order
     moved: tuple[Move, ...]
     stays: tuple[Stay, ...]           # the plan's, and moves whose edits failed
+    modules: tuple[ModuleLeft, ...] = ()
 
 
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],
-                 out_dir: str) -> Series:
+                 known_functions: dict[str, frozenset[str]], out_dir: str) -> Series:
     """use_functions: per global, the functions of its file where the analysis
-    saw a use ("" for initializers of other globals)."""
+    saw a use ("" for initializers of other globals); known_functions: per
+    file, every function the analysis saw."""
     root = Path(tree_root)
-    groups: dict[str, list[Move]] = {}
-    for move in plan.moves:
-        groups.setdefault(move.var.file, []).append(move)
     stays = list(plan.stays)
+    moves = list(plan.moves)
+    pristine: dict[str, str] = {}
+    try:
+        pristine = {path: (root / path).read_text(encoding="utf-8") for path in INFRASTRUCTURE}
+        infrastructure = _infrastructure_edits(pristine)
+    except (EditError, OSError) as exc:
+        stays += [Stay(var=m.var, verdict=m.verdict, reason=f"not edited: {exc}") for m in moves]
+        moves, infrastructure = [], {}
+    groups: dict[str, list[Move]] = {}
+    for move in moves:
+        groups.setdefault(move.var.file, []).append(move)
     edited: dict[str, str] = {}
-    for path, moves in sorted(groups.items()):
-        text = (root / path).read_text(encoding="utf-8")
-        try:
-            edited[path] = _edit_file(text, moves, use_functions)
-        except EditError as exc:
-            stays += [Stay(var=m.var, verdict=m.verdict, reason=f"not edited: {exc}") for m in moves]
+    for path, group in sorted(groups.items()):
+        text = pristine.get(path) or (root / path).read_text(encoding="utf-8")
+        edits, failed = _edit_file(text, group, use_functions, known_functions.get(path, frozenset()))
+        stays += failed
+        groups[path] = [move for move in group if move.var not in {stay.var for stay in failed}]
+        if groups[path]:
+            edited[path] = apply_edits(text, edits + infrastructure.get(path, []))
+        else:
             del groups[path]
     order = _order(sorted(groups))
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
+        work = Path(scratch)
         _git(scratch, "init", "-q")
-        test_module = root / TEST_MODULE
-        regression = bool(order) and test_module.is_file()
-        touched = [INTERP_HEADER, MAKEFILE, *order] + ([TEST_MODULE] if regression else [])
+        regression = bool(order) and (root / TEST_MODULE).is_file()
+        touched = sorted({*INFRASTRUCTURE, *order} | ({TEST_MODULE} if regression else set()))
         for path in touched:
-            (Path(scratch) / path).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / path, Path(scratch) / path)
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / path, work / path)
         _git(scratch, "add", "-A")
         _git(scratch, "commit", "-q", "-m", "pristine")
         moved: list[Move] = []
-        for index, path in enumerate(order):
-            if index == 0:
-                _add_infrastructure(Path(scratch))
+        if order:
+            for path, edits in infrastructure.items():
+                (work / path).write_text(apply_edits(pristine[path], edits), encoding="utf-8")
+            _commit(work, moved, _INFRASTRUCTURE_MESSAGE)
+        for path in order:       # a file the infrastructure patch edited keeps those edits
             moved += groups[path]
-            (Path(scratch) / path).write_text(edited[path], encoding="utf-8")
-            (Path(scratch) / HEADER).write_text(render_header(moved), encoding="utf-8")
-            _git(scratch, "add", "-A")
-            _git(scratch, "commit", "-q", "-m", _message(path, groups[path], first=index == 0))
+            (work / path).write_text(edited[path], encoding="utf-8")
+            _commit(work, moved, _message(path, groups[path]))
         if regression:
-            module = Path(scratch) / TEST_MODULE
+            module = work / TEST_MODULE
             module.write_text(add_isolation_test(module.read_text(encoding="utf-8")), encoding="utf-8")
-            _git(scratch, "add", "-A")
-            _git(scratch, "commit", "-q", "-m", _REGRESSION_MESSAGE)
+            _commit(work, moved, _REGRESSION_MESSAGE)
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*.patch"):
             old.unlink()
-        commits = len(order) + regression
+        commits = bool(order) + len(order) + regression
         names = _git(scratch, "format-patch", "--no-signature", "--zero-commit", "-o", str(out.resolve()),
                      f"HEAD~{commits}").split() if commits else []
     patches = tuple(Path(name).name for name in names)
     (out / "series").write_text("".join(f"{name}\n" for name in patches), encoding="utf-8")
-    return Series(patches=patches, moved=tuple(moved), stays=tuple(stays))
+    return Series(patches=patches, moved=tuple(moved), stays=tuple(stays), modules=plan.modules)
 
+
+def reference(move: Move) -> str:
+    """The expression that replaces the global's name."""
+    return f"{_REFERENCE[move.home][0]}.{move.state_key}.{move.field}"
+
+
+def _commit(work: Path, moved: list[Move], message: str) -> None:
+    (work / HEADER).write_text(render_header(moved), encoding="utf-8")
+    _git(str(work), "add", "-A")
+    _git(str(work), "commit", "-q", "-m", message)
+
+
+_INFRASTRUCTURE_MESSAGE = f"""cglobals: add the state that static globals move into
+
+{HEADER} declares struct _cglobals_interp_state, hung off
+struct _is as `cglobals` (reached as _PyInterpreterState_GET()->cglobals),
+and struct _cglobals_runtime_state, hung off _PyRuntimeState as `cglobals`
+(reached as _PyRuntime.cglobals).  The following patches add one struct per
+source file to them.
+
+Initializers: {_INIT_MACRO[Home.INTERPRETER]} and {_INIT_MACRO[Home.RUNTIME]}, expanded in
+_PyInterpreterState_INIT and _PyRuntimeState_INIT.
+
+_PyRuntimeState_Init resets the runtime state to _PyRuntimeState_INIT when
+Py_Initialize() runs again; the statics kept their values across that, so
+the runtime's cglobals are saved and restored around the reset.
+"""
 
 _REGRESSION_MESSAGE = f"""cglobals: test the moved state in several subinterpreters
 
 {CLASS_NAME} in {TEST_MODULE} runs a workload through the
-object protocols in four subinterpreters at once (threads), destroys them,
-and runs it again in the main interpreter: the paths that read and write the
-state this series moved into the interpreter.  Added with libcst.
+object protocols, int parsing in other bases and imports in four
+subinterpreters at once (threads), destroys them, and runs it again in the
+main interpreter: paths that read and write the state this series moved
+into the interpreter and the runtime.  Added with libcst.
 """
 
 
 def _order(files: list[str]) -> list[str]:
-    """The first file's patch also creates the state header and hangs it off
-    struct _is; every other patch needs that."""
+    """Each file's patch needs only the infrastructure patch before it; the
+    graph keeps the order explicit for when groups depend on each other."""
     graph: nx.DiGraph = nx.DiGraph()
     graph.add_nodes_from(files)
-    graph.add_edges_from((files[0], other) for other in files[1:])
     return list(nx.lexicographical_topological_sort(graph))
 
 
-def _edit_file(text: str, moves: list[Move], use_functions: dict[tuple[str, str, str], frozenset[str]]) -> str:
+def _edit_file(text: str, moves: list[Move], use_functions: dict[tuple[str, str, str], frozenset[str]],
+               known_functions: frozenset[str]) -> tuple[list[Edit], list[Stay]]:
+    """The edits of the moves that can be made, and the others as stays.  A
+    runtime global can move alone (its one copy stays one copy); when an
+    interpreter global cannot, the file's other interpreter globals stay too,
+    since they may be one piece of state with it."""
     tokens = tokenize(text)
-    edits = []
+    edits: list[Edit] = []
+    failed: list[Stay] = []
     for move in moves:
-        replacement = f"_PyInterpreterState_GET()->cglobals.{move.state_key}.{move.field}"
-        edits += move_edits(text, tokens, name=move.var.name, line=move.var.line, func=move.var.func,
-                            replacement=replacement,
-                            use_functions=use_functions.get(move.var.identity, frozenset()))
-    include = include_edit(text, tokens, "pycore_pystate.h", "_PyInterpreterState_GET()")
-    return apply_edits(text, edits + ([include] if include else []))
+        try:
+            edits += move_edits(text, tokens, name=move.var.name, line=move.var.line, func=move.var.func,
+                                replacement=reference(move),
+                                use_functions=use_functions.get(move.var.identity, frozenset()),
+                                known_functions=known_functions)
+        except EditError as exc:
+            failed.append(Stay(var=move.var, verdict=move.verdict, reason=f"not edited: {exc}"))
+    broken = next((stay.var for stay in failed if _home(moves, stay.var) is Home.INTERPRETER), None)
+    if broken is not None:
+        failed += [Stay(var=move.var, verdict=move.verdict,
+                        reason=f"not edited: its file's interpreter global {broken.qualified_name} could not be")
+                   for move in moves if move.home is Home.INTERPRETER and move.var != broken
+                   and move.var not in {stay.var for stay in failed}]
+        return _edit_file(text, [m for m in moves if m.home is Home.RUNTIME and m.var not in
+                                 {stay.var for stay in failed}], use_functions, known_functions)[0], failed
+    for home in sorted({move.home for move in moves if move.var not in {stay.var for stay in failed}},
+                       key=lambda h: h.value):
+        _, header, what = _REFERENCE[home]
+        include = include_edit(text, tokens, header, what)
+        edits += [include] if include else []
+    return edits, failed
 
 
-def _add_infrastructure(scratch: Path) -> None:
-    interp = scratch / INTERP_HEADER
-    text = interp.read_text(encoding="utf-8")
-    tokens = tokenize(text)
-    edits = [member_edit(tokens, "_is", "struct _cglobals_interp_state cglobals;  // pycore_cglobals.h")]
-    include = include_edit(text, tokens, "pycore_cglobals.h", "struct _cglobals_interp_state")
-    interp.write_text(apply_edits(text, edits + ([include] if include else [])), encoding="utf-8")
-    makefile = scratch / MAKEFILE
-    text = makefile.read_text(encoding="utf-8")
-    anchor = "\t\t$(srcdir)/Include/internal/pycore_interp.h \\\n"
-    if anchor in text:      # the headers every object depends on
-        text = text.replace(anchor, "\t\t$(srcdir)/Include/internal/pycore_cglobals.h \\\n" + anchor, 1)
-        makefile.write_text(text, encoding="utf-8")
+def _home(moves: list[Move], var: GlobalVar) -> Home:
+    return next(move.home for move in moves if move.var == var)
+
+
+def _infrastructure_edits(texts: dict[str, str]) -> dict[str, list[Edit]]:
+    """The infrastructure patch's edits of its files' pristine texts."""
+    edits: dict[str, list[Edit]] = {}
+    tokens = tokenize(texts[INTERP_HEADER])
+    include = include_edit(texts[INTERP_HEADER], tokens, "pycore_cglobals.h", f"struct {_TOP_STRUCT[Home.INTERPRETER]}")
+    edits[INTERP_HEADER] = [member_edit(tokens, "_is", f"struct {_TOP_STRUCT[Home.INTERPRETER]} cglobals;  "
+                                                       "// pycore_cglobals.h")] + ([include] if include else [])
+    edits[RUNTIME_HEADER] = [member_edit(tokenize(texts[RUNTIME_HEADER]), "pyruntimestate",
+                                         f"struct {_TOP_STRUCT[Home.RUNTIME]} cglobals;  // pycore_cglobals.h")]
+    tokens = tokenize(texts[INIT_HEADER])
+    include = include_edit(texts[INIT_HEADER], tokens, "pycore_cglobals.h", "_PyCGlobals_*_INIT")
+    edits[INIT_HEADER] = [define_edit(tokens, "_PyRuntimeState_INIT", _INIT_MACRO[Home.RUNTIME]),
+                          define_edit(tokens, "_PyInterpreterState_INIT", _INIT_MACRO[Home.INTERPRETER])
+                          ] + ([include] if include else [])
+    edits[RUNTIME_SOURCE] = reset_edits(texts[RUNTIME_SOURCE], tokenize(texts[RUNTIME_SOURCE]),
+                                        f"struct {_TOP_STRUCT[Home.RUNTIME]}", "cglobals")
+    anchor = texts[MAKEFILE].find("\t\t$(srcdir)/Include/internal/pycore_interp.h \\\n")
+    if anchor < 0:      # the list of headers every object depends on
+        raise EditError(f"no pycore_interp.h in the header list of {MAKEFILE}")
+    edits[MAKEFILE] = [Edit(start=anchor, end=anchor, text="\t\t$(srcdir)/Include/internal/pycore_cglobals.h \\\n")]
+    return edits
 
 
 def render_header(moved: list[Move]) -> str:
-    by_file: dict[str, list[Move]] = {}
-    for move in moved:
-        by_file.setdefault(move.state_key, []).append(move)
     lines = ["#ifndef Py_INTERNAL_CGLOBALS_H", "#define Py_INTERNAL_CGLOBALS_H", "",
              "#ifndef Py_BUILD_CORE", '#  error "this header requires Py_BUILD_CORE define"', "#endif", "",
-             "/* Per-interpreter state of what were static globals, one struct per source",
-             "   file (written by cglobals; reached as _PyInterpreterState_GET()->cglobals). */", ""]
-    for key, moves in sorted(by_file.items()):
-        lines.append(f"struct _cglobals_{key}_state {{")
-        for move in sorted(moves, key=lambda m: m.field):
-            where = f"{move.var.func}() in {move.var.file}" if move.var.func else move.var.file
-            lines.append(f"    {_declaration(move.var.type, move.field)};".ljust(48) + f"// was static in {where}")
+             "/* What were static globals of the core, one struct per source file",
+             "   (written by cglobals).  Interpreter state: _PyInterpreterState_GET()->cglobals;",
+             "   runtime state: _PyRuntime.cglobals, kept across _PyRuntimeState_Init's reset",
+             "   as the statics were. */", ""]
+    tags = opaque_structs(moved)
+    lines += [f"struct {tag};" for tag in tags] + ([""] if tags else [])
+    for home in Home:
+        by_file: dict[str, list[Move]] = {}
+        for move in moved:
+            if move.home is home:
+                by_file.setdefault(move.state_key, []).append(move)
+        for key, moves in sorted(by_file.items()):
+            lines.append(f"struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state {{")
+            for move in sorted(moves, key=lambda m: m.field):
+                where = f"{move.var.func}() in {move.var.file}" if move.var.func else move.var.file
+                member = f"    {declaration(move.var.type, move.field)};"
+                lines.append(f"{member.ljust(47)} // was static in {where}")
+            lines += ["};", ""]
+        lines.append(f"struct {_TOP_STRUCT[home]} {{")
+        lines += [f"    struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state {key};" for key in sorted(by_file)]
+        lines += [] if by_file else ["    char _unused;                              // C has no empty struct"]
         lines += ["};", ""]
-    lines.append("struct _cglobals_interp_state {")
-    lines += [f"    struct _cglobals_{key}_state {key};" for key in sorted(by_file)]
-    lines += ["};", "", "#endif /* !Py_INTERNAL_CGLOBALS_H */", ""]
+    lines += ["/* Designated initializers of the members initialized to a constant, expanded",
+              "   in _PyInterpreterState_INIT and _PyRuntimeState_INIT (pycore_runtime_init.h). */"]
+    for home in Home:
+        lines.append(_init_macro(_INIT_MACRO[home], [m for m in moved if m.home is home and m.initializer]))
+    lines += ["", "#endif /* !Py_INTERNAL_CGLOBALS_H */", ""]
     return "\n".join(lines)
 
 
-def _declaration(type_: str, name: str) -> str:
-    return f"{type_}{name}" if type_.endswith("*") else f"{type_} {name}"
+def _init_macro(name: str, moves: list[Move]) -> str:
+    if not moves:
+        return f"#define {name}"
+    by_file: dict[str, list[Move]] = {}
+    for move in moves:
+        by_file.setdefault(move.state_key, []).append(move)
+    lines = [f"#define {name} \\", "    .cglobals = { \\"]
+    for key, group in sorted(by_file.items()):
+        lines.append(f"        .{key} = {{ \\")
+        lines += [f"            .{m.field} = {m.initializer}, \\" for m in sorted(group, key=lambda m: m.field)]
+        lines.append("        }, \\")
+    lines.append("    },")
+    return "\n".join(lines)
 
 
-def _message(path: str, moves: list[Move], first: bool) -> str:
+def _message(path: str, moves: list[Move]) -> str:
     noun = "global" if len(moves) == 1 else "globals"
-    lines = [f"cglobals: move {len(moves)} {noun} of {path} into interpreter state", ""]
+    homes = [home for home in Home if any(move.home is home for move in moves)]
+    lines = [f"cglobals: move {len(moves)} {noun} of {path} into {' and '.join(h.value for h in homes)} state", ""]
     key = moves[0].state_key
-    lines += [f"Each becomes a member of struct _cglobals_{key}_state (pycore_cglobals.h),",
-              f"reached as _PyInterpreterState_GET()->cglobals.{key}.", ""]
-    if first:
-        lines += ["This patch also adds pycore_cglobals.h and hangs its struct off", "struct _is as `cglobals`.", ""]
+    for home in homes:
+        lines += [f"{home.value.capitalize()} state: members of struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state "
+                  f"(pycore_cglobals.h),", f"reached as {_REFERENCE[home][0]}.{key}."]
+    lines.append("")
     for move in moves:
         var, verdict = move.var, move.verdict
         lines.append(f"- {var.qualified_name} ({var.type.strip()}, line {var.line}): {verdict.state_class.value}, "
-                     f"rule {verdict.rule}")
+                     f"rule {verdict.rule}" + (f"; moves to {move.home.value} state: {move.note}" if move.note else ""))
         lines += [f"  {evidence}" for evidence in verdict.evidence]
+        if move.initializer is not None:
+            lines.append(f"  its initializer ({move.initializer}) moves into {_INIT_MACRO[move.home]}")
     return "\n".join(lines) + "\n"
 
 

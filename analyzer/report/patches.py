@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..patch.series import Series
+from ..patch.plan import MODULE_REASON, Home
+from ..patch.series import Series, reference
 
 
 def render_series_readme(series: Series, version: str) -> str:
@@ -12,21 +13,26 @@ def render_series_readme(series: Series, version: str) -> str:
              "Written by `cglobals patch`; apply with `git am` on the pristine tree "
              "(`ci/verify-patches` applies, builds and tests it).", "",
              f"{len(series.patches)} patches; {len(moved)} of the {len(moved) + len(stays)} mutable globals of "
-             "Objects/ and Python/ moved into interpreter state.", "",
-             "| directory | class | moved | stay |", "|---|---|---:|---:|"]
-    counts: Counter[tuple[str, str, bool]] = Counter()
+             "Objects/ and Python/ moved: "
+             + ", ".join(f"{sum(m.home is home for m in moved)} into {home.value} state" for home in Home) + ".", "",
+             "| directory | class | moved to interpreter | moved to runtime | stay |", "|---|---|---:|---:|---:|"]
+    counts: Counter[tuple[str, str, str]] = Counter()
     for move in moved:
-        counts[(move.var.file.split("/")[0], move.verdict.state_class.value, True)] += 1
+        counts[(move.var.file.split("/")[0], move.verdict.state_class.value, move.home.value)] += 1
     for stay in stays:
-        counts[(stay.var.file.split("/")[0], stay.verdict.state_class.value, False)] += 1
+        counts[(stay.var.file.split("/")[0], stay.verdict.state_class.value, "")] += 1
     for directory, state_class in sorted({(d, c) for d, c, _ in counts}):
-        lines.append(f"| {directory}/ | {state_class} | {counts[(directory, state_class, True)]} | "
-                     f"{counts[(directory, state_class, False)]} |")
+        row = [counts[(directory, state_class, where)] for where in ("interpreter", "runtime", "")]
+        lines.append(f"| {directory}/ | {state_class} | " + " | ".join(map(str, row)) + " |")
     lines += ["", "## Patches", ""] + [f"- `{name}`" for name in series.patches]
-    lines += ["", "## Moved", "", "| file | global | type | rule |", "|---|---|---|---|"]
+    lines += ["", "## Moved", "", "| file | global | type | class (rule) | into | initializer |",
+              "|---|---|---|---|---|---|"]
     for move in moved:
         var = move.var
-        lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | {move.verdict.rule} |")
+        into = move.home.value + (f" ({move.note})" if move.note else "")
+        lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | "
+                     f"{move.verdict.state_class.value} ({move.verdict.rule}) | {into} | "
+                     f"{'`' + move.initializer + '`' if move.initializer else ''} |")
     lines += ["", "## Why the others stay", "", "| reason | globals |", "|---|---:|"]
     reasons = Counter(_reason_kind(stay.reason) for stay in stays)
     lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common()]
@@ -35,18 +41,27 @@ def render_series_readme(series: Series, version: str) -> str:
         var = stay.var
         lines.append(f"- {var.file}:{var.line} `{var.qualified_name}` ({stay.verdict.state_class.value}): "
                      f"{stay.reason}")
+    if series.modules:
+        lines += ["", "## Extension modules (Modules/)", "",
+                  f"Each is {MODULE_REASON}.", "",
+                  "| module | interpreter | runtime |", "|---|---:|---:|"]
+        lines += [f"| {m.module} | {m.interpreter} | {m.runtime} |" for m in series.modules]
+        lines.append(f"| all {len(series.modules)} | {sum(m.interpreter for m in series.modules)} | "
+                     f"{sum(m.runtime for m in series.modules)} |")
     return "\n".join(lines) + "\n"
 
 
 def render_moved_tsv(series: Series) -> str:
     """The moved globals, one per line: what ci/verify-patches checks the
     patched tree's scan against."""
-    lines = ["file\tfunc\tname\tclass\tfield"]
+    lines = ["file\tfunc\tname\tclass\treference"]
     lines += [f"{m.var.file}\t{m.var.func or '-'}\t{m.var.name}\t{m.verdict.state_class.value}\t"
-              f"cglobals.{m.state_key}.{m.field}" for m in series.moved]
+              f"{reference(m)}" for m in series.moved]
     return "\n".join(lines) + "\n"
 
 
 def _reason_kind(reason: str) -> str:
     """The reason without the part that names one global's details."""
+    if reason.startswith("written together with"):
+        return "written together with a global that stays"
     return reason.split(":")[0].split(" (")[0]

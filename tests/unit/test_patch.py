@@ -3,13 +3,16 @@ edited file is the expected one, the state header declares what moved, and
 what stays is listed with its reason."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from analyzer.patch.edits import EditError, apply_edits, move_edits, tokenize
+from analyzer.patch.edits import EditError, apply_edits, function_bodies, move_edits, tokenize
+from analyzer.patch.plan import declaration
+from analyzer.patch.series import HEADER
 from tests.conftest import make_tree
 from tests.unit.test_cli import run
 
@@ -24,7 +27,10 @@ def _git(cwd: Path, *argv: str) -> str:
 def _patch_tree(root: Path) -> Path:
     tree = make_tree(root, [PATCH_FIXTURES / "cache.c"])
     (tree / "Include" / "internal").mkdir()
-    shutil.copyfile(PATCH_FIXTURES / "pycore_interp.h", tree / "Include" / "internal" / "pycore_interp.h")
+    for header in ("pycore_interp.h", "pycore_runtime.h", "pycore_runtime_init.h"):
+        shutil.copyfile(PATCH_FIXTURES / header, tree / "Include" / "internal" / header)
+    (tree / "Python").mkdir()
+    shutil.copyfile(PATCH_FIXTURES / "pystate.c", tree / "Python" / "pystate.c")
     makefile = tree / "Makefile.pre.in"
     makefile.write_text(makefile.read_text() + "PYTHON_HEADERS= \\\n"
                         "\t\t$(srcdir)/Include/internal/pycore_interp.h \\\n\t\t$(srcdir)/Include/object.h\n")
@@ -36,35 +42,70 @@ def test_series_applies_and_moves_what_the_policy_allows(tmp_path):
     out = tmp_path / "series"
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
-    assert stdout == f"1 patches in {out}: 2 globals moved, 3 stay (README.md says why)\n"
-    assert (out / "series").read_text() == "0001-cglobals-move-2-globals-of-Objects-cache.c-into-inte.patch\n"
+    assert stdout == f"2 patches in {out}: 6 globals moved, 3 stay (README.md says why)\n"
+    patches = ["0001-cglobals-add-the-state-that-static-globals-move-into.patch",
+               "0002-cglobals-move-6-globals-of-Objects-cache.c-into-inte.patch"]
+    assert (out / "series").read_text() == "".join(f"{name}\n" for name in patches)
     _git(tree, "init", "-q")
     _git(tree, "add", "-A")
     _git(tree, "commit", "-q", "-m", "pristine")
-    _git(tree, "am", "-q", str(out / "0001-cglobals-move-2-globals-of-Objects-cache.c-into-inte.patch"))
+    _git(tree, "am", "-q", str(out / patches[0]))
+    assert "struct _cglobals_interp_state {\n    char _unused;" in (tree / HEADER).read_text()
+    _git(tree, "am", "-q", str(out / patches[1]))
     assert (tree / "Objects" / "cache.c").read_text() == (PATCH_FIXTURES / "cache.after.c").read_text()
-    header = (tree / "Include" / "internal" / "pycore_cglobals.h").read_text()
-    assert "struct _cglobals_cache_state {\n    PyObject *cached_name;" in header
-    assert "    int count_calls_calls;" in header
-    assert "struct _cglobals_interp_state {\n    struct _cglobals_cache_state cache;\n};" in header
-    interp = (tree / "Include" / "internal" / "pycore_interp.h").read_text()
+    header = (tree / HEADER).read_text()
+    for expected in ("struct hidden;\n",
+                     "struct _cglobals_cache_state {\n    PyObject *cached_name; ",
+                     "\n    int count_calls_calls; ", "\n    int threshold; ",
+                     "struct _cglobals_interp_state {\n    struct _cglobals_cache_state cache;\n};",
+                     "struct _cglobals_cache_runtime_state {\n    PyThread_type_lock lock; ",
+                     "\n    int lock_users; ", "\n    struct hidden *opaque; ",
+                     "struct _cglobals_runtime_state {\n    struct _cglobals_cache_runtime_state cache;\n};",
+                     "#define _PyCGlobals_INTERP_INIT \\\n    .cglobals = { \\\n        .cache = { \\\n"
+                     "            .threshold = 10, \\\n        }, \\\n    },\n",
+                     "#define _PyCGlobals_RUNTIME_INIT\n"):
+        assert expected in header
+    internal = tree / "Include" / "internal"
+    interp = (internal / "pycore_interp.h").read_text()
     assert '#include "pycore_gc.h"            // struct _gc_runtime_state\n#include "pycore_cglobals.h"' in interp
     assert "    int id;\n\n    struct _cglobals_interp_state cglobals;  // pycore_cglobals.h\n};" in interp
+    assert "    struct _cglobals_runtime_state cglobals;  // pycore_cglobals.h\n} _PyRuntimeState;" in (
+        internal / "pycore_runtime.h").read_text()
+    init = (internal / "pycore_runtime_init.h").read_text()
+    assert "#define _PyRuntimeState_INIT \\\n    { \\\n        _PyCGlobals_RUNTIME_INIT \\\n" in init
+    assert "#define _PyInterpreterState_INIT \\\n    { \\\n        _PyCGlobals_INTERP_INIT \\\n" in init
+    assert ("        struct _cglobals_runtime_state saved_cglobals = runtime->cglobals;  // cglobals: the statics kept "
+            "theirs\n        memcpy(runtime, &initial, sizeof(*runtime));\n"
+            "        runtime->cglobals = saved_cglobals;\n") in (tree / "Python" / "pystate.c").read_text()
     assert "$(srcdir)/Include/internal/pycore_cglobals.h \\\n" in (tree / "Makefile.pre.in").read_text()
     readme = (out / "README.md").read_text()
-    for line in ("`table` (interpreter): its type (int [4]) is not one the state header can declare",
+    for line in ("`table` (interpreter): written together with key_a, which stays",
                  "`key_a` (interpreter): declared together with other variables",
-                 "`key_b` (interpreter): declared together with other variables"):
+                 "`key_b` (interpreter): declared together with other variables",
+                 "| Objects/cache.c | `lock_users` | `int` | interpreter (interpreter.mutable) | runtime "
+                 "(runtime state: "
+                 "written together with lock (runtime)) |  |",
+                 "| Objects/cache.c | `threshold` | `int` | interpreter (interpreter.mutable) | interpreter | `10` |"):
         assert line in readme
     message = _git(tree, "log", "-1", "--format=%B")
-    assert message.startswith("cglobals: move 2 globals of Objects/cache.c into interpreter state\n")
+    assert message.startswith("cglobals: move 6 globals of Objects/cache.c into interpreter and runtime state\n")
     assert "- get_name" not in message and "- cached_name (PyObject *, line 4): interpreter" in message
+    assert "  its initializer (10) moves into _PyCGlobals_INTERP_INIT" in message
+
+
+def test_without_the_runtime_reset_nothing_moves(tmp_path):
+    tree = _patch_tree(tmp_path / "tree")
+    (tree / "Python" / "pystate.c").write_text("int _PyRuntimeState_Init(void) { return 0; }\n")
+    status, stdout, _ = run("patch", str(tree), "-o", str(tmp_path / "series"), "--no-cache")
+    assert status == 0 and "0 globals moved, 9 stay" in stdout
+    assert ("not edited: no `memcpy(runtime, &initial, ...)` reset of the runtime state"
+            in (tmp_path / "series" / "README.md").read_text())
 
 
 def test_references_are_rewritten_only_where_the_analysis_saw_uses():
     text = "static int n;\nint f(void) { return n; }\nint g(int n) { return n; }\n#define N (n + 1)\n"
     edits = move_edits(text, tokenize(text), name="n", line=1, func=None, replacement="X",
-                       use_functions=frozenset({"f"}))
+                       use_functions=frozenset({"f"}), known_functions=frozenset({"f", "g"}))
     assert apply_edits(text, edits) == "int f(void) { return X; }\nint g(int n) { return n; }\n#define N (X + 1)\n"
 
 
@@ -72,7 +113,47 @@ def test_a_function_the_analysis_saw_using_the_global_must_have_a_reference():
     text = "static int n;\nint f(void) { return 0; }\n"
     with pytest.raises(EditError, match="no reference found where the analysis saw its uses"):
         move_edits(text, tokenize(text), name="n", line=1, func=None, replacement="X",
-                   use_functions=frozenset({"f"}))
+                   use_functions=frozenset({"f"}), known_functions=frozenset({"f"}))
+
+
+@pytest.mark.parametrize("text, where", [
+    ("static int n;\n#ifdef MS_WINDOWS\nint w(void) { return n; }\n#endif\nint f(void) { return n; }\n", "w()"),
+    ("#ifdef Py_DEBUG\nint n = 0;\n#else\nstatic int n;\n#endif\nint f(void) { return n; }\n", "file scope"),
+])
+def test_the_name_where_the_analysis_saw_no_use_blocks_the_edit(text, where):
+    """Code of another configuration (not compiled here, so not analyzed)."""
+    line = text.split("\n").index(next(s for s in text.split("\n") if s.startswith("static"))) + 1
+    with pytest.raises(EditError, match=rf"n appears in {re.escape(where)}"):
+        move_edits(text, tokenize(text), name="n", line=line, func=None, replacement="X",
+                   use_functions=frozenset({"f"}), known_functions=frozenset({"f"}))
+
+
+def test_function_bodies_survive_conditional_braces_extern_c_and_continued_macros():
+    text = ('#ifdef __cplusplus\nextern "C" {\n#endif\n'
+            "#define M(x) \\\n    if (x) { \\\n        x = 0; \\\n    }\n"
+            "int f(int a)\n{\n#ifdef A\n    if (a) {\n#else\n    if (!a) {\n#endif\n        a++;\n    }\n"
+            "    return a;\n}\n"
+            "struct s { int n; };\n"
+            "int g(void)\n{\n    return 1;\n}\n"
+            '#ifdef __cplusplus\n}\n#endif\n')
+    code = [t for t in tokenize(text) if t.kind != "comment"]
+    assert [name for _, _, name in function_bodies(code)] == ["f", "g"]
+
+
+def test_struct_members_of_the_same_name_are_not_references():
+    text = "static int n;\nstruct s { int n; };\nint f(struct s *p) { return n + p->n; }\n"
+    edits = move_edits(text, tokenize(text), name="n", line=1, func=None, replacement="X",
+                       use_functions=frozenset({"f"}), known_functions=frozenset({"f"}))
+    assert apply_edits(text, edits) == "struct s { int n; };\nint f(struct s *p) { return X + p->n; }\n"
+
+
+@pytest.mark.parametrize("type_, expected", [
+    ("int [37]", "int name[37]"), ("struct arena_object *[64 + 1]", "struct arena_object *name[64+1]"),
+    ("PyObject *", "PyObject *name"), ("unsigned long long", "unsigned long long name"),
+    ("char *[]", None), ("int (*)(void)", None),
+])
+def test_member_declarations(type_, expected):
+    assert declaration(type_, "name") == expected
 
 
 def test_regression_test_is_added_with_libcst_before_the_main_block():

@@ -15,7 +15,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .classify import classify
 from .classify.rules import render_rules
-from .config import ConfigError, load_baselines
+from .config import ConfigError, load_baselines, load_racing_writes
 from .fetch import FetchError, default_cache_dir, fetch
 from .gate import gate, render_baseline
 from .model import ScanResult, Verdict
@@ -31,10 +31,12 @@ from .sources import (
     find_tree,
     git_changes,
     initializer_texts,
+    member_names,
     public_names,
     read_logs,
     read_suppressions,
     still_written,
+    symbolize_objects,
 )
 
 EXIT_OK = 0
@@ -105,6 +107,8 @@ def _build_parser() -> argparse.ArgumentParser:
     patch_cmd.add_argument("-o", "--output", required=True, metavar="DIR")
     patch_cmd.add_argument("--only", nargs="+", dest="plan_only", metavar="PATH",
                            help="move only globals of these source files")
+    patch_cmd.add_argument("--races", metavar="JSON", help="guard the racing plain stores of this "
+                                                           "`cglobals races --format json` document")
     _add_scan_options(patch_cmd)
 
     races_cmd = commands.add_parser("races", help="de-duplicate ThreadSanitizer data races and attribute them "
@@ -258,15 +262,27 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FINDINGS if outcome.failed or (args.fail_stale and outcome.stale) else EXIT_OK
 
 
+def _scanned(args: argparse.Namespace, err: TextIO) -> ScanResult | None:
+    """The scan of args.tree, or None when it is not a tree (said on err)."""
+    try:
+        with _progress(err) as progress:
+            return scan(args.tree, _scan_options(args), progress)
+    except TreeError as exc:
+        err.write(f"cglobals: error: {exc}\n")
+        return None
+
+
 def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .patch.plan import make_plan
     from .patch.series import write_series
     from .report.patches import render_moved_tsv, render_series_readme
     try:
-        with _progress(err) as progress:
-            result = scan(args.tree, _scan_options(args), progress)
-    except TreeError as exc:
+        racing_writes = load_racing_writes(args.races) if args.races else ()
+    except ConfigError as exc:
         err.write(f"cglobals: error: {exc}\n")
+        return EXIT_USAGE
+    result = _scanned(args, err)
+    if result is None:
         return EXIT_USAGE
     if result.failed_units:
         _write_diagnostics(result, err)
@@ -284,27 +300,28 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for function in result.functions:
         known_functions.setdefault(function.file, set()).add(function.key[1])
     series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
-                          {k: frozenset(v) for k, v in known_functions.items()}, args.output)
+                          {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing_writes)
     Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
     Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
+    guards = f", {len(series.guarded)} racing writes guarded" if args.races else ""
     out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
-              f"{len(series.stays)} stay (README.md says why)\n")
+              f"{len(series.stays)} stay{guards} (README.md says why)\n")
     return EXIT_OK
 
 
 def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .races import attribute, parse_reports
+    from .races import attribute, members_wanted, parse_reports, symbolize, unresolved
     from .report.races import render_races_json, render_races_text
-    try:
-        with _progress(err) as progress:
-            result = scan(args.tree, _scan_options(args), progress)
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
+    result = _scanned(args, err)
+    if result is None:
         return EXIT_USAGE
     logs, unreadable = read_logs(args.logs)
     for path, reason in unreadable:
         err.write(f"cglobals: error: {path}: {reason}\n")
     races = [race for _, text in logs for race in parse_reports(text, result.tree.root)]
+    code, data = symbolize_objects(result.tree.root, unresolved(races))
+    races = list(symbolize(races, code, data, result.tree.root))
+    races = list(symbolize(races, {}, {}, result.tree.root, member_names(result.tree.root, members_wanted(races))))
     verdicts = dict(zip((var.identity for var in result.globals), classify(result), strict=True))
     found = attribute(races, result.globals)
     render = render_races_json if args.format == "json" else render_races_text

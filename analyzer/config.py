@@ -1,6 +1,7 @@
 """Loading and validating data files: the gate's baseline, ours or upstream's."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +107,37 @@ def _fields(path: str, number: int, line: str, count: int, strip: bool = False) 
     if not fields[0] or not fields[1] or not fields[2]:
         raise ConfigError(path, number, "file, func (- at file scope) and name are required")
     return fields
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RacingWrite:
+    """A write a ThreadSanitizer race report shows, to a global of the tree."""
+    file: str
+    line: int
+    function: str
+    target: str                 # the global (and member) it writes, for the patch message
+    count: int                  # reports of the race
+
+
+def load_racing_writes(path: str) -> tuple[RacingWrite, ...]:
+    """The first frame of every write access of the attributed races in a
+    `cglobals races --format json` document."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        writes = []
+        for race in document["races"]:
+            variable = race["global"]
+            if variable is None:
+                continue
+            target = variable["name"] + (f".{race['member']}" if race.get("member") else "")
+            for access in race["accesses"]:
+                frames = access["frames"]
+                if "write" in access["kind"] and frames and frames[0]["line"]:
+                    writes.append(RacingWrite(file=frames[0]["file"], line=int(frames[0]["line"]),
+                                              function=frames[0]["function"], target=target,
+                                              count=int(race["count"])))
+    except OSError as exc:
+        raise ConfigError(path, 0, f"cannot read the races: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(path, 0, f"not a `cglobals races --format json` document ({exc!r})") from None
+    return tuple(sorted(set(writes), key=lambda w: (w.file, w.line, w.target)))

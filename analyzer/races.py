@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from .model import GlobalVar
 
 _FRAME_RE = re.compile(r"^\s+#\d+\s+(?P<func>\S+)\s+(?P<where>\S+)(?:\s+\((?P<object>[^)]*)\))?")
-_ACCESS_RE = re.compile(r"^\s+(?:Previous\s+)?(?P<kind>[Rr]ead|[Ww]rite|[Aa]tomic \w+)\s+of size (?P<size>\d+)")
-_LOCATION_RE = re.compile(r"^\s+Location is global '(?P<name>[^']+)' of size \d+ at \S+ \((?P<object>[^+)]+)")
+_ACCESS_RE = re.compile(r"^\s+(?:Previous\s+)?(?P<kind>[Rr]ead|[Ww]rite|[Aa]tomic \w+)\s+of size (?P<size>\d+)"
+                        r" at (?P<address>0x[0-9a-f]+)")
+_LOCATION_RE = re.compile(r"^\s+Location is global '(?P<name>[^']+)'(?: of size (?P<size>\d+))? "
+                          r"at (?P<start>0x[0-9a-f]+) \((?P<object>[^+)]+)\+0x(?P<offset>[0-9a-f]+)\)")
+UNKNOWN = "<null>"
 _SOURCE_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::\d+)?$")
 
 
@@ -21,10 +24,13 @@ class Frame:
     file: str                  # as TSan prints it (made relative to the tree where it can)
     line: int                  # 0 when unknown
     object: str                # python, _datetime.cpython-313-x86_64-linux-gnu.so, ...
+    offset: int = 0            # the code's offset in the object
 
     @property
     def label(self) -> str:
-        return f"{self.function} {self.file}:{self.line}" if self.line else f"{self.function} ({self.object})"
+        if self.line:
+            return f"{self.function} {self.file}:{self.line}"
+        return f"{self.function} ({self.object}+{self.offset:#x})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +38,7 @@ class Access:
     kind: str                  # read, write, atomic ...
     size: int
     frames: tuple[Frame, ...]
+    address: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,13 +46,17 @@ class Race:
     accesses: tuple[Access, ...]      # the current access, then the previous one
     location: str | None              # the global TSan names (gcc's `name.N` for a function's static)
     location_object: str | None       # the binary or module holding it
+    location_offset: int = 0          # the accessed address's offset in that object
+    member_offset: int | None = None  # the accessed address's offset in a global bigger than the access
+    member: str | None = None         # the member there (debug info), e.g. signals.unhandled_keyboard_interrupt
 
     @property
     def key(self) -> tuple[str, ...]:
-        """What makes two reports the same race: the location, and the two
-        accesses' first frames, unordered."""
-        tops = sorted(access.frames[0].label if access.frames else "?" for access in self.accesses)
-        return (self.location or "", *tops)
+        """What makes two reports the same race: the location, and the
+        accesses' first frames, unordered (TSan cannot always restore the
+        previous access's stack: a race seen with and without it is one)."""
+        tops = sorted({access.frames[0].label for access in self.accesses if access.frames})
+        return (self.location or "", self.member or "", *tops)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,24 +76,33 @@ def parse_reports(text: str, tree_root: str = "") -> tuple[Race, ...]:
         accesses: list[Access] = []
         frames: list[Frame] | None = None
         location = location_object = None
+        location_offset = 0
+        member_offset = None
         for line in block.splitlines():
             access = _ACCESS_RE.match(line)
             if access:
                 frames = []
-                accesses.append(Access(kind=access["kind"].lower(), size=int(access["size"]), frames=()))
+                accesses.append(Access(kind=access["kind"].lower(), size=int(access["size"]), frames=(),
+                                       address=int(access["address"], 16)))
                 continue
             frame = _FRAME_RE.match(line)
             if frame and frames is not None:
                 frames.append(_frame(frame, tree_root))
-                accesses[-1] = Access(kind=accesses[-1].kind, size=accesses[-1].size, frames=tuple(frames))
+                accesses[-1] = Access(kind=accesses[-1].kind, size=accesses[-1].size, frames=tuple(frames),
+                                      address=accesses[-1].address)
                 continue
             if not line.strip():
                 frames = None          # the end of an access's stack
             located = _LOCATION_RE.match(line)
             if located:
                 location, location_object = located["name"], located["object"]
+                location_offset = int(located["offset"], 16)
+                start, size = int(located["start"], 16), int(located["size"] or 0)
+                if accesses and start and size > accesses[0].size:
+                    member_offset = accesses[0].address - start
         if accesses:
-            races.append(Race(accesses=tuple(accesses), location=location, location_object=location_object))
+            races.append(Race(accesses=tuple(accesses), location=location, location_object=location_object,
+                              location_offset=location_offset, member_offset=member_offset))
     return tuple(races)
 
 
@@ -91,7 +111,76 @@ def _frame(match: re.Match[str], tree_root: str) -> Frame:
     file, line = (source["file"], int(source["line"])) if source else (match["where"], 0)
     if tree_root and file.startswith(tree_root.rstrip("/") + "/"):
         file = file[len(tree_root.rstrip("/")) + 1:]
-    return Frame(function=match["func"], file=file, line=line, object=(match["object"] or "").split("+")[0])
+    object_, _, offset = (match["object"] or "").partition("+")
+    return Frame(function=match["func"], file=_in_tree(file, tree_root), line=line, object=object_,
+                 offset=int(offset, 16) if offset.startswith("0x") else 0)
+
+
+def _in_tree(file: str, tree_root: str) -> str:
+    """A source path relative to the tree, as the analysis names files."""
+    root = tree_root.rstrip("/") + "/"
+    if tree_root and file.startswith(root):
+        file = file[len(root):]
+    return file[2:] if file.startswith("./") else file
+
+
+def unresolved(races: Iterable[Race]) -> dict[str, tuple[frozenset[int], frozenset[int]]]:
+    """Per object, the code offsets of frames TSan left unsymbolized (gcc's
+    libtsan does so in extension modules) and the data offsets of unnamed
+    locations."""
+    code: dict[str, set[int]] = {}
+    data: dict[str, set[int]] = {}
+    for race in races:
+        for access in race.accesses:
+            for frame in access.frames:
+                if frame.function == UNKNOWN and frame.object:
+                    code.setdefault(frame.object, set()).add(frame.offset)
+        if race.location == UNKNOWN and race.location_object:
+            data.setdefault(race.location_object, set()).add(race.location_offset)
+    return {obj: (frozenset(code.get(obj, ())), frozenset(data.get(obj, ()))) for obj in sorted({*code, *data})}
+
+
+def members_wanted(races: Iterable[Race]) -> dict[tuple[str, str], frozenset[int]]:
+    """Per (object, global), the offsets accessed inside globals bigger than
+    the access (a struct such as _PyRuntime)."""
+    wanted: dict[tuple[str, str], set[int]] = {}
+    for race in races:
+        if race.location and race.location != UNKNOWN and race.location_object and race.member_offset is not None:
+            wanted.setdefault((race.location_object, race.location), set()).add(race.member_offset)
+    return {key: frozenset(offsets) for key, offsets in wanted.items()}
+
+
+def symbolize(races: Iterable[Race], code: dict[tuple[str, int], tuple[str, str, int]],
+              data: dict[tuple[str, int], tuple[str, int, int]], tree_root: str = "",
+              members: dict[tuple[str, str, int], str] | None = None) -> tuple[Race, ...]:
+    """The races with unsymbolized frames and locations named: `code` maps
+    (object, offset) to (function, file, line), `data` to the symbol holding
+    it (name, start, size),
+    `members` (object, global, offset) to a member's dotted name
+    (sources.symbolize_objects and sources.member_names read them)."""
+    def frame(f: Frame) -> Frame:
+        found = code.get((f.object, f.offset)) if f.function == UNKNOWN else None
+        if found is None:
+            return f
+        return Frame(function=found[0], file=_in_tree(found[1], tree_root), line=found[2], object=f.object,
+                     offset=f.offset)
+
+    named = []
+    for race in races:
+        location, member_offset = race.location, race.member_offset
+        holder = data.get((race.location_object or "", race.location_offset)) if location == UNKNOWN else None
+        if holder is not None:
+            location = holder[0]
+            if race.accesses and holder[2] > race.accesses[0].size:
+                member_offset = race.location_offset - holder[1]
+        member = None
+        if members and member_offset is not None and location and race.location_object:
+            member = members.get((race.location_object, location, member_offset))
+        named.append(Race(accesses=tuple(Access(kind=a.kind, size=a.size, frames=tuple(map(frame, a.frames)),
+                                                address=a.address) for a in race.accesses),
+                          location=location, location_object=race.location_object,
+                          location_offset=race.location_offset, member_offset=member_offset, member=member))
+    return tuple(named)
 
 
 def attribute(races: Iterable[Race], variables: Iterable[GlobalVar]) -> tuple[Attributed, ...]:
@@ -117,6 +206,8 @@ def attribute(races: Iterable[Race], variables: Iterable[GlobalVar]) -> tuple[At
 def _variable(race: Race, by_name: dict[str, list[GlobalVar]]) -> tuple[GlobalVar | None, str]:
     if race.location is None:
         return None, "no global location (heap or stack memory)"
+    if race.location == UNKNOWN:
+        return None, f"a global of {race.location_object} that could not be named"
     name = re.sub(r"\.\d+$", "", race.location)
     candidates = by_name.get(name, [])
     if race.location != name:               # a function's static: gcc's name.N

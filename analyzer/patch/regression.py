@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-TEST_MODULE = "Lib/test/test__xxsubinterpreters.py"
+# CPython's tests of its low-level interpreters module, and the name that
+# module has there: 3.11/3.12, then 3.13+.  3.13's _interpreters.create()
+# makes an isolated interpreter with its own GIL.
+TEST_MODULES = (("Lib/test/test__xxsubinterpreters.py", "interpreters"),
+                ("Lib/test/test__interpreters.py", "_interpreters"))
 CLASS_NAME = "CGlobalsIsolationTests"
 
 _TEST_CLASS = '''
@@ -64,11 +68,12 @@ class _AddTestClass(cst.CSTTransformer):
         return updated.with_changes(body=body)
 
 
-def add_isolation_test(source: str) -> str:
-    """The test module with the class added (unchanged when it has it)."""
+def add_isolation_test(source: str, interpreters: str = "interpreters") -> str:
+    """The test module with the class added (unchanged when it has it);
+    `interpreters`: the name the module gives the interpreters module."""
     module = cst.parse_module(source)
     if any(isinstance(s, cst.ClassDef) and s.name.value == CLASS_NAME for s in module.body):
         return source
-    statement = cst.parse_statement(_TEST_CLASS.strip() + "\n")
+    statement = cst.parse_statement(_TEST_CLASS.strip().replace("interpreters.", f"{interpreters}.") + "\n")
     assert isinstance(statement, cst.ClassDef)
     return module.visit(_AddTestClass(statement)).code

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import networkx as nx
 
+from ..config import RacingWrite
 from ..model import GlobalVar
 from .edits import (
     Edit,
     EditError,
+    Token,
     apply_edits,
     define_edit,
     include_edit,
@@ -25,8 +27,9 @@ from .edits import (
     reset_edits,
     tokenize,
 )
+from .guards import Guard, guard_edit
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
-from .regression import CLASS_NAME, TEST_MODULE, add_isolation_test
+from .regression import CLASS_NAME, TEST_MODULES, add_isolation_test
 
 HEADER = "Include/internal/pycore_cglobals.h"
 INTERP_HEADER = "Include/internal/pycore_interp.h"
@@ -53,13 +56,17 @@ class Series:
     moved: tuple[Move, ...]
     stays: tuple[Stay, ...]           # the plan's, and moves whose edits failed
     modules: tuple[ModuleLeft, ...] = ()
+    guarded: tuple[Guard, ...] = ()                     # racing writes made conditional
+    unguarded: tuple[tuple[RacingWrite, str], ...] = ()  # and those left, with the reason
 
 
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],
-                 known_functions: dict[str, frozenset[str]], out_dir: str) -> Series:
+                 known_functions: dict[str, frozenset[str]], out_dir: str,
+                 racing_writes: tuple[RacingWrite, ...] = ()) -> Series:
     """use_functions: per global, the functions of its file where the analysis
     saw a use ("" for initializers of other globals); known_functions: per
-    file, every function the analysis saw."""
+    file, every function the analysis saw; racing_writes: writes of TSan
+    races (config.load_racing_writes), guarded where they are plain stores."""
     root = Path(tree_root)
     stays = list(plan.stays)
     moves = list(plan.moves)
@@ -84,11 +91,15 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         else:
             del groups[path]
     order = _order(sorted(groups))
+    guarded, unguarded = _guards(root, racing_writes, set(groups) | set(INFRASTRUCTURE))
+    guard_files = sorted({guard.write.file for guard in guarded})
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
         work = Path(scratch)
         _git(scratch, "init", "-q")
-        regression = bool(order) and (root / TEST_MODULE).is_file()
-        touched = sorted({*INFRASTRUCTURE, *order} | ({TEST_MODULE} if regression else set()))
+        test_module, interpreters = next(((path, name) for path, name in TEST_MODULES if (root / path).is_file()),
+                                         ("", ""))
+        regression = bool(order or guard_files) and bool(test_module)
+        touched = sorted({*INFRASTRUCTURE, *order, *guard_files} | ({test_module} if regression else set()))
         for path in touched:
             (work / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / path, work / path)
@@ -103,20 +114,68 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             moved += groups[path]
             (work / path).write_text(edited[path], encoding="utf-8")
             _commit(work, moved, _message(path, groups[path]))
+        for path in guard_files:
+            mine = [guard for guard in guarded if guard.write.file == path]
+            text = (work / path).read_text(encoding="utf-8")
+            (work / path).write_text(apply_edits(text, [guard.edit for guard in mine]), encoding="utf-8")
+            _commit(work, moved, _guard_message(path, mine))
         if regression:
-            module = work / TEST_MODULE
-            module.write_text(add_isolation_test(module.read_text(encoding="utf-8")), encoding="utf-8")
-            _commit(work, moved, _REGRESSION_MESSAGE)
+            module = work / test_module
+            module.write_text(add_isolation_test(module.read_text(encoding="utf-8"), interpreters), encoding="utf-8")
+            _commit(work, moved, _REGRESSION_MESSAGE.format(test_module=test_module))
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*.patch"):
             old.unlink()
-        commits = bool(order) + len(order) + regression
+        commits = bool(order) + len(order) + len(guard_files) + regression
         names = _git(scratch, "format-patch", "--no-signature", "--zero-commit", "-o", str(out.resolve()),
                      f"HEAD~{commits}").split() if commits else []
     patches = tuple(Path(name).name for name in names)
     (out / "series").write_text("".join(f"{name}\n" for name in patches), encoding="utf-8")
-    return Series(patches=patches, moved=tuple(moved), stays=tuple(stays), modules=plan.modules)
+    return Series(patches=patches, moved=tuple(moved), stays=tuple(stays), modules=plan.modules,
+                  guarded=guarded, unguarded=unguarded)
+
+
+def _guards(root: Path, writes: tuple[RacingWrite, ...], moving: set[str]) -> tuple[
+        tuple[Guard, ...], tuple[tuple[RacingWrite, str], ...]]:
+    guarded: list[Guard] = []
+    unguarded: list[tuple[RacingWrite, str]] = []
+    seen: set[tuple[str, int]] = set()
+    texts: dict[str, tuple[str, list[Token]]] = {}
+    for write in writes:
+        if (write.file, write.line) in seen:
+            continue                  # one statement, several races
+        seen.add((write.file, write.line))
+        if write.file in moving:
+            unguarded.append((write, "its file also has moves or infrastructure edits: not combined yet"))
+            continue
+        if write.file not in texts:
+            try:
+                text = (root / write.file).read_text(encoding="utf-8")
+            except OSError as exc:
+                unguarded.append((write, f"cannot read it: {exc.strerror or exc}"))
+                continue
+            texts[write.file] = (text, tokenize(text))
+        try:
+            guarded.append(guard_edit(*texts[write.file], write))
+        except EditError as exc:
+            unguarded.append((write, str(exc)))
+    return tuple(guarded), tuple(unguarded)
+
+
+def _guard_message(path: str, guards: list[Guard]) -> str:
+    noun = "write" if len(guards) == 1 else "writes"
+    lines = [f"cglobals: store only a changed value: {len(guards)} racing {noun} in {path}", "",
+             "ThreadSanitizer, with own-GIL subinterpreters created and run at once",
+             "(ci/tsan-races), reports each of these stores racing with reads of",
+             "another interpreter.  Every interpreter's initialization stores the value",
+             "the main interpreter stored first; guarded, the later stores become reads:",
+             "the same state, no race.", ""]
+    for guard in guards:
+        write = guard.write
+        lines.append(f"- line {write.line}, {write.function}(): {write.target} ({write.count} reports)")
+        lines.append(f"  was: {' '.join(guard.statement.split())}")
+    return "\n".join(lines) + "\n"
 
 
 def reference(move: Move) -> str:
@@ -148,7 +207,7 @@ the runtime's cglobals are saved and restored around the reset.
 
 _REGRESSION_MESSAGE = f"""cglobals: test the moved state in several subinterpreters
 
-{CLASS_NAME} in {TEST_MODULE} runs a workload through the
+{CLASS_NAME} in {{test_module}} runs a workload through the
 object protocols, int parsing in other bases and imports in four
 subinterpreters at once (threads), destroys them, and runs it again in the
 main interpreter: paths that read and write the state this series moved

@@ -41,6 +41,18 @@ def render_series_readme(series: Series, version: str) -> str:
         var = stay.var
         lines.append(f"- {var.file}:{var.line} `{var.qualified_name}` ({stay.verdict.state_class.value}): "
                      f"{stay.reason}")
+    if series.guarded or series.unguarded:
+        lines += ["", "## Racing writes (from ThreadSanitizer)", "",
+                  "The writes of the attributed races in the `cglobals races --format json` document given "
+                  "with `--races`; the guarded ones store only a changed value (`if ((x) != (v)) { x = v; }`).", "",
+                  f"{len(series.guarded)} guarded, {len(series.unguarded)} left.", "",
+                  "| file:line | function | writes | reports | guarded |", "|---|---|---|---:|---|"]
+        for guard in series.guarded:
+            w = guard.write
+            lines.append(f"| {w.file}:{w.line} | {w.function}() | {w.target} | {w.count} | yes |")
+        for w, reason in series.unguarded:
+            lines.append(f"| {w.file}:{w.line} | {w.function}() | {w.target} | {w.count} | no: "
+                         f"{reason.replace('|', chr(92) + '|')} |")
     if series.modules:
         lines += ["", "## Extension modules (Modules/)", "",
                   f"Each is {MODULE_REASON}.", "",

@@ -19,7 +19,8 @@ def render_races_text(found: tuple[Attributed, ...], verdicts: Verdicts, logs: i
         var = item.variable
         if var is not None:
             verdict = verdicts.get(var.identity)
-            label = f"{var.file}: {var.qualified_name} ({verdict.state_class.value if verdict else '?'})"
+            member = f".{item.race.member}" if item.race.member else ""
+            label = f"{var.file}: {var.qualified_name}{member} ({verdict.state_class.value if verdict else '?'})"
         else:
             label = f"unattributed: {item.evidence}"
         lines.append(f"{item.count:4}  {label}")
@@ -42,10 +43,13 @@ def render_races_json(found: tuple[Attributed, ...], verdicts: Verdicts, logs: i
         races.append({
             "count": item.count,
             "location": item.race.location,
+            "member": item.race.member,
             "global": None if var is None else {"file": var.file, "func": var.func, "name": var.name,
                                                  "class": verdict.state_class.value if verdict else None},
             "evidence": item.evidence,
-            "accesses": [{"kind": a.kind, "size": a.size, "frames": [f.label for f in a.frames[:4]]}
+            "accesses": [{"kind": a.kind, "size": a.size,
+                          "frames": [{"function": f.function, "file": f.file, "line": f.line, "object": f.object}
+                                     for f in a.frames[:4]]}
                          for a in item.race.accesses],
         })
     attributed = [item.variable.identity for item in found if item.variable is not None]

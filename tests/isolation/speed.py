@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--interpreters", type=int, default=2, metavar="K")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--size", type=int, default=3_000_000)
+    parser.add_argument("--size", type=int, default=20_000_000)
     args = parser.parse_args(argv)
     import _interpreters
     code = JOB.replace("SIZE", str(args.size))

@@ -6,9 +6,10 @@ ThreadSanitizer build:
     ./python tests/isolation/stress.py --interpreters 4 [--threads] [--rounds 2]
 
 --threads runs the same workload in K threads of the main interpreter
-instead (one GIL: the control).  Prints one line per worker; exit status 1
-when a worker raised.  The interpreters are created before, and destroyed
-after, all workers, in the main thread."""
+instead (one GIL: the control).  Each worker creates its interpreter after
+the barrier, runs the workload in it and destroys it, so creation, module
+imports and finalization of the interpreters overlap.  Prints a summary and
+every failure; exit status 1 when a worker failed."""
 from __future__ import annotations
 
 import argparse
@@ -126,23 +127,24 @@ def main(argv: list[str] | None = None) -> int:
         workers = [threading.Thread(target=work, args=(i,)) for i in range(args.interpreters)]
     else:
         import _interpreters
-        config = _interpreters.new_config("isolated")
-        ids = [_interpreters.create(config) for _ in range(args.interpreters)]
 
         def work(index: int) -> None:
             barrier.wait()
-            failure = _interpreters.exec(ids[index], code)
+            try:
+                interp = _interpreters.create(_interpreters.new_config("isolated"))
+                failure = _interpreters.exec(interp, code)
+                _interpreters.destroy(interp)
+            except Exception as exc:
+                errors.append(f"worker {index}: {exc!r}")
+                return
             if failure is not None:
-                errors.append(f"interpreter {ids[index]}: {failure.type.__name__}: {failure.msg}")
+                errors.append(f"interpreter {interp}: {failure.type.__name__}: {failure.msg}")
         workers = [threading.Thread(target=work, args=(i,)) for i in range(args.interpreters)]
     start = time.perf_counter()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    if not args.threads:
-        for interp in ids:
-            _interpreters.destroy(interp)
     mode = "threads" if args.threads else "own-GIL interpreters"
     print(f"stress: {args.interpreters} {mode}, {args.rounds} rounds, {time.perf_counter() - start:.1f} s, "
           f"{len(errors)} failed")

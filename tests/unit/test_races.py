@@ -24,7 +24,7 @@ def test_reports_are_parsed_with_both_accesses_and_the_location():
                                                            "type_ready Objects/typeobject.c:7880"]
     assert (first.location, first.location_object) == ("PyLong_Type", "python")
     assert races[2].accesses[0].kind == "atomic write"
-    assert races[2].accesses[0].frames[0].label == "<null> (_datetime.cpython-313-x86_64-linux-gnu.so)"
+    assert races[2].accesses[0].frames[0].label == "<null> (_datetime.cpython-313-x86_64-linux-gnu.so+0x1234)"
     assert races[3].location is None
 
 
@@ -64,3 +64,73 @@ def test_races_command_attributes_to_the_scanned_tree(tmp_path):
     assert status == 0 and (document["distinct"], document["attributed"], document["globals"]) == (3, 1, 1)
     assert document["races"][0]["global"] == {"file": "Objects/cache.c", "func": None, "name": "cached_name",
                                               "class": "interpreter"}
+
+
+def test_what_tsan_left_unsymbolized_is_named_from_the_built_objects(tmp_path):
+    """gcc's libtsan prints `<null>` for frames and globals of extension
+    modules: addr2line and nm name them from the module itself."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from analyzer.races import UNKNOWN, symbolize, unresolved
+    from analyzer.sources import symbolize_objects
+    if not (shutil.which("gcc") and shutil.which("addr2line") and shutil.which("nm")):
+        pytest.skip("needs gcc and binutils")
+    source = tmp_path / "mod.c"
+    source.write_text("static double table[8];\nvoid fill(void) { table[3] = 1.0; }\n")
+    build = tmp_path / "build" / "lib.linux"
+    build.mkdir(parents=True)
+    so = build / "mod.so"
+    subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(so), str(source)], check=True)
+    symbols = {f[2]: int(f[0], 16) for f in (line.split() for line in subprocess.run(
+        ["nm", str(so)], capture_output=True, text=True, check=True).stdout.splitlines()) if len(f) == 3}
+    log = (f"==================\nWARNING: ThreadSanitizer: data race (pid=1)\n"
+           f"  Write of size 8 at 0x7f00 by thread T1:\n    #0 <null> <null> (mod.so+{symbols['fill'] + 4:#x})\n\n"
+           f"  Location is global '<null>' at 0x000000000000 (mod.so+{symbols['table'] + 24:#x})\n\n"
+           "SUMMARY: ThreadSanitizer: data race\n==================\n")
+    races = parse_reports(log)
+    assert races[0].location == UNKNOWN
+    code, data = symbolize_objects(str(tmp_path), unresolved(races))
+    named = symbolize(races, code, data, str(tmp_path))
+    frame = named[0].accesses[0].frames[0]
+    assert (frame.function, frame.file, named[0].location) == ("fill", "mod.c", "table")
+    assert frame.line in (2,)
+    found = attribute(named, [_var("mod.c", None, "table")])
+    assert found[0].variable is not None and found[0].variable.name == "table"
+
+
+PTYPE = """type = struct pyruntimestate {
+/*      0      |     584 */    _Py_DebugOffsets debug_offsets;
+/*    584      |       4 */    int _initialized;
+/* XXX  4-byte hole      */
+/*   2144      |      16 */    struct _signals_runtime_state {
+/*   2144      |       8 */        volatile int handlers_tripped;
+/*   2152      |       4 */        int unhandled_keyboard_interrupt;
+/* XXX  4-byte padding   */
+
+                                   /* total size (bytes):   16 */
+                               } signals;
+/*   2160      |       8 */    struct {
+/*   2160      |       4 */        uint32_t next_version_tag;
+/*   2164      |       4 */        int flag : 1;
+                               } types;
+/*   2168      |      32 */    uint8_t characters[32];
+
+                               /* total size (bytes): 2200 */
+                             }
+"""
+
+
+def test_members_are_named_from_gdbs_ptype_offsets():
+    from analyzer.sources import _ptype_members
+    members = _ptype_members(PTYPE)
+    def at(offset):
+        containing = [(start, size, name) for start, size, name in members if start <= offset < start + size]
+        return min(containing, key=lambda m: (m[1], -len(m[2])))[2] if containing else None
+    assert at(2152) == "signals.unhandled_keyboard_interrupt"
+    assert at(2160) == "types.next_version_tag"
+    assert at(2170) == "characters"
+    assert at(590) is None                                 # the hole
+    assert at(584) == "_initialized"

@@ -1,0 +1,82 @@
+"""Racing plain stores guarded to store only a changed value; anything else
+left with the reason."""
+from __future__ import annotations
+
+import pytest
+
+from analyzer.config import RacingWrite
+from analyzer.patch.edits import EditError, apply_edits, tokenize
+from analyzer.patch.guards import guard_edit
+
+SOURCE = """\
+static void
+ready(PyTypeObject *type)
+{
+    type->tp_new = NULL;   // no instances
+    type->tp_flags |= Py_TPFLAGS_READY;
+    type->tp_flags &= ~Py_TPFLAGS_READYING;
+    if (type->tp_base == NULL) type->tp_base = &PyBaseObject_Type;
+    type->tp_dict = PyDict_New();
+    count++;
+    a = b = 1;
+    type->tp_flags ^= 1;
+#ifdef X
+    x = 1;
+#endif
+    type->tp_flags = type->tp_flags | Py_TPFLAGS_READY;
+}
+"""
+
+
+def _write(line: int, function: str = "ready") -> RacingWrite:
+    return RacingWrite(file="Objects/t.c", line=line, function=function, target="PyLong_Type.tp_flags", count=3)
+
+
+@pytest.mark.parametrize("line, expected", [
+    (4, "    if ((type->tp_new) != (NULL)) { type->tp_new = NULL; }   // no instances\n"),
+    (5, "    if (((type->tp_flags) & (Py_TPFLAGS_READY)) != (Py_TPFLAGS_READY)) "
+        "{ type->tp_flags |= Py_TPFLAGS_READY; }\n"),
+    (6, "    if ((type->tp_flags) & (Py_TPFLAGS_READYING)) { type->tp_flags &= ~Py_TPFLAGS_READYING; }\n"),
+    (13, "    if ((x) != (1)) { x = 1; }\n"),
+    (15, "    if ((type->tp_flags) != (type->tp_flags | Py_TPFLAGS_READY)) "
+         "{ type->tp_flags = type->tp_flags | Py_TPFLAGS_READY; }\n"),
+])
+def test_plain_stores_are_guarded(line, expected):
+    tokens = tokenize(SOURCE)
+    guard = guard_edit(SOURCE, tokens, _write(line))
+    edited = apply_edits(SOURCE, [guard.edit])
+    assert edited.splitlines(keepends=True)[line - 1] == expected
+    assert edited.replace(expected, SOURCE.splitlines(keepends=True)[line - 1]) == SOURCE
+
+
+@pytest.mark.parametrize("line, function, reason", [
+    (7, "ready", "is not a plain expression statement"),
+    (8, "ready", "calls, increments, assigns more"),
+    (9, "ready", "is not a plain store"),
+    (10, "ready", "is not a plain store"),
+    (11, "ready", "is not a plain store"),
+    (4, "other", r"no function other\(\) around line 4"),
+])
+def test_anything_else_is_left_with_the_reason(line, function, reason):
+    with pytest.raises(EditError, match=reason):
+        guard_edit(SOURCE, tokenize(SOURCE), _write(line, function))
+
+
+def test_patch_takes_the_races_of_cglobals_races_and_rejects_other_files(tmp_path):
+    import json
+
+    from tests.unit.test_cli import run
+    from tests.unit.test_patch import _patch_tree
+    tree = _patch_tree(tmp_path / "tree")
+    races = tmp_path / "races.json"
+    frame = {"function": "fill_table", "file": "Objects/cache.c", "line": 36, "object": "python"}
+    races.write_text(json.dumps({"races": [{"count": 2, "member": None, "global": {
+        "file": "Objects/cache.c", "func": None, "name": "table", "class": "interpreter"},
+        "accesses": [{"kind": "write", "size": 4, "frames": [frame]}, {"kind": "read", "size": 4, "frames": []}]}]}))
+    status, out, err = run("patch", str(tree), "-o", str(tmp_path / "series"), "--races", str(races), "--no-cache")
+    assert (status, err) == (0, "") and "0 racing writes guarded" in out
+    assert ("| Objects/cache.c:36 | fill_table() | table | 2 | no: its file also has moves or infrastructure edits"
+            in (tmp_path / "series" / "README.md").read_text())
+    races.write_text("[1, 2]")
+    status, _, err = run("patch", str(tree), "-o", str(tmp_path / "series"), "--races", str(races), "--no-cache")
+    assert status == 2 and "races.json:0: not a `cglobals races --format json` document" in err

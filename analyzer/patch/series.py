@@ -118,11 +118,11 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             mine = [guard for guard in guarded if guard.write.file == path]
             text = (work / path).read_text(encoding="utf-8")
             (work / path).write_text(apply_edits(text, [guard.edit for guard in mine]), encoding="utf-8")
-            _commit(work, moved, _guard_message(path, mine))
+            _commit(work, moved if order else None, _guard_message(path, mine))
         if regression:
             module = work / test_module
             module.write_text(add_isolation_test(module.read_text(encoding="utf-8"), interpreters), encoding="utf-8")
-            _commit(work, moved, _REGRESSION_MESSAGE.format(test_module=test_module))
+            _commit(work, moved if order else None, _REGRESSION_MESSAGE.format(test_module=test_module))
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*.patch"):
@@ -183,8 +183,11 @@ def reference(move: Move) -> str:
     return f"{_REFERENCE[move.home][0]}.{move.state_key}.{move.field}"
 
 
-def _commit(work: Path, moved: list[Move], message: str) -> None:
-    (work / HEADER).write_text(render_header(moved), encoding="utf-8")
+def _commit(work: Path, moved: list[Move] | None, message: str) -> None:
+    """Commit the scratch tree, with the state header of what moved so far
+    (None: a series that moves nothing, guards alone, has no header)."""
+    if moved is not None:
+        (work / HEADER).write_text(render_header(moved), encoding="utf-8")
     _git(str(work), "add", "-A")
     _git(str(work), "commit", "-q", "-m", message)
 

@@ -80,3 +80,28 @@ def test_patch_takes_the_races_of_cglobals_races_and_rejects_other_files(tmp_pat
     races.write_text("[1, 2]")
     status, _, err = run("patch", str(tree), "-o", str(tmp_path / "series"), "--races", str(races), "--no-cache")
     assert status == 2 and "races.json:0: not a `cglobals races --format json` document" in err
+
+
+def test_guards_alone_make_a_series_without_the_state_header(tmp_path):
+    import json
+    import subprocess
+
+    from tests.unit.test_cli import run
+    from tests.unit.test_patch import _patch_tree
+    tree = _patch_tree(tmp_path / "tree")
+    races = tmp_path / "races.json"
+    frame = {"function": "set_threshold", "file": "Objects/cache.c", "line": 49, "object": "python"}
+    races.write_text(json.dumps({"races": [{"count": 1, "member": None, "global": {
+        "file": "Objects/cache.c", "func": None, "name": "threshold", "class": "interpreter"},
+        "accesses": [{"kind": "write", "size": 4, "frames": [frame]}]}]}))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--races", str(races), "--only", "Objects/none.c",
+                              "--no-cache")
+    assert (status, err) == (0, "") and "1 patches" in stdout and "1 racing writes guarded" in stdout
+    patch = next(out.glob("0001-*.patch")).read_text()
+    assert "pycore_cglobals.h" not in patch
+    assert "+    if ((threshold) != (value)) { threshold = value; }" in patch
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "pristine"], ["am", "-q", str(out / next(
+            out.glob("0001-*.patch")).name)]):
+        subprocess.run(git + argv, cwd=tree, check=True, capture_output=True)

@@ -310,7 +310,7 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .races import attribute, members_wanted, parse_reports, symbolize, unresolved
+    from .races import attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
     from .report.races import render_races_json, render_races_text
     result = _scanned(args, err)
     if result is None:
@@ -321,7 +321,7 @@ def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     races = [race for _, text in logs for race in parse_reports(text, result.tree.root)]
     code, data = symbolize_objects(result.tree.root, unresolved(races))
     races = list(symbolize(races, code, data, result.tree.root))
-    races = list(symbolize(races, {}, {}, result.tree.root, member_names(result.tree.root, members_wanted(races))))
+    races = list(name_members(races, member_names(result.tree.root, members_wanted(races))))
     verdicts = dict(zip((var.identity for var in result.globals), classify(result), strict=True))
     found = attribute(races, result.globals)
     render = render_races_json if args.format == "json" else render_races_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import GlobalVar
 
@@ -88,8 +88,7 @@ def parse_reports(text: str, tree_root: str = "") -> tuple[Race, ...]:
             frame = _FRAME_RE.match(line)
             if frame and frames is not None:
                 frames.append(_frame(frame, tree_root))
-                accesses[-1] = Access(kind=accesses[-1].kind, size=accesses[-1].size, frames=tuple(frames),
-                                      address=accesses[-1].address)
+                accesses[-1] = replace(accesses[-1], frames=tuple(frames))
                 continue
             if not line.strip():
                 frames = None          # the end of an access's stack
@@ -109,8 +108,6 @@ def parse_reports(text: str, tree_root: str = "") -> tuple[Race, ...]:
 def _frame(match: re.Match[str], tree_root: str) -> Frame:
     source = _SOURCE_RE.match(match["where"])
     file, line = (source["file"], int(source["line"])) if source else (match["where"], 0)
-    if tree_root and file.startswith(tree_root.rstrip("/") + "/"):
-        file = file[len(tree_root.rstrip("/")) + 1:]
     object_, _, offset = (match["object"] or "").partition("+")
     return Frame(function=match["func"], file=_in_tree(file, tree_root), line=line, object=object_,
                  offset=int(offset, 16) if offset.startswith("0x") else 0)
@@ -151,36 +148,36 @@ def members_wanted(races: Iterable[Race]) -> dict[tuple[str, str], frozenset[int
 
 
 def symbolize(races: Iterable[Race], code: dict[tuple[str, int], tuple[str, str, int]],
-              data: dict[tuple[str, int], tuple[str, int, int]], tree_root: str = "",
-              members: dict[tuple[str, str, int], str] | None = None) -> tuple[Race, ...]:
+              data: dict[tuple[str, int], tuple[str, int, int]], tree_root: str = "") -> tuple[Race, ...]:
     """The races with unsymbolized frames and locations named: `code` maps
     (object, offset) to (function, file, line), `data` to the symbol holding
-    it (name, start, size),
-    `members` (object, global, offset) to a member's dotted name
-    (sources.symbolize_objects and sources.member_names read them)."""
+    it (name, start, size) (sources.symbolize_objects reads both)."""
     def frame(f: Frame) -> Frame:
         found = code.get((f.object, f.offset)) if f.function == UNKNOWN else None
         if found is None:
             return f
-        return Frame(function=found[0], file=_in_tree(found[1], tree_root), line=found[2], object=f.object,
-                     offset=f.offset)
+        return replace(f, function=found[0], file=_in_tree(found[1], tree_root), line=found[2])
 
     named = []
     for race in races:
-        location, member_offset = race.location, race.member_offset
-        holder = data.get((race.location_object or "", race.location_offset)) if location == UNKNOWN else None
-        if holder is not None:
-            location = holder[0]
-            if race.accesses and holder[2] > race.accesses[0].size:
-                member_offset = race.location_offset - holder[1]
-        member = None
-        if members and member_offset is not None and location and race.location_object:
-            member = members.get((race.location_object, location, member_offset))
-        named.append(Race(accesses=tuple(Access(kind=a.kind, size=a.size, frames=tuple(map(frame, a.frames)),
-                                                address=a.address) for a in race.accesses),
-                          location=location, location_object=race.location_object,
-                          location_offset=race.location_offset, member_offset=member_offset, member=member))
+        accesses = tuple(replace(a, frames=tuple(map(frame, a.frames))) for a in race.accesses)
+        holder = data.get((race.location_object or "", race.location_offset)) if race.location == UNKNOWN else None
+        if holder is None:
+            named.append(replace(race, accesses=accesses))
+            continue
+        inside = bool(race.accesses) and holder[2] > race.accesses[0].size
+        named.append(replace(race, accesses=accesses, location=holder[0],
+                             member_offset=race.location_offset - holder[1] if inside else race.member_offset))
     return tuple(named)
+
+
+def name_members(races: Iterable[Race], members: dict[tuple[str, str, int], str]) -> tuple[Race, ...]:
+    """The races with the member they access inside a big global named:
+    `members` maps (object, global, offset) to a dotted member name
+    (sources.member_names reads it for members_wanted)."""
+    return tuple(replace(race, member=members.get((race.location_object, race.location, race.member_offset)))
+                 if race.member_offset is not None and race.location and race.location_object else race
+                 for race in races)
 
 
 def attribute(races: Iterable[Race], variables: Iterable[GlobalVar]) -> tuple[Attributed, ...]:

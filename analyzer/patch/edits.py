@@ -155,22 +155,20 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
 
 def _member_lists(code: list[Token]) -> list[tuple[int, int]]:
     """(index of `{`, index of `}`) of every `struct [TAG] { ... }` and `union`."""
-    lists = []
-    for index, token in enumerate(code):
-        if token.text != "{" or token.directive is not None or index < 1:
-            continue
-        before = code[index - 1].text if code[index - 1].kind == "id" and index > 1 else ""
-        opener = code[index - 2].text if before and before not in ("struct", "union") else code[index - 1].text
-        if opener not in ("struct", "union"):
-            continue
-        depth, end = 0, index
-        for end in range(index, len(code)):
-            if code[end].directive is None:
-                depth += {"{": 1, "}": -1}.get(code[end].text, 0)
-                if depth == 0:
-                    break
-        lists.append((index, end))
-    return lists
+    aggregate = ("struct", "union")
+    return [(index, _closing_brace(code, index)) for index, token in enumerate(code)
+            if token.text == "{" and token.directive is None and index > 0
+            and (code[index - 1].text in aggregate
+                 or (index > 1 and code[index - 1].kind == "id" and code[index - 2].text in aggregate))]
+
+
+def _closing_brace(tokens: list[Token], brace: int) -> int:
+    """The index of the `}` that closes the `{` at `brace` (len(tokens) when
+    none does): the next `}` outside directives one level deeper, as the
+    tokenizer counts depth (across #if branches)."""
+    depth = tokens[brace].depth
+    return next((index for index in range(brace + 1, len(tokens)) if tokens[index].text == "}"
+                 and tokens[index].depth == depth + 1 and tokens[index].directive is None), len(tokens))
 
 
 def function_bodies(code: list[Token]) -> list[tuple[int, int, str]]:
@@ -181,10 +179,7 @@ def function_bodies(code: list[Token]) -> list[tuple[int, int, str]]:
     while index < len(code):
         token = code[index]
         if token.text == "{" and token.depth == 0 and token.directive is None and code[index - 1].text != '"C"':
-            end = index + 1
-            while end < len(code) and not (code[end].text == "}" and code[end].depth == 1
-                                           and code[end].directive is None):
-                end += 1
+            end = _closing_brace(code, index)
             named = _function_name(code, index)
             if named is not None:
                 bodies.append((named[1], end, named[0]))
@@ -266,10 +261,9 @@ def member_edit(tokens: list[Token], struct: str, member: str) -> Edit:
     """A member added at the end of `struct NAME { ... };`."""
     for index, token in enumerate(tokens[:-2]):
         if token.text == "struct" and tokens[index + 1].text == struct and tokens[index + 2].text == "{":
-            depth = tokens[index + 2].depth
-            for closing in tokens[index + 3:]:
-                if closing.text == "}" and closing.depth == depth + 1 and closing.directive is None:
-                    return Edit(start=closing.start, end=closing.start, text=f"\n    {member}\n")
+            closing = _closing_brace(tokens, index + 2)
+            if closing < len(tokens):
+                return Edit(start=tokens[closing].start, end=tokens[closing].start, text=f"\n    {member}\n")
     raise EditError(f"no `struct {struct} {{ ... }}`")
 
 

@@ -165,19 +165,15 @@ def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts], reasons: dict
             partners = sorted(other for other in writers if other != identity and writers[identity] & writers[other])
             staying = next((other for other in partners if reasons[other]), None)
             if staying is not None:
-                reasons[identity] = f"written together with {_name(staying)}, which stays"
+                reasons[identity] = f"written together with {facts[staying].var.qualified_name}, which stays"
                 changed = True
                 continue
             runtime = next((other for other in partners if homes[other] is Home.RUNTIME), None)
             if homes[identity] is Home.INTERPRETER and runtime is not None:
                 homes[identity] = Home.RUNTIME
-                notes[identity] = f"runtime state: written together with {_name(runtime)} (runtime)"
+                notes[identity] = f"runtime state: written together with {facts[runtime].var.qualified_name} (runtime)"
                 changed = True
     return notes
-
-
-def _name(identity: tuple[str, str, str]) -> str:
-    return f"{identity[1]}()::{identity[2]}" if identity[1] else identity[2]
 
 
 def _reason_to_stay(var: GlobalVar, declarators: int, initializer: str | None, public: PublicNames) -> str | None:

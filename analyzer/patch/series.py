@@ -14,7 +14,6 @@ from pathlib import Path
 import networkx as nx
 
 from ..config import RacingWrite
-from ..model import GlobalVar
 from .edits import (
     Edit,
     EditError,
@@ -85,7 +84,8 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         text = pristine.get(path) or (root / path).read_text(encoding="utf-8")
         edits, failed = _edit_file(text, group, use_functions, known_functions.get(path, frozenset()))
         stays += failed
-        groups[path] = [move for move in group if move.var not in {stay.var for stay in failed}]
+        failed_vars = {stay.var for stay in failed}
+        groups[path] = [move for move in group if move.var not in failed_vars]
         if groups[path]:
             edited[path] = apply_edits(text, edits + infrastructure.get(path, []))
         else:
@@ -243,24 +243,19 @@ def _edit_file(text: str, moves: list[Move], use_functions: dict[tuple[str, str,
                                 known_functions=known_functions)
         except EditError as exc:
             failed.append(Stay(var=move.var, verdict=move.verdict, reason=f"not edited: {exc}"))
-    broken = next((stay.var for stay in failed if _home(moves, stay.var) is Home.INTERPRETER), None)
+    failed_vars = {stay.var for stay in failed}
+    broken = next((move.var for move in moves if move.var in failed_vars and move.home is Home.INTERPRETER), None)
     if broken is not None:
         failed += [Stay(var=move.var, verdict=move.verdict,
                         reason=f"not edited: its file's interpreter global {broken.qualified_name} could not be")
-                   for move in moves if move.home is Home.INTERPRETER and move.var != broken
-                   and move.var not in {stay.var for stay in failed}]
-        return _edit_file(text, [m for m in moves if m.home is Home.RUNTIME and m.var not in
-                                 {stay.var for stay in failed}], use_functions, known_functions)[0], failed
-    for home in sorted({move.home for move in moves if move.var not in {stay.var for stay in failed}},
-                       key=lambda h: h.value):
+                   for move in moves if move.home is Home.INTERPRETER and move.var not in failed_vars]
+        runtime = [move for move in moves if move.home is Home.RUNTIME and move.var not in failed_vars]
+        return _edit_file(text, runtime, use_functions, known_functions)[0], failed
+    for home in sorted({move.home for move in moves if move.var not in failed_vars}, key=lambda h: h.value):
         _, header, what = _REFERENCE[home]
         include = include_edit(text, tokens, header, what)
         edits += [include] if include else []
     return edits, failed
-
-
-def _home(moves: list[Move], var: GlobalVar) -> Home:
-    return next(move.home for move in moves if move.var == var)
 
 
 def _infrastructure_edits(texts: dict[str, str]) -> dict[str, list[Edit]]:

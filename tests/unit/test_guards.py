@@ -2,11 +2,17 @@
 left with the reason."""
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from analyzer.config import RacingWrite
 from analyzer.patch.edits import EditError, apply_edits, tokenize
 from analyzer.patch.guards import guard_edit
+from tests.unit.test_cli import run
+from tests.unit.test_patch import _patch_tree
 
 SOURCE = """\
 static void
@@ -62,17 +68,19 @@ def test_anything_else_is_left_with_the_reason(line, function, reason):
         guard_edit(SOURCE, tokenize(SOURCE), _write(line, function))
 
 
-def test_patch_takes_the_races_of_cglobals_races_and_rejects_other_files(tmp_path):
-    import json
-
-    from tests.unit.test_cli import run
-    from tests.unit.test_patch import _patch_tree
-    tree = _patch_tree(tmp_path / "tree")
-    races = tmp_path / "races.json"
-    frame = {"function": "fill_table", "file": "Objects/cache.c", "line": 36, "object": "python"}
-    races.write_text(json.dumps({"races": [{"count": 2, "member": None, "global": {
-        "file": "Objects/cache.c", "func": None, "name": "table", "class": "interpreter"},
+def _races_json(path: Path, *, function: str, line: int, name: str, count: int) -> Path:
+    """A `cglobals races --format json` document: one race on Objects/cache.c's
+    `name`, written at `line` in `function`, read elsewhere."""
+    frame = {"function": function, "file": "Objects/cache.c", "line": line, "object": "python"}
+    path.write_text(json.dumps({"races": [{"count": count, "member": None, "global": {
+        "file": "Objects/cache.c", "func": None, "name": name, "class": "interpreter"},
         "accesses": [{"kind": "write", "size": 4, "frames": [frame]}, {"kind": "read", "size": 4, "frames": []}]}]}))
+    return path
+
+
+def test_patch_takes_the_races_of_cglobals_races_and_rejects_other_files(tmp_path):
+    tree = _patch_tree(tmp_path / "tree")
+    races = _races_json(tmp_path / "races.json", function="fill_table", line=36, name="table", count=2)
     status, out, err = run("patch", str(tree), "-o", str(tmp_path / "series"), "--races", str(races), "--no-cache")
     assert (status, err) == (0, "") and "0 racing writes guarded" in out
     assert ("| Objects/cache.c:36 | fill_table() | table | 2 | no: its file also has moves or infrastructure edits"
@@ -83,25 +91,15 @@ def test_patch_takes_the_races_of_cglobals_races_and_rejects_other_files(tmp_pat
 
 
 def test_guards_alone_make_a_series_without_the_state_header(tmp_path):
-    import json
-    import subprocess
-
-    from tests.unit.test_cli import run
-    from tests.unit.test_patch import _patch_tree
     tree = _patch_tree(tmp_path / "tree")
-    races = tmp_path / "races.json"
-    frame = {"function": "set_threshold", "file": "Objects/cache.c", "line": 49, "object": "python"}
-    races.write_text(json.dumps({"races": [{"count": 1, "member": None, "global": {
-        "file": "Objects/cache.c", "func": None, "name": "threshold", "class": "interpreter"},
-        "accesses": [{"kind": "write", "size": 4, "frames": [frame]}]}]}))
+    races = _races_json(tmp_path / "races.json", function="set_threshold", line=49, name="threshold", count=1)
     out = tmp_path / "series"
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--races", str(races), "--only", "Objects/none.c",
                               "--no-cache")
     assert (status, err) == (0, "") and "1 patches" in stdout and "1 racing writes guarded" in stdout
-    patch = next(out.glob("0001-*.patch")).read_text()
-    assert "pycore_cglobals.h" not in patch
-    assert "+    if ((threshold) != (value)) { threshold = value; }" in patch
+    patch = next(out.glob("0001-*.patch"))
+    assert "pycore_cglobals.h" not in patch.read_text()
+    assert "+    if ((threshold) != (value)) { threshold = value; }" in patch.read_text()
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "pristine"], ["am", "-q", str(out / next(
-            out.glob("0001-*.patch")).name)]):
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "pristine"], ["am", "-q", str(patch)]):
         subprocess.run(git + argv, cwd=tree, check=True, capture_output=True)

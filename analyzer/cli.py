@@ -15,7 +15,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .classify import classify
 from .classify.rules import render_rules
-from .config import ConfigError, load_baselines, load_racing_writes
+from .config import ConfigError, load_baselines, load_racing_accesses
 from .fetch import FetchError, default_cache_dir, fetch
 from .gate import gate, render_baseline
 from .model import ScanResult, Verdict
@@ -107,7 +107,7 @@ def _build_parser() -> argparse.ArgumentParser:
     patch_cmd.add_argument("-o", "--output", required=True, metavar="DIR")
     patch_cmd.add_argument("--only", nargs="+", dest="plan_only", metavar="PATH",
                            help="move only globals of these source files")
-    patch_cmd.add_argument("--races", metavar="JSON", help="guard the racing plain stores of this "
+    patch_cmd.add_argument("--races", metavar="JSON", help="guard the racing statements of this "
                                                            "`cglobals races --format json` document")
     _add_scan_options(patch_cmd)
 
@@ -277,7 +277,7 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .patch.series import write_series
     from .report.patches import render_moved_tsv, render_series_readme
     try:
-        racing_writes = load_racing_writes(args.races) if args.races else ()
+        racing = load_racing_accesses(args.races) if args.races else ()
     except ConfigError as exc:
         err.write(f"cglobals: error: {exc}\n")
         return EXIT_USAGE
@@ -289,8 +289,9 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_PARTIAL         # a plan from a partial scan could miss references
     initializers = initializer_texts(result.tree.root, ((var.identity, var.line) for var in result.globals
                                                         if var.has_initializer))
-    plan = make_plan(result, classify(result), initializers, public_names(result.tree.root),
-                     api_files(result.tree.root, (var.file for var in result.globals)),
+    public = public_names(result.tree.root)
+    api = api_files(result.tree.root, [*(var.file for var in result.globals), *(a.file for a in racing)])
+    plan = make_plan(result, classify(result), initializers, public, api,
                      frozenset(args.plan_only) if args.plan_only else None)
     use_functions: dict[tuple[str, str, str], set[str]] = {}
     for use in result.uses:
@@ -300,10 +301,11 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for function in result.functions:
         known_functions.setdefault(function.file, set()).add(function.key[1])
     series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
-                          {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing_writes)
+                          {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing, api,
+                          "PyMutex" in public.types)
     Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
     Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
-    guards = f", {len(series.guarded)} racing writes guarded" if args.races else ""
+    guards = f", {len(series.guarded)} racing statements guarded" if args.races else ""
     out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
               f"{len(series.stays)} stay{guards} (README.md says why)\n")
     return EXIT_OK

@@ -110,21 +110,23 @@ def _fields(path: str, number: int, line: str, count: int, strip: bool = False) 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RacingWrite:
-    """A write a ThreadSanitizer race report shows, to a global of the tree."""
+class RacingAccess:
+    """A plain read or write a ThreadSanitizer race report shows on a global
+    of the tree (atomic accesses are left out: they are not the problem)."""
     file: str
     line: int
     function: str
-    target: str                 # the global (and member) it writes, for the patch message
+    target: str                 # the global (and member) it accesses, for the patch message
     count: int                  # reports of the race
+    write: bool
 
 
-def load_racing_writes(path: str) -> tuple[RacingWrite, ...]:
-    """The first frame of every write access of the attributed races in a
+def load_racing_accesses(path: str) -> tuple[RacingAccess, ...]:
+    """The first frame of every plain access of the attributed races in a
     `cglobals races --format json` document."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-        writes = []
+        accesses = []
         for race in document["races"]:
             variable = race["global"]
             if variable is None:
@@ -132,12 +134,12 @@ def load_racing_writes(path: str) -> tuple[RacingWrite, ...]:
             target = variable["name"] + (f".{race['member']}" if race.get("member") else "")
             for access in race["accesses"]:
                 frames = access["frames"]
-                if "write" in access["kind"] and frames and frames[0]["line"]:
-                    writes.append(RacingWrite(file=frames[0]["file"], line=int(frames[0]["line"]),
-                                              function=frames[0]["function"], target=target,
-                                              count=int(race["count"])))
+                if "atomic" not in access["kind"] and frames and frames[0]["line"]:
+                    accesses.append(RacingAccess(file=frames[0]["file"], line=int(frames[0]["line"]),
+                                                 function=frames[0]["function"], target=target,
+                                                 count=int(race["count"]), write="write" in access["kind"]))
     except OSError as exc:
         raise ConfigError(path, 0, f"cannot read the races: {exc}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(path, 0, f"not a `cglobals races --format json` document ({exc!r})") from None
-    return tuple(sorted(set(writes), key=lambda w: (w.file, w.line, w.target)))
+    return tuple(sorted(set(accesses), key=lambda a: (a.file, a.line, not a.write, a.target)))

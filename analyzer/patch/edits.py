@@ -156,19 +156,29 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
 def _member_lists(code: list[Token]) -> list[tuple[int, int]]:
     """(index of `{`, index of `}`) of every `struct [TAG] { ... }` and `union`."""
     aggregate = ("struct", "union")
-    return [(index, _closing_brace(code, index)) for index, token in enumerate(code)
+    return [(index, closing_brace(code, index)) for index, token in enumerate(code)
             if token.text == "{" and token.directive is None and index > 0
             and (code[index - 1].text in aggregate
                  or (index > 1 and code[index - 1].kind == "id" and code[index - 2].text in aggregate))]
 
 
-def _closing_brace(tokens: list[Token], brace: int) -> int:
+def closing_brace(tokens: list[Token], brace: int) -> int:
     """The index of the `}` that closes the `{` at `brace` (len(tokens) when
     none does): the next `}` outside directives one level deeper, as the
     tokenizer counts depth (across #if branches)."""
     depth = tokens[brace].depth
     return next((index for index in range(brace + 1, len(tokens)) if tokens[index].text == "}"
                  and tokens[index].depth == depth + 1 and tokens[index].directive is None), len(tokens))
+
+
+def closing_paren(tokens: list[Token], paren: int) -> int:
+    """The index of the `)` that closes the `(` at `paren`."""
+    depth = 0
+    for index in range(paren, len(tokens)):
+        depth += {"(": 1, ")": -1}.get(tokens[index].text, 0)
+        if depth == 0:
+            return index
+    raise EditError(f"no `)` closes the `(` on line {tokens[paren].line}")
 
 
 def function_bodies(code: list[Token]) -> list[tuple[int, int, str]]:
@@ -179,7 +189,7 @@ def function_bodies(code: list[Token]) -> list[tuple[int, int, str]]:
     while index < len(code):
         token = code[index]
         if token.text == "{" and token.depth == 0 and token.directive is None and code[index - 1].text != '"C"':
-            end = _closing_brace(code, index)
+            end = closing_brace(code, index)
             named = _function_name(code, index)
             if named is not None:
                 bodies.append((named[1], end, named[0]))
@@ -261,7 +271,7 @@ def member_edit(tokens: list[Token], struct: str, member: str) -> Edit:
     """A member added at the end of `struct NAME { ... };`."""
     for index, token in enumerate(tokens[:-2]):
         if token.text == "struct" and tokens[index + 1].text == struct and tokens[index + 2].text == "{":
-            closing = _closing_brace(tokens, index + 2)
+            closing = closing_brace(tokens, index + 2)
             if closing < len(tokens):
                 return Edit(start=tokens[closing].start, end=tokens[closing].start, text=f"\n    {member}\n")
     raise EditError(f"no `struct {struct} {{ ... }}`")

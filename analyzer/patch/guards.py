@@ -1,75 +1,347 @@
-"""Racing writes that store what is already there: each interpreter's
-initialization (type readying, module exec) writes the same value into a
-process-wide global that other interpreters read at the same time.  Guarded
-as `if (x != v) x = v;`, only the first store happens (in the main
-interpreter, before any other exists) and the rest become reads: the same
-final state, no data race.  The edit is made only on a plain expression
-statement `LHS = RHS;`, `LHS |= RHS;` or `LHS &= ~RHS;` with no call,
-increment or nested assignment in it; anything else is left with the
-reason."""
+"""Racing accesses ThreadSanitizer saw on process-wide globals, made safe at
+the statement.  Each interpreter's initialization (type readying, module
+exec) stores into a global the value the first one stored; guarded, the
+later stores become reads: the same final state, no data race.  The forms:
+
+- store: `x = v;` (also `|=`, `&= ~`) -> `if ((x) != (v)) { x = v; }`;
+- text: `x = "literal";` -> stored when strcmp() finds another text (two
+  equal literals need not be one object: `!=` could not hold);
+- flag: an `if` whose condition reads a global its body writes
+  (`if (!done) { ...; done = 1; }`) runs under a lock;
+- once: a statement that invokes a macro of the file and calls no function
+  (a table filled with constants), outside loops, runs once per process;
+- macro store: a plain store in the definition of the macro the racing line
+  invokes is guarded there;
+- free-threaded: an access in the `#else` of `#ifdef Py_GIL_DISABLED` whose
+  first branch accesses atomically takes the free-threaded branch always
+  (not in the public headers).
+
+Where the tree has PyMutex (3.13+) and the file sees the full C API, every
+guard but the free-threaded one runs under a lock of its own: interpreters
+that start together (the main one never ran that initialization) make their
+first stores one at a time; the others' later reads come after them.
+Anything else is left with the reason."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import RacingWrite
-from .edits import Edit, EditError, Token, function_bodies
+from ..config import RacingAccess
+from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies
 
 _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return goto break continue".split())
+_JUMPS = frozenset({"return", "goto", "break", "continue"})
+_LOOPS = frozenset({"for", "while", "do"})
 _SIMPLE = frozenset({".", "->", "[", "]", "(", ")", "*", "&", "|", "~", "+", "-", "<", ">", "^", ","})
+_LOCK = "static PyMutex cglobals_lock;", "PyMutex_Lock(&cglobals_lock);"
+_UNLOCK = "PyMutex_Unlock(&cglobals_lock);"
+FORMS = {"store": "stores only a changed value", "text": "stores only a changed text",
+         "flag": "tests and sets its flag", "once": "runs once per process",
+         "macro store": "stores only a changed value, in the macro's definition",
+         "free-threaded": "accesses atomically, as the free-threaded build does"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Guard:
-    write: RacingWrite
+    access: RacingAccess
     edit: Edit
-    statement: str              # the statement as it was
+    statement: str              # the code as it was
+    form: str                   # a key of FORMS
+    locked: bool
 
 
-def guard_edit(text: str, tokens: list[Token], write: RacingWrite) -> Guard:
-    """The guarded statement for the write TSan saw at write.line in
-    write.function (EditError with the reason when it is not a plain
-    store)."""
+@dataclass(frozen=True, slots=True)
+class _Source:
+    text: str
+    code: list[Token]                               # without comments
+    macros: dict[str, tuple[int, int]]              # function-like macro -> (first, last) token of its body
+    lock: bool
+
+
+def guard_edit(text: str, tokens: list[Token], access: RacingAccess, *, lock: bool = False) -> Guard:
+    """The guarded code for the access TSan saw at access.line in
+    access.function (EditError with the reason when no form fits); with
+    `lock`, under a PyMutex."""
     code = [t for t in tokens if t.kind != "comment"]
+    source = _Source(text=text, code=code, macros=_function_macros(code), lock=lock)
+    guard = _free_threaded(source, access)
+    if guard is not None:
+        return guard
     body = next(((s, e) for s, e, name in function_bodies(code)
-                 if name == write.function and code[s].line <= write.line <= code[e].line), None)
+                 if name == access.function and code[s].line <= access.line <= code[e].line), None)
     if body is None:
-        raise EditError(f"no function {write.function}() around line {write.line}")
-    on_line = [i for i in range(body[0], body[1]) if code[i].line == write.line and code[i].directive is None]
+        raise EditError(f"no function {access.function}() around line {access.line}")
+    on_line = [i for i in range(body[0], body[1]) if code[i].line == access.line and code[i].directive is None]
     if not on_line:
-        raise EditError(f"no code on line {write.line}")
+        raise EditError(f"no code on line {access.line}")
+    flag = _flag_statement(source, body, on_line[0])
+    if flag is not None:
+        return _wrapped(source, access, flag, "flag")
+    if code[on_line[0]].text in source.macros and code[on_line[0] + 1].text == "(":
+        return _macro(source, access, body, on_line[0])
+    if not access.write:
+        raise EditError(f"line {access.line} reads: the guard goes where it is written")
     start = on_line[0]
     while code[start - 1].text not in (";", "{", "}") and code[start - 1].directive is None:
         start -= 1
     end = start
     while end < body[1] and code[end].text != ";":
         end += 1
+    return _store(source, access, start, end, "store")
+
+
+def _store(source: _Source, access: RacingAccess, start: int, end: int, form: str) -> Guard:
+    """`LHS = RHS;` and the like, code[start:end] with code[end] its `;`."""
+    code, text = source.code, source.text
     statement = code[start:end]
-    shown = " ".join(text[statement[0].start:code[end].end].split()) if statement else ""
-    shown = shown if len(shown) <= 80 else shown[:77] + "..."
-    if not statement or statement[0].text in _STATEMENT_KEYWORDS or len(statement) != len(
-            [t for t in statement if t.directive is None]):
-        raise EditError(f"line {write.line} is not a plain expression statement: {shown!r}")
+    shown = _shown(text, code[start].start, code[end].end) if statement else ""
+    if not statement or statement[0].text in _STATEMENT_KEYWORDS:
+        raise EditError(f"line {access.line} is not a plain expression statement: {shown!r}")
+    if any(t.directive != code[start].directive for t in statement):
+        raise EditError(f"line {access.line} is not a plain expression statement: {shown!r}")
     assign = _assignment(statement)
     if assign is None:
-        raise EditError(f"line {write.line} is not a plain store (`=`, `|=`, `&= ~`): {shown!r}")
+        raise EditError(f"line {access.line} is not a plain store (`=`, `|=`, `&= ~`): {shown!r}")
     index, operator = assign
     lhs = statement[:index - (operator != "=")]
     rhs = statement[index + 1:]
-    if not lhs or not rhs or not _plain(lhs) or not _plain(rhs):
-        raise EditError(f"line {write.line} calls, increments, assigns more or stores a string literal: {shown!r}")
+    literal = operator == "=" and _literal(rhs)
+    if _declares(lhs):
+        raise EditError(f"line {access.line} declares a local: {shown!r}")
+    if not lhs or not rhs or not _plain(lhs) or not (literal or _plain(rhs)):
+        raise EditError(f"line {access.line} calls, increments or assigns more: {shown!r}")
     lhs_text = text[lhs[0].start:lhs[-1].end]
     rhs_text = text[rhs[0].start:rhs[-1].end]
-    if operator == "=":
+    if literal:
+        test = f"({lhs_text}) == NULL || strcmp(({lhs_text}), ({rhs_text})) != 0"
+        form = "text" if form == "store" else form
+    elif operator == "=":
         test = f"({lhs_text}) != ({rhs_text})"
     elif operator == "|":
         test = f"(({lhs_text}) & ({rhs_text})) != ({rhs_text})"
     elif rhs[0].text == "~":
         test = f"({lhs_text}) & ({text[rhs[1].start:rhs[-1].end]})"
     else:
-        raise EditError(f"line {write.line} clears bits other than by `&= ~`: {shown!r}")
-    guarded = f"if ({test}) {{ {text[statement[0].start:code[end].end]} }}"
-    return Guard(write=write, edit=Edit(start=statement[0].start, end=code[end].end, text=guarded),
-                 statement=text[statement[0].start:code[end].end])
+        raise EditError(f"line {access.line} clears bits other than by `&= ~`: {shown!r}")
+    was = text[code[start].start:code[end].end]
+    guarded = f"if ({test}) {{ {was} }}"
+    if source.lock:
+        guarded = f"{{ {' '.join(_LOCK)} {guarded} {_UNLOCK} }}"
+    return Guard(access=access, edit=Edit(start=code[start].start, end=code[end].end, text=guarded),
+                 statement=was, form=form, locked=source.lock)
+
+
+def _wrapped(source: _Source, access: RacingAccess, span: tuple[int, int], form: str) -> Guard:
+    """code[span[0]..span[1]] under the lock, run once for "once"."""
+    code, text = source.code, source.text
+    if not source.lock:
+        raise EditError(f"line {access.line}: the {form} form needs a lock; the file cannot use PyMutex")
+    first, last = code[span[0]], code[span[1]]
+    was = text[first.start:last.end]
+    declare, lock = _LOCK
+    if form == "once":
+        wrapped = (f"{{ {declare} static int cglobals_done; {lock} "
+                   f"if (!cglobals_done) {{ {was} cglobals_done = 1; }} {_UNLOCK} }}")
+    else:
+        wrapped = f"{{ {declare} {lock} {was} {_UNLOCK} }}"
+    return Guard(access=access, edit=Edit(start=first.start, end=last.end, text=wrapped),
+                 statement=was, form=form, locked=True)
+
+
+def _flag_statement(source: _Source, body: tuple[int, int], first: int) -> tuple[int, int] | None:
+    """(`if`, its closing `}`) when the code at `first` is that if's
+    condition, or a statement of its block, and the condition reads a name
+    the block assigns; None when it is not."""
+    code = source.code
+    start = first
+    if code[start].text != "if":
+        opening = _enclosing_brace(code, body[0], first)
+        if opening is None or code[opening - 1].text != ")":
+            return None
+        start = _opening_paren(code, opening - 1) - 1
+        if start < 0 or code[start].text != "if":
+            return None
+    if code[start + 1].text != "(":
+        return None
+    condition_end = closing_paren(code, start + 1)
+    if condition_end + 1 >= len(code) or code[condition_end + 1].text != "{":
+        return None
+    block_end = closing_brace(code, condition_end + 1)
+    if block_end >= len(code):
+        return None
+    if block_end + 1 < len(code) and code[block_end + 1].text == "else":
+        return None
+    block = code[condition_end + 2:block_end]
+    if any(t.text in _JUMPS for t in block) or any(t.directive is not None for t in block):
+        return None
+    assigned = {block[i - 1].text for i in range(1, len(block) - 1) if block[i].text == "="
+                and block[i - 1].kind == "id" and block[i + 1].text != "="
+                and (i < 2 or block[i - 2].text in (";", "{", "}"))}
+    read = {t.text for t in code[start + 2:condition_end] if t.kind == "id"}
+    return (start, block_end) if assigned & read else None
+
+
+def _macro(source: _Source, access: RacingAccess, body: tuple[int, int], name_index: int) -> Guard:
+    """A statement invoking a function-like macro of the file: run once when
+    nothing in it calls a function, else guard the store in its definition."""
+    code = source.code
+    end = closing_paren(code, name_index + 1)
+    if end + 1 < len(code) and code[end + 1].text == ";":
+        end += 1
+    reason = _once_refusal(source, body, name_index, end)
+    if reason is None:
+        return _wrapped(source, access, (name_index, end), "once")
+    first, last = source.macros[code[name_index].text]
+    stores = []
+    start = first
+    for index in range(first, last + 1):
+        if code[index].text in (";", "{", "}"):
+            assign = _assignment(code[start:index]) if code[index].text == ";" else None
+            if assign is not None and not _declares(code[start:start + assign[0]]):
+                stores.append((start, index))
+            start = index + 1
+    if len(stores) != 1:
+        raise EditError(f"line {access.line} invokes {code[name_index].text}, which {reason}, "
+                        f"and whose definition has {len(stores)} plain stores, not one")
+    return _store(source, access, *stores[0], "macro store")
+
+
+def _once_refusal(source: _Source, body: tuple[int, int], first: int, last: int) -> str | None:
+    """Why code[first..last] (a macro invocation) may not run just once: it
+    or a macro it uses calls a function, names what is neither a macro nor a
+    global of the file, jumps, or sits in a loop; None when it may."""
+    code, macros = source.code, source.macros
+    file_scope = {t.text for t in code if t.depth == 0 and t.directive is None and t.kind == "id"}
+    object_macros = {code[i + 1].text for i in range(len(code) - 1)
+                     if code[i].directive == "define" and code[i].text == "define"}
+    pending, seen = [(first, last, True)], set()
+    while pending:
+        start, end, in_function = pending.pop()
+        for index in range(start, end + 1):
+            token = code[index]
+            following = code[index + 1].text if index + 1 < len(code) else ""
+            if token.text in _JUMPS:
+                return f"jumps ({token.text})"
+            if token.kind != "id":
+                continue
+            if token.text in macros and following == "(":
+                if token.text not in seen:
+                    seen.add(token.text)
+                    pending.append((*macros[token.text], False))
+            elif following == "(":
+                return f"calls {token.text}()"
+            elif in_function and token.text not in object_macros and token.text not in file_scope:
+                return f"names {token.text}, not a macro or a global of the file"
+    if _in_loop(code, body[0], first):
+        return "sits in a loop"
+    return None
+
+
+def _free_threaded(source: _Source, access: RacingAccess) -> Guard | None:
+    """The `#ifdef Py_GIL_DISABLED` ... `#else` ... `#endif` around the
+    access's line, with the access in the `#else` branch and atomics in the
+    first, replaced by its first branch.  Not in the public headers: what
+    extensions compile against stays as it is."""
+    if access.file.startswith("Include/") and not access.file.startswith("Include/internal/"):
+        return None
+    code, text = source.code, source.text
+    stack: list[list[int]] = []       # per open conditional: its `#`, then its `#else`/`#elif`
+    for index, token in enumerate(code[:-1]):
+        if token.line > access.line:
+            break
+        if token.text != "#" or token.directive != "":
+            continue
+        name = code[index + 1].text
+        if name in ("if", "ifdef", "ifndef"):
+            stack.append([index])
+        elif name in ("else", "elif") and stack:
+            stack[-1].append(index)
+        elif name == "endif" and stack:
+            stack.pop()
+    if not stack or len(stack[-1]) != 2:
+        return None
+    opening, branch = stack[-1]
+    if [t.text for t in code[opening + 1:opening + 3]] != ["ifdef", "Py_GIL_DISABLED"] \
+            or code[branch + 1].text != "else":
+        return None
+    depth = 0
+    endif = None
+    for index in range(branch + 1, len(code) - 1):
+        if code[index].text == "#" and code[index].directive == "":
+            directive = code[index + 1].text
+            depth += 1 if directive in ("if", "ifdef", "ifndef") else -(directive == "endif")
+            if depth < 0:
+                endif = index
+                break
+    if endif is None:
+        return None
+    start = text.rfind("\n", 0, code[opening].start) + 1
+    end = text.find("\n", code[endif].start) + 1 or len(text)
+    first_branch = text[text.find("\n", code[opening].start) + 1:text.rfind("\n", 0, code[branch].start) + 1]
+    if "_Py_atomic_" not in first_branch:
+        return None
+    return Guard(access=access, edit=Edit(start=start, end=end, text=first_branch),
+                 statement=text[start:end], form="free-threaded", locked=False)
+
+
+def _function_macros(code: list[Token]) -> dict[str, tuple[int, int]]:
+    macros = {}
+    for index in range(len(code) - 2):
+        if code[index].text == "define" and code[index].directive == "define" and code[index + 2].text == "(" \
+                and code[index + 2].start == code[index + 1].end:
+            close = closing_paren(code, index + 2)
+            last = close
+            while last + 1 < len(code) and code[last + 1].directive == "define":
+                last += 1
+            macros[code[index + 1].text] = (close + 1, last)
+    return macros
+
+
+def _enclosing_brace(code: list[Token], floor: int, index: int) -> int | None:
+    depth = 0
+    for i in range(index - 1, floor, -1):
+        if code[i].directive is not None:
+            continue
+        depth += {"}": 1, "{": -1}.get(code[i].text, 0)
+        if depth < 0:
+            return i
+    return None
+
+
+def _in_loop(code: list[Token], floor: int, index: int) -> bool:
+    """Whether a for/while/do of the function holds code[index]."""
+    while True:
+        before = index - 1
+        while code[before].directive is not None:
+            before -= 1
+        if code[before].text == "do":
+            return True
+        if code[before].text == ")":
+            keyword = code[_opening_paren(code, before) - 1].text
+            if keyword in _LOOPS:
+                return True
+        opening = _enclosing_brace(code, floor, index)
+        if opening is None:
+            return False
+        index = opening
+        before = opening - 1
+        if code[before].text == "do":
+            return True
+        if code[before].text == ")" and code[_opening_paren(code, before) - 1].text in _LOOPS:
+            return True
+
+
+def _opening_paren(code: list[Token], close: int) -> int:
+    depth = 0
+    for i in range(close, -1, -1):
+        depth += {")": 1, "(": -1}.get(code[i].text, 0)
+        if depth == 0:
+            return i
+    return 0
+
+
+def _shown(text: str, start: int, end: int) -> str:
+    shown = " ".join(text[start:end].split())
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _assignment(statement: list[Token]) -> tuple[int, str] | None:
@@ -96,16 +368,27 @@ def _assignment(statement: list[Token]) -> tuple[int, str] | None:
     return found
 
 
+def _declares(lhs: list[Token]) -> bool:
+    """`TYPE *name` before an `=`: a declaration, not a store."""
+    return all(t.kind == "id" or t.text == "*" for t in lhs) and sum(t.kind == "id" for t in lhs) > 1
+
+
 def _plain(tokens: list[Token]) -> bool:
-    """Names, numbers, member and element access, casts and operators: no
-    call (a name before `(`), no ++/--, no assignment, no string literal
-    (two equal literals need not be one object: the test could not hold)."""
+    """Names, numbers, member and element access, casts and operators (and
+    `##` in a macro's definition): no call (a name before `(`), no ++/--, no
+    assignment, no string literal."""
     for index, token in enumerate(tokens):
         following = tokens[index + 1].text if index + 1 < len(tokens) else ""
         if token.kind == "id" and following == "(":
             return False
-        if token.kind in ("number", "id"):
+        if token.kind in ("number", "id") or (token.text == "#" and token.directive == "define"):
             continue
         if token.text not in _SIMPLE or (token.text in "+-" and following == token.text):
             return False
     return True
+
+
+def _literal(tokens: list[Token]) -> bool:
+    """String literals, maybe with macro names between (MODNAME ".x")."""
+    return any(t.kind == "string" for t in tokens) and all(t.kind in ("string", "id") for t in tokens) \
+        and not tokens[0].text.startswith("'")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..config import RacingWrite
+from ..config import RacingAccess
 from .edits import (
     Edit,
     EditError,
@@ -26,7 +26,7 @@ from .edits import (
     reset_edits,
     tokenize,
 )
-from .guards import Guard, guard_edit
+from .guards import FORMS, Guard, guard_edit
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, TEST_MODULES, add_isolation_test
 
@@ -55,17 +55,20 @@ class Series:
     moved: tuple[Move, ...]
     stays: tuple[Stay, ...]           # the plan's, and moves whose edits failed
     modules: tuple[ModuleLeft, ...] = ()
-    guarded: tuple[Guard, ...] = ()                     # racing writes made conditional
-    unguarded: tuple[tuple[RacingWrite, str], ...] = ()  # and those left, with the reason
+    guarded: tuple[Guard, ...] = ()                      # racing accesses made safe
+    unguarded: tuple[tuple[RacingAccess, str], ...] = ()  # racing writes left, with the reason
 
 
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],
                  known_functions: dict[str, frozenset[str]], out_dir: str,
-                 racing_writes: tuple[RacingWrite, ...] = ()) -> Series:
+                 racing: tuple[RacingAccess, ...] = (), api: frozenset[str] = frozenset(),
+                 mutex: bool = False) -> Series:
     """use_functions: per global, the functions of its file where the analysis
     saw a use ("" for initializers of other globals); known_functions: per
-    file, every function the analysis saw; racing_writes: writes of TSan
-    races (config.load_racing_writes), guarded where they are plain stores."""
+    file, every function the analysis saw; racing: accesses of TSan races
+    (config.load_racing_accesses), guarded where a form of guards.py fits;
+    api: the files that include Python.h or a pycore_ header; mutex: whether
+    the tree's C API has PyMutex for the guards' locks."""
     root = Path(tree_root)
     stays = list(plan.stays)
     moves = list(plan.moves)
@@ -79,7 +82,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
     groups: dict[str, list[Move]] = {}
     for move in moves:
         groups.setdefault(move.var.file, []).append(move)
-    edited: dict[str, str] = {}
+    file_edits: dict[str, list[Edit]] = {}
     for path, group in sorted(groups.items()):
         text = pristine.get(path) or (root / path).read_text(encoding="utf-8")
         edits, failed = _edit_file(text, group, use_functions, known_functions.get(path, frozenset()))
@@ -87,12 +90,14 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         failed_vars = {stay.var for stay in failed}
         groups[path] = [move for move in group if move.var not in failed_vars]
         if groups[path]:
-            edited[path] = apply_edits(text, edits + infrastructure.get(path, []))
+            file_edits[path] = edits + infrastructure.get(path, [])
         else:
             del groups[path]
     order = _order(sorted(groups))
-    guarded, unguarded = _guards(root, racing_writes, set(groups) | set(INFRASTRUCTURE))
-    guard_files = sorted({guard.write.file for guard in guarded})
+    if order:
+        file_edits = {**infrastructure, **file_edits}
+    guarded, unguarded = _guards(root, racing, api, mutex, file_edits)
+    guard_files = sorted({guard.access.file for guard in guarded})
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
         work = Path(scratch)
         _git(scratch, "init", "-q")
@@ -112,12 +117,12 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             _commit(work, moved, _INFRASTRUCTURE_MESSAGE)
         for path in order:       # a file the infrastructure patch edited keeps those edits
             moved += groups[path]
-            (work / path).write_text(edited[path], encoding="utf-8")
+            (work / path).write_text(apply_edits(_pristine(root, pristine, path), file_edits[path]), encoding="utf-8")
             _commit(work, moved, _message(path, groups[path]))
-        for path in guard_files:
-            mine = [guard for guard in guarded if guard.write.file == path]
-            text = (work / path).read_text(encoding="utf-8")
-            (work / path).write_text(apply_edits(text, [guard.edit for guard in mine]), encoding="utf-8")
+        for path in guard_files:   # on top of the moves: both were made from the pristine text
+            mine = [guard for guard in guarded if guard.access.file == path]
+            edits = file_edits.get(path, []) + [guard.edit for guard in mine]
+            (work / path).write_text(apply_edits(_pristine(root, pristine, path), edits), encoding="utf-8")
             _commit(work, moved if order else None, _guard_message(path, mine))
         if regression:
             module = work / test_module
@@ -136,45 +141,78 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
                   guarded=guarded, unguarded=unguarded)
 
 
-def _guards(root: Path, writes: tuple[RacingWrite, ...], moving: set[str]) -> tuple[
-        tuple[Guard, ...], tuple[tuple[RacingWrite, str], ...]]:
+def _pristine(root: Path, pristine: dict[str, str], path: str) -> str:
+    return pristine.get(path) or (root / path).read_text(encoding="utf-8")
+
+
+def _guards(root: Path, accesses: tuple[RacingAccess, ...], api: frozenset[str], mutex: bool,
+            file_edits: dict[str, list[Edit]]) -> tuple[tuple[Guard, ...], tuple[tuple[RacingAccess, str], ...]]:
+    """A guard per racing statement that a form fits; the writes no form fits,
+    with the reason (a read no form fits is left to its write's guard)."""
     guarded: list[Guard] = []
-    unguarded: list[tuple[RacingWrite, str]] = []
+    unguarded: list[tuple[RacingAccess, str]] = []
     seen: set[tuple[str, int]] = set()
-    texts: dict[str, tuple[str, list[Token]]] = {}
-    for write in writes:
-        if (write.file, write.line) in seen:
+    texts: dict[str, tuple[str, list[Token]] | str] = {}
+    for access in accesses:
+        if (access.file, access.line) in seen:
             continue                  # one statement, several races
-        seen.add((write.file, write.line))
-        if write.file in moving:
-            unguarded.append((write, "its file also has moves or infrastructure edits: not combined yet"))
-            continue
-        if write.file not in texts:
-            try:
-                text = (root / write.file).read_text(encoding="utf-8")
-            except OSError as exc:
-                unguarded.append((write, f"cannot read it: {exc.strerror or exc}"))
-                continue
-            texts[write.file] = (text, tokenize(text))
+        seen.add((access.file, access.line))
+        if access.file not in texts:
+            texts[access.file] = _guard_source(root, access.file, api)
+        source = texts[access.file]
         try:
-            guarded.append(guard_edit(*texts[write.file], write))
+            if isinstance(source, str):
+                raise EditError(source)
+            text, tokens = source
+            guard = guard_edit(text, tokens, access, lock=mutex and (access.file in api or access.file.endswith(".h"))
+                               and "Py_LIMITED_API" not in text)
+            _check_overlaps(guard, file_edits.get(access.file, []), guarded)
         except EditError as exc:
-            unguarded.append((write, str(exc)))
+            if access.write:
+                unguarded.append((access, str(exc)))
+            continue
+        if not any(g.access.file == access.file and g.edit == guard.edit for g in guarded):
+            guarded.append(guard)
     return tuple(guarded), tuple(unguarded)
 
 
+def _guard_source(root: Path, path: str, api: frozenset[str]) -> tuple[str, list[Token]] | str:
+    """The file's text and tokens, or why it is not edited."""
+    if path.endswith(".c") and path not in api:
+        return "its file includes neither Python.h nor a pycore_ header: a bundled library, not edited"
+    try:
+        text = (root / path).read_text(encoding="utf-8")
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    return text, tokenize(text)
+
+
+def _check_overlaps(guard: Guard, moves: list[Edit], guarded: list[Guard]) -> None:
+    edit = guard.edit
+    if any(m.start < edit.end and edit.start < m.end for m in moves):
+        raise EditError("a moved global's edit falls inside the guarded code")
+    if any(g.access.file == guard.access.file and g.edit != edit and g.edit.start < edit.end
+           and edit.start < g.edit.end for g in guarded):
+        raise EditError("another guard covers part of it")
+
+
 def _guard_message(path: str, guards: list[Guard]) -> str:
-    noun = "write" if len(guards) == 1 else "writes"
-    lines = [f"cglobals: store only a changed value: {len(guards)} racing {noun} in {path}", "",
+    noun = "access" if len(guards) == 1 else "accesses"
+    lines = [f"cglobals: guard {len(guards)} racing {noun} in {path}", "",
              "ThreadSanitizer, with own-GIL subinterpreters created and run at once",
-             "(ci/tsan-races), reports each of these stores racing with reads of",
-             "another interpreter.  Every interpreter's initialization stores the value",
-             "the main interpreter stored first; guarded, the later stores become reads:",
-             "the same state, no race.", ""]
+             "(ci/tsan-races), reports each of these accesses racing with another",
+             "interpreter's.  Every interpreter's initialization stores the value",
+             "the first one stored; guarded, the later stores become reads: the same",
+             "state, no race.  A guard with a lock (PyMutex) also orders the first",
+             "stores of interpreters that start together.", ""]
     for guard in guards:
-        write = guard.write
-        lines.append(f"- line {write.line}, {write.function}(): {write.target} ({write.count} reports)")
-        lines.append(f"  was: {' '.join(guard.statement.split())}")
+        access = guard.access
+        what = "writes" if access.write else "reads"
+        lock = ", under a lock" if guard.locked else ""
+        lines.append(f"- line {access.line}, {access.function}() {what} {access.target} ({access.count} reports):"
+                     f" {FORMS[guard.form]}{lock}")
+        was = " ".join(guard.statement.split())
+        lines.append(f"  was: {was if len(was) <= 100 else was[:97] + '...'}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..config import RacingAccess
 from ..patch.plan import MODULE_REASON, Home
 from ..patch.series import Series, reference
 
@@ -42,16 +43,19 @@ def render_series_readme(series: Series, version: str) -> str:
         lines.append(f"- {var.file}:{var.line} `{var.qualified_name}` ({stay.verdict.state_class.value}): "
                      f"{stay.reason}")
     if series.guarded or series.unguarded:
-        lines += ["", "## Racing writes (from ThreadSanitizer)", "",
-                  "The writes of the attributed races in the `cglobals races --format json` document given "
-                  "with `--races`; the guarded ones store only a changed value (`if ((x) != (v)) { x = v; }`).", "",
-                  f"{len(series.guarded)} guarded, {len(series.unguarded)} left.", "",
-                  "| file:line | function | writes | reports | guarded |", "|---|---|---|---:|---|"]
+        lines += ["", "## Racing accesses (from ThreadSanitizer)", "",
+                  "The plain accesses of the attributed races in the `cglobals races --format json` document "
+                  "given with `--races`, guarded by the form that fits (analyzer/patch/guards.py); a read no "
+                  "form fits is left to its write's guard.", "",
+                  f"{len(series.guarded)} statements guarded, {len(series.unguarded)} writes left.", "",
+                  "| file:line | function | access | reports | guarded |", "|---|---|---|---:|---|"]
         for guard in series.guarded:
-            w = guard.write
-            lines.append(f"| {w.file}:{w.line} | {w.function}() | {w.target} | {w.count} | yes |")
-        for w, reason in series.unguarded:
-            lines.append(f"| {w.file}:{w.line} | {w.function}() | {w.target} | {w.count} | no: "
+            a = guard.access
+            lock = ", locked" if guard.locked else ""
+            lines.append(f"| {a.file}:{a.line} | {a.function}() | {_access(a)} | {a.count} | "
+                         f"{guard.form}{lock} |")
+        for a, reason in series.unguarded:
+            lines.append(f"| {a.file}:{a.line} | {a.function}() | {_access(a)} | {a.count} | no: "
                          f"{reason.replace('|', chr(92) + '|')} |")
     if series.modules:
         lines += ["", "## Extension modules (Modules/)", "",
@@ -61,6 +65,10 @@ def render_series_readme(series: Series, version: str) -> str:
         lines.append(f"| all {len(series.modules)} | {sum(m.interpreter for m in series.modules)} | "
                      f"{sum(m.runtime for m in series.modules)} |")
     return "\n".join(lines) + "\n"
+
+
+def _access(access: RacingAccess) -> str:
+    return f"{'writes' if access.write else 'reads'} {access.target}"
 
 
 def render_moved_tsv(series: Series) -> str:

@@ -142,4 +142,4 @@ def load_racing_accesses(path: str) -> tuple[RacingAccess, ...]:
         raise ConfigError(path, 0, f"cannot read the races: {exc}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(path, 0, f"not a `cglobals races --format json` document ({exc!r})") from None
-    return tuple(sorted(set(accesses), key=lambda a: (a.file, a.line, not a.write, a.target)))
+    return tuple(sorted(set(accesses), key=lambda a: (a.file, a.line, not a.write, a.target, -a.count, a.function)))

@@ -32,7 +32,8 @@ _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return
 _JUMPS = frozenset({"return", "goto", "break", "continue"})
 _LOOPS = frozenset({"for", "while", "do"})
 _SIMPLE = frozenset({".", "->", "[", "]", "(", ")", "*", "&", "|", "~", "+", "-", "<", ">", "^", ","})
-_LOCK = "static PyMutex cglobals_lock;", "PyMutex_Lock(&cglobals_lock);"
+_DECLARE_LOCK = "static PyMutex cglobals_lock;"
+_LOCK = "PyMutex_Lock(&cglobals_lock);"
 _UNLOCK = "PyMutex_Unlock(&cglobals_lock);"
 FORMS = {"store": "stores only a changed value", "text": "stores only a changed text",
          "flag": "tests and sets its flag", "once": "runs once per process",
@@ -50,23 +51,34 @@ class Guard:
 
 
 @dataclass(frozen=True, slots=True)
-class _Source:
+class GuardSource:
+    """A file as the guards read it, made once for all its accesses."""
     text: str
     code: list[Token]                               # without comments
+    bodies: list[tuple[int, int, str]]              # edits.function_bodies
     macros: dict[str, tuple[int, int]]              # function-like macro -> (first, last) token of its body
+    names: frozenset[str]                           # every macro, and what is declared at file scope
     lock: bool
 
 
-def guard_edit(text: str, tokens: list[Token], access: RacingAccess, *, lock: bool = False) -> Guard:
-    """The guarded code for the access TSan saw at access.line in
-    access.function (EditError with the reason when no form fits); with
-    `lock`, under a PyMutex."""
+def guard_source(text: str, tokens: list[Token], *, lock: bool = False) -> GuardSource:
+    """With `lock`, the guards run under a PyMutex."""
     code = [t for t in tokens if t.kind != "comment"]
-    source = _Source(text=text, code=code, macros=_function_macros(code), lock=lock)
+    names = {t.text for t in code if t.depth == 0 and t.directive is None and t.kind == "id"}
+    names |= {code[i + 1].text for i in range(len(code) - 1) if code[i].directive == "define"
+              and code[i].text == "define"}
+    return GuardSource(text=text, code=code, bodies=function_bodies(code), macros=_function_macros(code),
+                       names=frozenset(names), lock=lock)
+
+
+def guard_edit(source: GuardSource, access: RacingAccess) -> Guard:
+    """The guarded code for the access TSan saw at access.line in
+    access.function (EditError with the reason when no form fits)."""
+    code = source.code
     guard = _free_threaded(source, access)
     if guard is not None:
         return guard
-    body = next(((s, e) for s, e, name in function_bodies(code)
+    body = next(((s, e) for s, e, name in source.bodies
                  if name == access.function and code[s].line <= access.line <= code[e].line), None)
     if body is None:
         raise EditError(f"no function {access.function}() around line {access.line}")
@@ -89,14 +101,13 @@ def guard_edit(text: str, tokens: list[Token], access: RacingAccess, *, lock: bo
     return _store(source, access, start, end, "store")
 
 
-def _store(source: _Source, access: RacingAccess, start: int, end: int, form: str) -> Guard:
+def _store(source: GuardSource, access: RacingAccess, start: int, end: int, form: str) -> Guard:
     """`LHS = RHS;` and the like, code[start:end] with code[end] its `;`."""
     code, text = source.code, source.text
     statement = code[start:end]
     shown = _shown(text, code[start].start, code[end].end) if statement else ""
-    if not statement or statement[0].text in _STATEMENT_KEYWORDS:
-        raise EditError(f"line {access.line} is not a plain expression statement: {shown!r}")
-    if any(t.directive != code[start].directive for t in statement):
+    if not statement or statement[0].text in _STATEMENT_KEYWORDS \
+            or any(t.directive != code[start].directive for t in statement):
         raise EditError(f"line {access.line} is not a plain expression statement: {shown!r}")
     assign = _assignment(statement)
     if assign is None:
@@ -125,29 +136,32 @@ def _store(source: _Source, access: RacingAccess, start: int, end: int, form: st
     was = text[code[start].start:code[end].end]
     guarded = f"if ({test}) {{ {was} }}"
     if source.lock:
-        guarded = f"{{ {' '.join(_LOCK)} {guarded} {_UNLOCK} }}"
+        guarded = _locked(guarded)
     return Guard(access=access, edit=Edit(start=code[start].start, end=code[end].end, text=guarded),
                  statement=was, form=form, locked=source.lock)
 
 
-def _wrapped(source: _Source, access: RacingAccess, span: tuple[int, int], form: str) -> Guard:
+def _wrapped(source: GuardSource, access: RacingAccess, span: tuple[int, int], form: str) -> Guard:
     """code[span[0]..span[1]] under the lock, run once for "once"."""
     code, text = source.code, source.text
     if not source.lock:
         raise EditError(f"line {access.line}: the {form} form needs a lock; the file cannot use PyMutex")
     first, last = code[span[0]], code[span[1]]
     was = text[first.start:last.end]
-    declare, lock = _LOCK
     if form == "once":
-        wrapped = (f"{{ {declare} static int cglobals_done; {lock} "
-                   f"if (!cglobals_done) {{ {was} cglobals_done = 1; }} {_UNLOCK} }}")
+        wrapped = _locked(f"if (!cglobals_done) {{ {was} cglobals_done = 1; }}", "static int cglobals_done;")
     else:
-        wrapped = f"{{ {declare} {lock} {was} {_UNLOCK} }}"
+        wrapped = _locked(was)
     return Guard(access=access, edit=Edit(start=first.start, end=last.end, text=wrapped),
                  statement=was, form=form, locked=True)
 
 
-def _flag_statement(source: _Source, body: tuple[int, int], first: int) -> tuple[int, int] | None:
+def _locked(code: str, declarations: str = "") -> str:
+    """`code` in a block holding a lock of its own (and `declarations`)."""
+    return f"{{ {' '.join(filter(None, (_DECLARE_LOCK, declarations, _LOCK, code, _UNLOCK)))} }}"
+
+
+def _flag_statement(source: GuardSource, body: tuple[int, int], first: int) -> tuple[int, int] | None:
     """(`if`, its closing `}`) when the code at `first` is that if's
     condition, or a statement of its block, and the condition reads a name
     the block assigns; None when it is not."""
@@ -180,7 +194,7 @@ def _flag_statement(source: _Source, body: tuple[int, int], first: int) -> tuple
     return (start, block_end) if assigned & read else None
 
 
-def _macro(source: _Source, access: RacingAccess, body: tuple[int, int], name_index: int) -> Guard:
+def _macro(source: GuardSource, access: RacingAccess, body: tuple[int, int], name_index: int) -> Guard:
     """A statement invoking a function-like macro of the file: run once when
     nothing in it calls a function, else guard the store in its definition."""
     code = source.code
@@ -205,14 +219,11 @@ def _macro(source: _Source, access: RacingAccess, body: tuple[int, int], name_in
     return _store(source, access, *stores[0], "macro store")
 
 
-def _once_refusal(source: _Source, body: tuple[int, int], first: int, last: int) -> str | None:
+def _once_refusal(source: GuardSource, body: tuple[int, int], first: int, last: int) -> str | None:
     """Why code[first..last] (a macro invocation) may not run just once: it
     or a macro it uses calls a function, names what is neither a macro nor a
     global of the file, jumps, or sits in a loop; None when it may."""
     code, macros = source.code, source.macros
-    file_scope = {t.text for t in code if t.depth == 0 and t.directive is None and t.kind == "id"}
-    object_macros = {code[i + 1].text for i in range(len(code) - 1)
-                     if code[i].directive == "define" and code[i].text == "define"}
     pending, seen = [(first, last, True)], set()
     while pending:
         start, end, in_function = pending.pop()
@@ -229,14 +240,14 @@ def _once_refusal(source: _Source, body: tuple[int, int], first: int, last: int)
                     pending.append((*macros[token.text], False))
             elif following == "(":
                 return f"calls {token.text}()"
-            elif in_function and token.text not in object_macros and token.text not in file_scope:
+            elif in_function and token.text not in source.names:
                 return f"names {token.text}, not a macro or a global of the file"
     if _in_loop(code, body[0], first):
         return "sits in a loop"
     return None
 
 
-def _free_threaded(source: _Source, access: RacingAccess) -> Guard | None:
+def _free_threaded(source: GuardSource, access: RacingAccess) -> Guard | None:
     """The `#ifdef Py_GIL_DISABLED` ... `#else` ... `#endif` around the
     access's line, with the access in the `#else` branch and atomics in the
     first, replaced by its first branch.  Not in the public headers: what

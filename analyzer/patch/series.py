@@ -17,7 +17,6 @@ from ..config import RacingAccess
 from .edits import (
     Edit,
     EditError,
-    Token,
     apply_edits,
     define_edit,
     include_edit,
@@ -26,7 +25,7 @@ from .edits import (
     reset_edits,
     tokenize,
 )
-from .guards import FORMS, Guard, guard_edit
+from .guards import FORMS, Guard, GuardSource, guard_edit, guard_source
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, TEST_MODULES, add_isolation_test
 
@@ -84,7 +83,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         groups.setdefault(move.var.file, []).append(move)
     file_edits: dict[str, list[Edit]] = {}
     for path, group in sorted(groups.items()):
-        text = pristine.get(path) or (root / path).read_text(encoding="utf-8")
+        text = _pristine(root, pristine, path)
         edits, failed = _edit_file(text, group, use_functions, known_functions.get(path, frozenset()))
         stays += failed
         failed_vars = {stay.var for stay in failed}
@@ -96,7 +95,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
     order = _order(sorted(groups))
     if order:
         file_edits = {**infrastructure, **file_edits}
-    guarded, unguarded = _guards(root, racing, api, mutex, file_edits)
+    guarded, unguarded = _guards(root, pristine, racing, api, mutex, file_edits)
     guard_files = sorted({guard.access.file for guard in guarded})
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
         work = Path(scratch)
@@ -117,12 +116,12 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             _commit(work, moved, _INFRASTRUCTURE_MESSAGE)
         for path in order:       # a file the infrastructure patch edited keeps those edits
             moved += groups[path]
-            (work / path).write_text(apply_edits(_pristine(root, pristine, path), file_edits[path]), encoding="utf-8")
+            (work / path).write_text(apply_edits(pristine[path], file_edits[path]), encoding="utf-8")
             _commit(work, moved, _message(path, groups[path]))
         for path in guard_files:   # on top of the moves: both were made from the pristine text
             mine = [guard for guard in guarded if guard.access.file == path]
             edits = file_edits.get(path, []) + [guard.edit for guard in mine]
-            (work / path).write_text(apply_edits(_pristine(root, pristine, path), edits), encoding="utf-8")
+            (work / path).write_text(apply_edits(pristine[path], edits), encoding="utf-8")
             _commit(work, moved if order else None, _guard_message(path, mine))
         if regression:
             module = work / test_module
@@ -142,30 +141,32 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
 
 
 def _pristine(root: Path, pristine: dict[str, str], path: str) -> str:
-    return pristine.get(path) or (root / path).read_text(encoding="utf-8")
+    """The file's text as the tree has it, read once into `pristine`."""
+    if path not in pristine:
+        pristine[path] = (root / path).read_text(encoding="utf-8")
+    return pristine[path]
 
 
-def _guards(root: Path, accesses: tuple[RacingAccess, ...], api: frozenset[str], mutex: bool,
-            file_edits: dict[str, list[Edit]]) -> tuple[tuple[Guard, ...], tuple[tuple[RacingAccess, str], ...]]:
+def _guards(root: Path, pristine: dict[str, str], accesses: tuple[RacingAccess, ...], api: frozenset[str],
+            mutex: bool, file_edits: dict[str, list[Edit]]) -> tuple[
+        tuple[Guard, ...], tuple[tuple[RacingAccess, str], ...]]:
     """A guard per racing statement that a form fits; the writes no form fits,
     with the reason (a read no form fits is left to its write's guard)."""
     guarded: list[Guard] = []
     unguarded: list[tuple[RacingAccess, str]] = []
     seen: set[tuple[str, int]] = set()
-    texts: dict[str, tuple[str, list[Token]] | str] = {}
+    sources: dict[str, GuardSource | str] = {}
     for access in accesses:
         if (access.file, access.line) in seen:
             continue                  # one statement, several races
         seen.add((access.file, access.line))
-        if access.file not in texts:
-            texts[access.file] = _guard_source(root, access.file, api)
-        source = texts[access.file]
+        if access.file not in sources:
+            sources[access.file] = _guard_source(root, pristine, access.file, api, mutex)
+        source = sources[access.file]
         try:
             if isinstance(source, str):
                 raise EditError(source)
-            text, tokens = source
-            guard = guard_edit(text, tokens, access, lock=mutex and (access.file in api or access.file.endswith(".h"))
-                               and "Py_LIMITED_API" not in text)
+            guard = guard_edit(source, access)
             _check_overlaps(guard, file_edits.get(access.file, []), guarded)
         except EditError as exc:
             if access.write:
@@ -176,15 +177,18 @@ def _guards(root: Path, accesses: tuple[RacingAccess, ...], api: frozenset[str],
     return tuple(guarded), tuple(unguarded)
 
 
-def _guard_source(root: Path, path: str, api: frozenset[str]) -> tuple[str, list[Token]] | str:
-    """The file's text and tokens, or why it is not edited."""
+def _guard_source(root: Path, pristine: dict[str, str], path: str, api: frozenset[str],
+                  mutex: bool) -> GuardSource | str:
+    """The file for the guards, locking where the tree has PyMutex and the
+    file the full C API, or why it is not edited."""
     if path.endswith(".c") and path not in api:
         return "its file includes neither Python.h nor a pycore_ header: a bundled library, not edited"
     try:
-        text = (root / path).read_text(encoding="utf-8")
+        text = _pristine(root, pristine, path)
     except OSError as exc:
         return f"cannot read it: {exc.strerror or exc}"
-    return text, tokenize(text)
+    lock = mutex and (path in api or path.endswith(".h")) and "Py_LIMITED_API" not in text
+    return guard_source(text, tokenize(text), lock=lock)
 
 
 def _check_overlaps(guard: Guard, moves: list[Edit], guarded: list[Guard]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from analyzer.config import RacingAccess
 from analyzer.patch.edits import EditError, apply_edits, tokenize
-from analyzer.patch.guards import guard_edit
+from analyzer.patch.guards import guard_edit, guard_source
 from tests.unit.test_cli import run
 from tests.unit.test_patch import _patch_tree
 
@@ -51,7 +51,7 @@ def _write(line: int, function: str = "ready", *, write: bool = True, file: str 
 ])
 def test_plain_stores_are_guarded(line, expected):
     tokens = tokenize(SOURCE)
-    guard = guard_edit(SOURCE, tokens, _write(line))
+    guard = guard_edit(guard_source(SOURCE, tokens), _write(line))
     edited = apply_edits(SOURCE, [guard.edit])
     assert edited.splitlines(keepends=True)[line - 1] == expected
     assert edited.replace(expected, SOURCE.splitlines(keepends=True)[line - 1]) == SOURCE
@@ -67,7 +67,7 @@ def test_plain_stores_are_guarded(line, expected):
 ])
 def test_anything_else_is_left_with_the_reason(line, function, reason):
     with pytest.raises(EditError, match=reason):
-        guard_edit(SOURCE, tokenize(SOURCE), _write(line, function))
+        guard_edit(guard_source(SOURCE, tokenize(SOURCE)), _write(line, function))
 
 
 LOCKED = "{ static PyMutex cglobals_lock; PyMutex_Lock(&cglobals_lock); %s PyMutex_Unlock(&cglobals_lock); }"
@@ -114,7 +114,7 @@ module_exec(PyObject *dict)
 
 def _guarded(source: str, access: RacingAccess, lock: bool = True) -> tuple[str, str]:
     """(the form, the edited source)."""
-    guard = guard_edit(source, tokenize(source), access, lock=lock)
+    guard = guard_edit(guard_source(source, tokenize(source), lock=lock), access)
     return guard.form, apply_edits(source, [guard.edit])
 
 

@@ -17,13 +17,17 @@ later stores become reads: the same final state, no data race.  The forms:
   (not in the public headers).
 
 Where the tree has PyMutex (3.13+) and the file sees the full C API, every
-guard but the free-threaded one runs under a lock of its own: interpreters
-that start together (the main one never ran that initialization) make their
-first stores one at a time; the others' later reads come after them.
+guard but the free-threaded one runs under a lock: interpreters that start
+together (the main one never ran that initialization) make their first
+stores one at a time; the others' later reads come after them.  Guarded
+statements that follow each other in a function share one lock (and, run
+once, one flag): `grouped_edits`.  The code is laid out as PEP 7 asks, one
+statement a line, at the indentation of the statement it replaces.
 Anything else is left with the reason."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from ..config import RacingAccess
 from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies
@@ -32,9 +36,10 @@ _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return
 _JUMPS = frozenset({"return", "goto", "break", "continue"})
 _LOOPS = frozenset({"for", "while", "do"})
 _SIMPLE = frozenset({".", "->", "[", "]", "(", ")", "*", "&", "|", "~", "+", "-", "<", ">", "^", ","})
-_DECLARE_LOCK = "static PyMutex cglobals_lock;"
-_LOCK = "PyMutex_Lock(&cglobals_lock);"
-_UNLOCK = "PyMutex_Unlock(&cglobals_lock);"
+_OPERAND = frozenset({".", "->", "[", "]"})
+_LOCK_NAME = "init_lock"
+_DONE_NAME = "init_done"
+_INDENT = "    "
 FORMS = {"store": "stores only a changed value", "text": "stores only a changed text",
          "flag": "tests and sets its flag", "once": "runs once per process",
          "macro store": "stores only a changed value, in the macro's definition",
@@ -44,10 +49,14 @@ FORMS = {"store": "stores only a changed value", "text": "stores only a changed 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Guard:
     access: RacingAccess
-    edit: Edit
+    edit: Edit                  # this guard alone, with its lock
     statement: str              # the code as it was
     form: str                   # a key of FORMS
     locked: bool
+    guarded: str = ""           # the guarded code without the lock, its lines after the first relative
+                                # to the statement's indentation ("" for the free-threaded form)
+    indent: str = ""            # the indentation of the statement's line
+    in_macro: bool = False      # in a #define: lines continue with a backslash
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +132,100 @@ def _store(source: GuardSource, access: RacingAccess, start: int, end: int, form
     lhs_text = text[lhs[0].start:lhs[-1].end]
     rhs_text = text[rhs[0].start:rhs[-1].end]
     if literal:
-        test = f"({lhs_text}) == NULL || strcmp(({lhs_text}), ({rhs_text})) != 0"
+        test = f"{_operand(lhs, lhs_text)} == NULL || strcmp({lhs_text}, {rhs_text}) != 0"
         form = "text" if form == "store" else form
     elif operator == "=":
-        test = f"({lhs_text}) != ({rhs_text})"
+        test = f"{_operand(lhs, lhs_text)} != {_operand(rhs, rhs_text)}"
     elif operator == "|":
-        test = f"(({lhs_text}) & ({rhs_text})) != ({rhs_text})"
+        test = f"({lhs_text} & {_operand(rhs, rhs_text)}) != {_operand(rhs, rhs_text)}"
     elif rhs[0].text == "~":
-        test = f"({lhs_text}) & ({text[rhs[1].start:rhs[-1].end]})"
+        test = f"{lhs_text} & {_operand(rhs[1:], text[rhs[1].start:rhs[-1].end])}"
     else:
         raise EditError(f"line {access.line} clears bits other than by `&= ~`: {shown!r}")
-    was = text[code[start].start:code[end].end]
-    guarded = f"if ({test}) {{ {was} }}"
-    if source.lock:
-        guarded = _locked(guarded)
-    return Guard(access=access, edit=Edit(start=code[start].start, end=code[end].end, text=guarded),
-                 statement=was, form=form, locked=source.lock)
+    span_end = _comment_end(text, code[end].end)
+    was = text[code[start].start:span_end]
+    return _guard(source, access, (code[start].start, span_end), f"if ({test}) {{\n{_INDENT}{was}\n}}",
+                  form, locked=source.lock, once=False)
+
+
+_TRAILING_COMMENT_RE = re.compile(r"[ \t]*(//[^\n]*|/\*[^\n]*?\*/)[ \t]*(?=\n)")
+
+
+def _comment_end(text: str, end: int) -> int:
+    """Where the statement ending at `end` ends with the comment that
+    follows it on its line, if one does (it goes inside the guard with it)."""
+    match = _TRAILING_COMMENT_RE.match(text, end)
+    return match.end(1) if match else end
+
+
+def _guard(source: GuardSource, access: RacingAccess, span: tuple[int, int], guarded: str, form: str, *,
+           locked: bool, once: bool) -> Guard:
+    text = source.text
+    line_start = text.rfind("\n", 0, span[0]) + 1
+    line = text[line_start:text.find("\n", span[0]) if "\n" in text[span[0]:] else len(text)]
+    indent = line[:len(line) - len(line.lstrip())]
+    in_macro = line.rstrip().endswith("\\")
+    guard = Guard(access=access, edit=Edit(start=span[0], end=span[1], text=""), statement=text[span[0]:span[1]],
+                  form=form, locked=locked, guarded=guarded, indent=indent, in_macro=in_macro)
+    return _with_edit(guard, [guard], once)
+
+
+def _with_edit(guard: Guard, group: list[Guard], once: bool) -> Guard:
+    return replace(guard, edit=Edit(start=guard.edit.start, end=guard.edit.end, text=render_group(group, once)))
+
+
+def _joined(group: list[Guard], text: str) -> list[str]:
+    """The guarded code of the group's statements, a blank line kept
+    between two that had one."""
+    lines: list[str] = []
+    for index, guard in enumerate(group):
+        if index and text.count("\n", group[index - 1].edit.end, guard.edit.start) > 1:
+            lines.append("")
+        lines += guard.guarded.split("\n")
+    return lines
+
+
+def render_group(group: list[Guard], once: bool, text: str = "") -> str:
+    """The code replacing the statements of `group` (adjacent, in one
+    function), laid out at the first one's indentation: one lock around
+    them all when they are locked, one flag when they run once."""
+    first = group[0]
+    if first.locked:
+        lines = ["{", f"{_INDENT}static PyMutex {_LOCK_NAME};"]
+        if once:
+            lines.append(f"{_INDENT}static int {_DONE_NAME} = 0;")
+        lines.append(f"{_INDENT}PyMutex_Lock(&{_LOCK_NAME});")
+        inner = _joined(group, text)
+        if once:
+            lines += [f"{_INDENT}if (!{_DONE_NAME}) {{", *_indented(inner, 2),
+                      f"{_INDENT * 2}{_DONE_NAME} = 1;", f"{_INDENT}}}"]
+        else:
+            lines += _indented(inner, 1)
+        lines += [f"{_INDENT}PyMutex_Unlock(&{_LOCK_NAME});", "}"]
+    else:
+        lines = _joined(group, text)
+    joint = " \\\n" if first.in_macro else "\n"
+    return re.sub(r"[ \t]+\n", "\n", (joint + first.indent).join(lines))
+
+
+def _indented(lines: list[str], levels: int) -> list[str]:
+    return [_INDENT * levels + line if line.strip() else line for line in lines]
+
+
+def _operand(tokens: list[Token], text: str) -> str:
+    """The operand as written, in parentheses unless it is a name, a number,
+    a member or element access, or the address or target of one."""
+    body = tokens[1:] if tokens and tokens[0].text in ("&", "*") else tokens
+    if body and all(t.kind in ("id", "number") or t.text in _OPERAND for t in body):
+        return text
+    return f"({text})"
+
+
+def _relative(text: str, indent: str) -> str:
+    """Code spanning lines, its later lines' `indent` taken off."""
+    lines = text.split("\n")
+    return "\n".join([lines[0], *(line[len(indent):] if line.startswith(indent) else line.lstrip()
+                                   for line in lines[1:])])
 
 
 def _wrapped(source: GuardSource, access: RacingAccess, span: tuple[int, int], form: str) -> Guard:
@@ -147,18 +234,41 @@ def _wrapped(source: GuardSource, access: RacingAccess, span: tuple[int, int], f
     if not source.lock:
         raise EditError(f"line {access.line}: the {form} form needs a lock; the file cannot use PyMutex")
     first, last = code[span[0]], code[span[1]]
+    line_start = text.rfind("\n", 0, first.start) + 1
+    indent = text[line_start:first.start]
+    indent = indent[:len(indent) - len(indent.lstrip())]
     was = text[first.start:last.end]
-    if form == "once":
-        wrapped = _locked(f"if (!cglobals_done) {{ {was} cglobals_done = 1; }}", "static int cglobals_done;")
-    else:
-        wrapped = _locked(was)
-    return Guard(access=access, edit=Edit(start=first.start, end=last.end, text=wrapped),
-                 statement=was, form=form, locked=True)
+    return _guard(source, access, (first.start, last.end), _relative(was, indent), form, locked=True,
+                  once=form == "once")
 
 
-def _locked(code: str, declarations: str = "") -> str:
-    """`code` in a block holding a lock of its own (and `declarations`)."""
-    return f"{{ {' '.join(filter(None, (_DECLARE_LOCK, declarations, _LOCK, code, _UNLOCK)))} }}"
+def grouped_edits(guards: list[Guard], text: str) -> list[Edit]:
+    """The edits of one file's guards, those of statements that follow each
+    other (nothing but blank space between) sharing one lock: runs of
+    locked guards of the same kind (run once or not) in one function."""
+    ordered = sorted(guards, key=lambda guard: guard.edit.start)
+    edits: list[Edit] = []
+    group: list[Guard] = []
+
+    def flush() -> None:
+        if group:
+            once = group[0].form == "once"
+            edits.append(Edit(start=group[0].edit.start, end=group[-1].edit.end,
+                              text=render_group(group, once, text)))
+            group.clear()
+
+    for guard in ordered:
+        if guard.form == "free-threaded" or not guard.locked or guard.in_macro:
+            flush()
+            edits.append(guard.edit)
+            continue
+        if group and (text[group[-1].edit.end:guard.edit.start].strip()
+                      or group[-1].access.function != guard.access.function
+                      or (group[-1].form == "once") != (guard.form == "once")):
+            flush()
+        group.append(guard)
+    flush()
+    return edits
 
 
 def _flag_statement(source: GuardSource, body: tuple[int, int], first: int) -> tuple[int, int] | None:

@@ -25,7 +25,7 @@ from .edits import (
     reset_edits,
     tokenize,
 )
-from .guards import FORMS, Guard, GuardSource, guard_edit, guard_source
+from .guards import FORMS, Guard, GuardSource, grouped_edits, guard_edit, guard_source
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, TEST_MODULES, add_isolation_test
 
@@ -120,7 +120,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             _commit(work, moved, _message(path, groups[path]))
         for path in guard_files:   # on top of the moves: both were made from the pristine text
             mine = [guard for guard in guarded if guard.access.file == path]
-            edits = file_edits.get(path, []) + [guard.edit for guard in mine]
+            edits = file_edits.get(path, []) + grouped_edits(mine, pristine[path])
             (work / path).write_text(apply_edits(pristine[path], edits), encoding="utf-8")
             _commit(work, moved if order else None, _guard_message(path, mine))
         if regression:

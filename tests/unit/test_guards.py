@@ -11,7 +11,7 @@ import pytest
 
 from analyzer.config import RacingAccess
 from analyzer.patch.edits import EditError, apply_edits, tokenize
-from analyzer.patch.guards import guard_edit, guard_source
+from analyzer.patch.guards import grouped_edits, guard_edit, guard_source
 from tests.unit.test_cli import run
 from tests.unit.test_patch import _patch_tree
 
@@ -41,19 +41,19 @@ def _write(line: int, function: str = "ready", *, write: bool = True, file: str 
 
 
 @pytest.mark.parametrize("line, expected", [
-    (4, "    if ((type->tp_new) != (NULL)) { type->tp_new = NULL; }   // no instances\n"),
-    (5, "    if (((type->tp_flags) & (Py_TPFLAGS_READY)) != (Py_TPFLAGS_READY)) "
-        "{ type->tp_flags |= Py_TPFLAGS_READY; }\n"),
-    (6, "    if ((type->tp_flags) & (Py_TPFLAGS_READYING)) { type->tp_flags &= ~Py_TPFLAGS_READYING; }\n"),
-    (13, "    if ((x) != (1)) { x = 1; }\n"),
-    (15, "    if ((type->tp_flags) != (type->tp_flags | Py_TPFLAGS_READY)) "
-         "{ type->tp_flags = type->tp_flags | Py_TPFLAGS_READY; }\n"),
+    (4, "    if (type->tp_new != NULL) {\n        type->tp_new = NULL;   // no instances\n    }\n"),
+    (5, "    if ((type->tp_flags & Py_TPFLAGS_READY) != Py_TPFLAGS_READY) {\n"
+        "        type->tp_flags |= Py_TPFLAGS_READY;\n    }\n"),
+    (6, "    if (type->tp_flags & Py_TPFLAGS_READYING) {\n        type->tp_flags &= ~Py_TPFLAGS_READYING;\n    }\n"),
+    (13, "    if (x != 1) {\n        x = 1;\n    }\n"),
+    (15, "    if (type->tp_flags != (type->tp_flags | Py_TPFLAGS_READY)) {\n"
+         "        type->tp_flags = type->tp_flags | Py_TPFLAGS_READY;\n    }\n"),
 ])
 def test_plain_stores_are_guarded(line, expected):
     tokens = tokenize(SOURCE)
     guard = guard_edit(guard_source(SOURCE, tokens), _write(line))
     edited = apply_edits(SOURCE, [guard.edit])
-    assert edited.splitlines(keepends=True)[line - 1] == expected
+    assert "".join(edited.splitlines(keepends=True)[line - 1:line + 2]) == expected
     assert edited.replace(expected, SOURCE.splitlines(keepends=True)[line - 1]) == SOURCE
 
 
@@ -70,7 +70,15 @@ def test_anything_else_is_left_with_the_reason(line, function, reason):
         guard_edit(guard_source(SOURCE, tokenize(SOURCE)), _write(line, function))
 
 
-LOCKED = "{ static PyMutex cglobals_lock; PyMutex_Lock(&cglobals_lock); %s PyMutex_Unlock(&cglobals_lock); }"
+def locked(*lines: str, indent: str = "    ", once: bool = False) -> str:
+    """Lines under one lock (run once), at `indent`, as the guards lay them out."""
+    inner = [f"        {line}" for line in lines]
+    if once:
+        inner = ["        if (!init_done) {", *(f"    {line}" for line in inner), "            init_done = 1;",
+                 "        }"]
+    block = ["{", "    static PyMutex init_lock;", *(["    static int init_done = 0;"] if once else []),
+             "    PyMutex_Lock(&init_lock);", *(line[4:] for line in inner), "    PyMutex_Unlock(&init_lock);", "}"]
+    return "\n".join(indent + line for line in block)
 
 INIT = """\
 #define MODNAME "os"
@@ -122,43 +130,56 @@ def _line(text: str, number: int) -> str:
     return text.splitlines()[number - 1]
 
 
+def _lines(text: str, first: int, last: int) -> str:
+    return "\n".join(text.splitlines()[first - 1:last])
+
+
 def test_a_lock_orders_the_first_stores():
     form, edited = _guarded(SOURCE, _write(4))
     assert form == "store"
-    assert _line(edited, 4) == "    " + LOCKED % "if ((type->tp_new) != (NULL)) { type->tp_new = NULL; }" \
-        + "   // no instances"
+    assert _lines(edited, 4, 11) == locked("if (type->tp_new != NULL) {",
+                                          "    type->tp_new = NULL;   // no instances", "}")
+
+
+def test_statements_that_follow_each_other_share_one_lock():
+    source = guard_source(SOURCE, tokenize(SOURCE), lock=True)
+    guards = [guard_edit(source, _write(line)) for line in (5, 4, 6, 13)]
+    edited = apply_edits(SOURCE, grouped_edits(guards, SOURCE))
+    assert _lines(edited, 4, 17) == locked(
+        "if (type->tp_new != NULL) {", "    type->tp_new = NULL;   // no instances", "}",
+        "if ((type->tp_flags & Py_TPFLAGS_READY) != Py_TPFLAGS_READY) {", "    type->tp_flags |= Py_TPFLAGS_READY;",
+        "}", "if (type->tp_flags & Py_TPFLAGS_READYING) {", "    type->tp_flags &= ~Py_TPFLAGS_READYING;", "}")
+    assert edited.count("static PyMutex init_lock;") == 2       # line 13 is apart, behind #ifdef X
+    assert "PyMutex_Lock(&init_lock);\n        if (x != 1) {" in edited
 
 
 def test_a_string_literal_is_compared_by_its_text():
     form, edited = _guarded(INIT, _write(18, "module_exec"), lock=False)
     assert form == "text"
-    assert _line(edited, 18) == ('    if ((desc.name) == NULL || strcmp((desc.name), (MODNAME ".result")) != 0) '
-                                 '{ desc.name = MODNAME ".result"; }')
+    assert _lines(edited, 18, 20) == ('    if (desc.name == NULL || strcmp(desc.name, MODNAME ".result") != 0) {\n'
+                                      '        desc.name = MODNAME ".result";\n    }')
 
 
 @pytest.mark.parametrize("line, write", [(19, False), (21, True)])
 def test_a_flag_is_tested_and_set_under_one_lock(line, write):
     form, edited = _guarded(INIT, _write(line, "module_exec", write=write))
     assert form == "flag"
-    lines = edited.splitlines()
-    assert lines[18] == "    { static PyMutex cglobals_lock; PyMutex_Lock(&cglobals_lock); if (!minalloc_is_set) {"
-    assert lines[21] == "    } PyMutex_Unlock(&cglobals_lock); }"
+    assert _lines(edited, 19, 27) == locked("if (!minalloc_is_set) {", "    set_minalloc(28);",
+                                           "    minalloc_is_set = 1;", "}")
     with pytest.raises(EditError, match="the flag form needs a lock"):
         _guarded(INIT, _write(line, "module_exec", write=write), lock=False)
 
 
 def test_a_flag_whose_block_returns_is_not_locked():
     form, edited = _guarded(INIT, _write(32, "module_exec"), lock=False)   # the lock would stay taken
-    assert (form, _line(edited, 32)) == ("store", "        if ((minalloc_is_set) != (1)) { minalloc_is_set = 1; }")
+    assert (form, _lines(edited, 32, 34)) == ("store", "        if (minalloc_is_set != 1) {\n"
+                                                       "            minalloc_is_set = 1;\n        }")
 
 
 def test_a_macro_filling_a_table_with_constants_runs_once():
     form, edited = _guarded(INIT, _write(23, "module_exec"))
     assert form == "once"
-    lines = edited.splitlines()
-    assert lines[22] == ("    { static PyMutex cglobals_lock; static int cglobals_done; PyMutex_Lock(&cglobals_lock); "
-                         "if (!cglobals_done) { FILL(table, {")
-    assert lines[24] == "    }) cglobals_done = 1; } PyMutex_Unlock(&cglobals_lock); }"
+    assert _lines(edited, 23, 34) == locked("FILL(table, {", "  C(INF, 0.) C(0., INF)", "})", once=True)
 
 
 @pytest.mark.parametrize("line, reason", [
@@ -173,9 +194,10 @@ def test_a_macro_runs_once_only_outside_loops_and_calls(line, reason):
 def test_the_store_in_a_macro_that_calls_is_guarded_in_its_definition():
     form, edited = _guarded(INIT, _write(26, "module_exec"), lock=False)
     assert form == "macro store"
-    assert _line(edited, 7) == ("        if ((PyExc_ ## NAME) != (PyExc_ ## TYPE)) "
-                                "{ PyExc_ ## NAME = PyExc_ ## TYPE; } \\")
-    assert _line(edited, 26) == "    ALIAS(IOError, OSError);"
+    assert _lines(edited, 7, 9) == ("        if ((PyExc_ ## NAME) != (PyExc_ ## TYPE)) { \\\n"
+                                    "            PyExc_ ## NAME = PyExc_ ## TYPE; \\\n"
+                                    "        } \\")
+    assert _line(edited, 28) == "    ALIAS(IOError, OSError);"
 
 
 HASH = """\
@@ -232,10 +254,10 @@ def test_guards_go_on_top_of_the_moves_of_their_file_but_not_across_them(tmp_pat
     assert (status, err) == (0, "") and "1 racing statements guarded" in out
     patches = sorted((tmp_path / "series").glob("*.patch"))
     guard = next(p for p in patches if "guard-1-racing-access-in-Objects-cache" in p.name)
-    assert "+    if ((table[1]) != (0)) { table[1] = 0; }" in guard.read_text()
+    assert "+    if (table[1] != 0) {\n+        table[1] = 0;\n+    }\n" in guard.read_text()
     assert patches.index(guard) > next(i for i, p in enumerate(patches) if "move" in p.name)
     _git_am(tree, patches)
-    assert "    if ((table[1]) != (0)) { table[1] = 0; }" in source.read_text()
+    assert "    if (table[1] != 0) {\n        table[1] = 0;\n    }\n" in source.read_text()
     assert "_PyInterpreterState_GET()->cglobals.cache.threshold" in source.read_text()
 
 
@@ -256,5 +278,5 @@ def test_guards_alone_make_a_series_without_the_state_header(tmp_path):
     assert (status, err) == (0, "") and "1 patches" in stdout and "1 racing statements guarded" in stdout
     patch = next(out.glob("0001-*.patch"))
     assert "pycore_cglobals.h" not in patch.read_text()
-    assert "+    if ((threshold) != (value)) { threshold = value; }" in patch.read_text()
+    assert "+    if (threshold != value) {\n+        threshold = value;\n+    }\n" in patch.read_text()
     _git_am(tree, [patch])

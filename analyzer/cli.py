@@ -302,7 +302,7 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         known_functions.setdefault(function.file, set()).add(function.key[1])
     series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
                           {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing, api,
-                          "PyMutex" in public.types)
+                          "PyMutex" in public.types, public)
     Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
     Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
     guards = f", {len(series.guarded)} racing statements guarded" if args.races else ""

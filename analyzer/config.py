@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .model import StateClass
 
@@ -119,6 +120,20 @@ class RacingAccess:
     target: str                 # the global (and member) it accesses, for the patch message
     count: int                  # reports of the race
     write: bool
+    # the atomic operation of the race's other side (`_Py_atomic_add_int64`) and
+    # where it is called (file, line), when that side is atomic
+    atomic_partner: tuple[str, str, int] | None = None
+
+
+def _atomic_partner(accesses: list[dict[str, Any]]) -> tuple[str, str, int] | None:
+    """The first atomic side of a race that TSan shows inside one of
+    pyatomic's functions, with the frame that called it."""
+    for access in accesses:
+        frames = access["frames"]
+        if "atomic" in access["kind"] and len(frames) > 1 and str(frames[0]["function"]).startswith("_Py_atomic_") \
+                and frames[1]["line"]:
+            return str(frames[0]["function"]), str(frames[1]["file"]), int(frames[1]["line"])
+    return None
 
 
 def load_racing_accesses(path: str) -> tuple[RacingAccess, ...]:
@@ -132,12 +147,14 @@ def load_racing_accesses(path: str) -> tuple[RacingAccess, ...]:
             if variable is None:
                 continue
             target = variable["name"] + (f".{race['member']}" if race.get("member") else "")
+            partner = _atomic_partner(race["accesses"])
             for access in race["accesses"]:
                 frames = access["frames"]
                 if "atomic" not in access["kind"] and frames and frames[0]["line"]:
                     accesses.append(RacingAccess(file=frames[0]["file"], line=int(frames[0]["line"]),
                                                  function=frames[0]["function"], target=target,
-                                                 count=int(race["count"]), write="write" in access["kind"]))
+                                                 count=int(race["count"]), write="write" in access["kind"],
+                                                 atomic_partner=partner))
     except OSError as exc:
         raise ConfigError(path, 0, f"cannot read the races: {exc}") from None
     except (ValueError, KeyError, TypeError) as exc:

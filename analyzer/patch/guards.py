@@ -40,7 +40,10 @@ _OPERAND = frozenset({".", "->", "[", "]"})
 _LOCK_NAME = "init_lock"
 _DONE_NAME = "init_done"
 _INDENT = "    "
-FORMS = {"store": "stores only a changed value", "text": "stores only a changed text",
+FORMS = {"counter": "increments atomically (a check of its bound folded into a compare-and-exchange)",
+         "atomic load": "reads atomically what its partner writes atomically",
+         "macro expanded": "expands the C API macro, stores only a changed value",
+         "store": "stores only a changed value", "text": "stores only a changed text",
          "flag": "tests and sets its flag", "once": "runs once per process",
          "macro store": "stores only a changed value, in the macro's definition",
          "free-threaded": "accesses atomically, as the free-threaded build does"}
@@ -68,16 +71,28 @@ class GuardSource:
     macros: dict[str, tuple[int, int]]              # function-like macro -> (first, last) token of its body
     names: frozenset[str]                           # every macro, and what is declared at file scope
     lock: bool
+    atomics: frozenset[str] = frozenset()           # the tree's _Py_atomic_* functions
+    member_types: dict[str, frozenset[str]] | None = None   # struct member -> its declared scalar types
+    object_macros: dict[str, str] | None = None     # the file's and the public headers' object-like macros
 
 
-def guard_source(text: str, tokens: list[Token], *, lock: bool = False) -> GuardSource:
-    """With `lock`, the guards run under a PyMutex."""
+_OBJECT_DEFINE_RE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+([^\n\\]+)$", re.M)
+
+
+def guard_source(text: str, tokens: list[Token], *, lock: bool = False, atomics: frozenset[str] = frozenset(),
+                 member_types: dict[str, frozenset[str]] | None = None,
+                 public_macros: dict[str, str] | None = None) -> GuardSource:
+    """With `lock`, the guards run under a PyMutex; `atomics`, `member_types`
+    and `public_macros` (PublicNames) let the atomic forms type what they touch."""
     code = [t for t in tokens if t.kind != "comment"]
     names = {t.text for t in code if t.depth == 0 and t.directive is None and t.kind == "id"}
     names |= {code[i + 1].text for i in range(len(code) - 1) if code[i].directive == "define"
               and code[i].text == "define"}
+    macros = dict(public_macros or {})
+    macros.update((name, body.strip()) for name, body in _OBJECT_DEFINE_RE.findall(text))
     return GuardSource(text=text, code=code, bodies=function_bodies(code), macros=_function_macros(code),
-                       names=frozenset(names), lock=lock)
+                       names=frozenset(names), lock=lock, atomics=atomics, member_types=member_types or {},
+                       object_macros=macros)
 
 
 def guard_edit(source: GuardSource, access: RacingAccess) -> Guard:
@@ -99,15 +114,231 @@ def guard_edit(source: GuardSource, access: RacingAccess) -> Guard:
         return _wrapped(source, access, flag, "flag")
     if code[on_line[0]].text in source.macros and code[on_line[0] + 1].text == "(":
         return _macro(source, access, body, on_line[0])
-    if not access.write:
-        raise EditError(f"line {access.line} reads: the guard goes where it is written")
     start = on_line[0]
     while code[start - 1].text not in (";", "{", "}") and code[start - 1].directive is None:
         start -= 1
+    counter = _counter(source, access, body, start)
+    if counter is not None:
+        return counter
+    if not access.write:
+        loaded = _atomic_load(source, access, body, start)
+        if loaded is not None:
+            return loaded
+        raise EditError(f"line {access.line} reads: the guard goes where it is written")
     end = start
     while end < body[1] and code[end].text != ";":
         end += 1
+    expanded = _expanded_macro(source, access, start, end)
+    if expanded is not None:
+        return expanded
     return _store(source, access, start, end, "store")
+
+
+_ATOMIC_SUFFIX = {"int": "int", "unsigned int": "uint", "unsigned": "uint", "long": "long",
+                  "unsigned long": "ulong", "Py_ssize_t": "ssize", "intptr_t": "intptr", "uintptr_t": "uintptr",
+                  **{f"{s}int{n}_t": f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)}}
+_ATOMIC_OP_RE = re.compile(r"_Py_atomic_(?:add|and|or|exchange|compare_exchange|store|load)_([a-z0-9]+?)"
+                           r"(?:_relaxed|_release|_acquire)?")
+
+
+def _statement_end(code: list[Token], start: int, last: int) -> int:
+    depth = 0
+    for index in range(start, last):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(code[index].text, 0)
+        if code[index].text == ";" and depth == 0:
+            return index
+    return last
+
+
+def _counter(source: GuardSource, access: RacingAccess, body: tuple[int, int], start: int) -> Guard | None:
+    """`X++` in the racing statement becomes an atomic fetch-and-add; when an
+    `if` just before it tests X and bails out (`if (X > MAX) { return 0; }`),
+    the test and the increment become one compare-and-exchange loop, so that
+    no interpreter passes the test with a value another one took. With the
+    access in that test, the statement after the `if`. None when no `++` of
+    a typed scalar is there."""
+    code, text = source.code, source.text
+    check: tuple[int, int] | None = None
+    if code[start].text == "if" and code[start + 1].text == "(":
+        close = closing_paren(code, start + 1)
+        if close + 1 >= body[1] or code[close + 1].text != "{":
+            return None
+        check = (start, closing_brace(code, close + 1))
+        start = check[1] + 1
+    end = _statement_end(code, start, body[1])
+    increments = [i for i in range(start + 1, end) if code[i].text == "+" and code[i + 1].text == "+"
+                  and code[i + 1].start == code[i].end and (code[i - 1].kind == "id" or code[i - 1].text == "]")]
+    if len(increments) != 1:
+        return None
+    plus = increments[0]
+    first = _operand_start(code, plus - 1)
+    target = text[code[first].start:code[plus - 1].end]
+    suffix = _ATOMIC_SUFFIX.get(_scalar_type(source, target) or "")
+    wanted = {f"_Py_atomic_{op}_{suffix}" for op in ("add", "load", "compare_exchange")} | {
+        f"_Py_atomic_load_{suffix}_relaxed"}
+    if suffix is None or not wanted <= source.atomics:
+        return None
+    if check is None and code[start - 1].text == "}":
+        opening = _opening_brace(code, start - 1)
+        if code[opening - 1].text == ")":
+            condition = _opening_paren(code, opening - 1)
+            if code[condition - 1].text == "if":
+                check = (condition - 1, start - 1)
+    if check is not None:
+        block = code[check[0]:check[1] + 1]
+        condition_text = text[code[check[0]].start:code[closing_paren(code, check[0] + 1)].end]
+        bails = any(t.text in ("return", "goto") for t in block)
+        if not bails or not _mentions(condition_text, target) or (
+                check[1] + 1 < len(code) and code[check[1] + 1].text == "else"):
+            check = None
+    type_ = next(iter(_types_of(source, target)))
+    statement = text[code[start].start:code[end].end]
+    before, after = text[code[start].start:code[first].start], text[code[plus + 1].end:code[end].end]
+    if check is None:
+        guarded = f"{before}_Py_atomic_add_{suffix}(&{target}, 1){after}"
+        span = (code[start].start, code[end].end)
+    else:
+        local = _free_name(source, body, _last_name(source, target))
+        indent = _indent_at(text, code[check[0]].start)
+        test = _relative(text[code[check[0]].start:code[check[1]].end], indent)
+        test = re.sub(rf"(?<![\w.>]){re.escape(target)}(?!\w)", local, test)
+        column = len(indent)
+        loop_end = f"}} while (!_Py_atomic_compare_exchange_{suffix}("
+        arguments = [f"&{target},", f"&{local},", f"{local} + 1));"]
+        if column + len(loop_end) + len(" ".join(arguments)) <= _WIDTH:
+            loop = [loop_end + " ".join(arguments)]
+        else:
+            loop = [loop_end + arguments[0], *(" " * len(loop_end) + a for a in arguments[1:])]
+        guarded = "\n".join([*_fitted(f"{type_} {local} = ", f"_Py_atomic_load_{suffix}_relaxed(&{target});", column),
+                             "do {", *_indented(test.split("\n"), 1), *loop, f"{before}{local}{after}"])
+        span = (code[check[0]].start, code[end].end)
+        statement = text[span[0]:span[1]]
+    guard = _guard(source, access, span, guarded, "counter", locked=False, once=False)
+    return replace(guard, statement=statement)
+
+
+def _atomic_load(source: GuardSource, access: RacingAccess, body: tuple[int, int], start: int) -> Guard | None:
+    """A plain read of what the race's other side changes atomically (TSan
+    names pyatomic's function and its caller): the same expression read with
+    that type's atomic load. None when the partner or the expression is not
+    found in the statement."""
+    partner = access.atomic_partner
+    if partner is None or partner[1] != access.file:
+        return None
+    kind = _ATOMIC_OP_RE.fullmatch(partner[0])
+    if kind is None or f"_Py_atomic_load_{kind.group(1)}" not in source.atomics:
+        return None
+    code, text = source.code, source.text
+    call = next((i for i, t in enumerate(code) if t.line == partner[2] and t.text == partner[0]
+                 and code[i + 1].text == "(" and code[i + 2].text == "&"), None)
+    if call is None:
+        return None
+    last = call + 3
+    depth = 0
+    while last < len(code) and not (depth == 0 and code[last].text in (",", ")")):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(code[last].text, 0)
+        last += 1
+    wanted = [t.text for t in code[call + 3:last]]
+    end = _statement_end(code, start, body[1])
+    for index in range(start, end - len(wanted) + 1):
+        if [t.text for t in code[index:index + len(wanted)]] == wanted and code[index - 1].text not in (".", "->", "&"):
+            expression = text[code[index].start:code[index + len(wanted) - 1].end]
+            span = (code[index].start, code[index + len(wanted) - 1].end)
+            guard = _guard(source, access, span, f"_Py_atomic_load_{kind.group(1)}(&{expression})", "atomic load",
+                           locked=False, once=False)
+            return replace(guard, statement=text[code[start].start:code[end].end])
+    return None
+
+
+def _expanded_macro(source: GuardSource, access: RacingAccess, start: int, end: int) -> Guard | None:
+    """`MACRO;` where MACRO is an object-like macro whose body stores a cast
+    call's result (`PyDateTime_IMPORT`: `PyDateTimeAPI = (PyDateTime_CAPI
+    *)PyCapsule_Import(...)`): the call made first, outside the lock, its
+    result stored only when it changed. None for other statements."""
+    code = source.code
+    if end != start + 1 or code[start].kind != "id":
+        return None
+    body = (source.object_macros or {}).get(code[start].text)
+    match = re.fullmatch(r"(\w+)\s*=\s*(\((\w+)\s*\*\)\s*\w+\s*\(.*\))", body or "")
+    if match is None:
+        return None
+    target, value, type_ = match.groups()
+    local = "value"
+    store = [f"if ({target} != {local}) {{", f"{_INDENT}{target} = {local};", "}"]
+    if source.lock:
+        lines = ["{", f"{_INDENT}static PyMutex {_LOCK_NAME};", f"{_INDENT}{type_} *{local} = {value};",
+                 f"{_INDENT}PyMutex_Lock(&{_LOCK_NAME});", *_indented(store, 1),
+                 f"{_INDENT}PyMutex_Unlock(&{_LOCK_NAME});", "}"]
+    else:
+        lines = ["{", f"{_INDENT}{type_} *{local} = {value};", *_indented(store, 1), "}"]
+    span = (code[start].start, code[end].end)
+    guard = _guard(source, access, span, "\n".join(lines), "macro expanded", locked=False, once=False)
+    return replace(guard, locked=source.lock)
+
+
+def _operand_start(code: list[Token], last: int) -> int:
+    """The first token of the postfix expression ending at code[last] (names,
+    `.`, `->` and subscripts)."""
+    index = last
+    while True:
+        if code[index].text == "]":
+            depth = 0
+            while True:
+                depth += {"]": 1, "[": -1}.get(code[index].text, 0)
+                if depth == 0:
+                    break
+                index -= 1
+            index -= 1
+            continue
+        if code[index].kind == "id" and code[index - 1].text in (".", "->"):
+            index -= 2
+            continue
+        return index
+
+
+def _types_of(source: GuardSource, target: str) -> frozenset[str]:
+    return (source.member_types or {}).get(_last_name(source, target), frozenset())
+
+
+def _scalar_type(source: GuardSource, target: str) -> str | None:
+    """The one type every declaration of the member the target names has."""
+    types = _types_of(source, target)
+    return next(iter(types)) if len(types) == 1 else None
+
+
+def _last_name(source: GuardSource, target: str) -> str:
+    """The member (or variable) an lvalue ends in, through an object-like
+    macro (`NEXT_GLOBAL_VERSION_TAG` -> next_version_tag)."""
+    expansion = (source.object_macros or {}).get(target, target)
+    names = re.findall(r"\w+", expansion)
+    return names[-1] if names else target
+
+
+def _mentions(text: str, target: str) -> bool:
+    return re.search(rf"(?<![\w.>]){re.escape(target)}(?!\w)", text) is not None
+
+
+def _free_name(source: GuardSource, body: tuple[int, int], name: str) -> str:
+    used = {t.text for t in source.code[body[0]:body[1]]}
+    while name in used:
+        name += "_value"
+    return name
+
+
+def _indent_at(text: str, offset: int) -> str:
+    line = text[text.rfind("\n", 0, offset) + 1:offset]
+    return line[:len(line) - len(line.lstrip())]
+
+
+def _opening_brace(code: list[Token], close: int) -> int:
+    depth = 0
+    for i in range(close, -1, -1):
+        if code[i].directive is not None:
+            continue
+        depth += {"}": 1, "{": -1}.get(code[i].text, 0)
+        if depth == 0:
+            return i
+    return 0
 
 
 def _store(source: GuardSource, access: RacingAccess, start: int, end: int, form: str) -> Guard:
@@ -132,20 +363,42 @@ def _store(source: GuardSource, access: RacingAccess, start: int, end: int, form
     lhs_text = text[lhs[0].start:lhs[-1].end]
     rhs_text = text[rhs[0].start:rhs[-1].end]
     if literal:
-        test = f"{_operand(lhs, lhs_text)} == NULL || strcmp({lhs_text}, {rhs_text}) != 0"
+        test = (f"{_operand(lhs, lhs_text)} == NULL", "||", f"strcmp({lhs_text}, {rhs_text}) != 0")
         form = "text" if form == "store" else form
     elif operator == "=":
-        test = f"{_operand(lhs, lhs_text)} != {_operand(rhs, rhs_text)}"
+        test = (_operand(lhs, lhs_text), "!=", _operand(rhs, rhs_text))
     elif operator == "|":
-        test = f"({lhs_text} & {_operand(rhs, rhs_text)}) != {_operand(rhs, rhs_text)}"
+        test = (f"({lhs_text} & {_operand(rhs, rhs_text)})", "!=", _operand(rhs, rhs_text))
     elif rhs[0].text == "~":
-        test = f"{lhs_text} & {_operand(rhs[1:], text[rhs[1].start:rhs[-1].end])}"
+        test = (lhs_text, "&", _operand(rhs[1:], text[rhs[1].start:rhs[-1].end]))
     else:
         raise EditError(f"line {access.line} clears bits other than by `&= ~`: {shown!r}")
     span_end = _comment_end(text, code[end].end)
     was = text[code[start].start:span_end]
-    return _guard(source, access, (code[start].start, span_end), f"if ({test}) {{\n{_INDENT}{was}\n}}",
-                  form, locked=source.lock, once=False)
+    width = len(_indent_at(text, code[start].start)) + len(_INDENT) * source.lock
+    guarded = "\n".join([*_if_lines(test, width), f"{_INDENT}{was}", "}"])
+    return _guard(source, access, (code[start].start, span_end), guarded, form, locked=source.lock, once=False)
+
+
+_WIDTH = 79
+
+
+def _if_lines(test: tuple[str, str, str], column: int) -> list[str]:
+    """`if (left op right) {`, or, past 79 columns, the condition broken
+    before its operator and the brace on a line of its own (PEP 7)."""
+    left, operator, right = test
+    line = f"if ({left} {operator} {right}) {{"
+    if column + len(line) <= _WIDTH:
+        return [line]
+    return [f"if ({left}", f"{_INDENT}{operator} {right})", "{"]
+
+
+def _fitted(first: str, rest: str, column: int) -> list[str]:
+    """`first + rest` on one line, or broken after `first` with `rest`
+    indented one level, past 79 columns."""
+    if column + len(first) + len(rest) <= _WIDTH:
+        return [first + rest]
+    return [first.rstrip(), _INDENT + rest.lstrip()]
 
 
 _TRAILING_COMMENT_RE = re.compile(r"[ \t]*(//[^\n]*|/\*[^\n]*?\*/)[ \t]*(?=\n)")

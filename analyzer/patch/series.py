@@ -10,10 +10,12 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
 from ..config import RacingAccess
+from ..sources import PublicNames
 from .edits import (
     Edit,
     EditError,
@@ -61,13 +63,14 @@ class Series:
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],
                  known_functions: dict[str, frozenset[str]], out_dir: str,
                  racing: tuple[RacingAccess, ...] = (), api: frozenset[str] = frozenset(),
-                 mutex: bool = False) -> Series:
+                 mutex: bool = False, public: PublicNames | None = None) -> Series:
     """use_functions: per global, the functions of its file where the analysis
     saw a use ("" for initializers of other globals); known_functions: per
     file, every function the analysis saw; racing: accesses of TSan races
     (config.load_racing_accesses), guarded where a form of guards.py fits;
     api: the files that include Python.h or a pycore_ header; mutex: whether
-    the tree's C API has PyMutex for the guards' locks."""
+    the tree's C API has PyMutex for the guards' locks; public: what its
+    headers declare (the atomics, members and macros the atomic guards type)."""
     root = Path(tree_root)
     stays = list(plan.stays)
     moves = list(plan.moves)
@@ -95,7 +98,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
     order = _order(sorted(groups))
     if order:
         file_edits = {**infrastructure, **file_edits}
-    guarded, unguarded = _guards(root, pristine, racing, api, mutex, file_edits)
+    guarded, unguarded = _guards(root, pristine, racing, api, mutex, file_edits, public)
     guard_files = sorted({guard.access.file for guard in guarded})
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
         work = Path(scratch)
@@ -148,7 +151,7 @@ def _pristine(root: Path, pristine: dict[str, str], path: str) -> str:
 
 
 def _guards(root: Path, pristine: dict[str, str], accesses: tuple[RacingAccess, ...], api: frozenset[str],
-            mutex: bool, file_edits: dict[str, list[Edit]]) -> tuple[
+            mutex: bool, file_edits: dict[str, list[Edit]], public: PublicNames | None) -> tuple[
         tuple[Guard, ...], tuple[tuple[RacingAccess, str], ...]]:
     """A guard per racing statement that a form fits; the writes no form fits,
     with the reason (a read no form fits is left to its write's guard)."""
@@ -156,12 +159,18 @@ def _guards(root: Path, pristine: dict[str, str], accesses: tuple[RacingAccess, 
     unguarded: list[tuple[RacingAccess, str]] = []
     seen: set[tuple[str, int]] = set()
     sources: dict[str, GuardSource | str] = {}
+    members: dict[str, set[str]] = {}
+    for name, type_ in public.member_types if public else ():
+        members.setdefault(name, set()).add(type_)
+    typing = {"atomics": public.atomics if public else frozenset(),
+              "member_types": {name: frozenset(types) for name, types in members.items()},
+              "public_macros": dict(public.macro_bodies) if public else {}}
     for access in accesses:
         if (access.file, access.line) in seen:
             continue                  # one statement, several races
         seen.add((access.file, access.line))
         if access.file not in sources:
-            sources[access.file] = _guard_source(root, pristine, access.file, api, mutex)
+            sources[access.file] = _guard_source(root, pristine, access.file, api, mutex, typing)
         source = sources[access.file]
         try:
             if isinstance(source, str):
@@ -178,7 +187,7 @@ def _guards(root: Path, pristine: dict[str, str], accesses: tuple[RacingAccess, 
 
 
 def _guard_source(root: Path, pristine: dict[str, str], path: str, api: frozenset[str],
-                  mutex: bool) -> GuardSource | str:
+                  mutex: bool, typing: dict[str, Any]) -> GuardSource | str:
     """The file for the guards, locking where the tree has PyMutex and the
     file the full C API, or why it is not edited."""
     if path.endswith(".c") and path not in api:
@@ -188,7 +197,7 @@ def _guard_source(root: Path, pristine: dict[str, str], path: str, api: frozense
     except OSError as exc:
         return f"cannot read it: {exc.strerror or exc}"
     lock = mutex and (path in api or path.endswith(".h")) and "Py_LIMITED_API" not in text
-    return guard_source(text, tokenize(text), lock=lock)
+    return guard_source(text, tokenize(text), lock=lock, **typing)
 
 
 def _check_overlaps(guard: Guard, moves: list[Edit], guarded: list[Guard]) -> None:

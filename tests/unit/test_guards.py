@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,101 @@ def test_guards_alone_make_a_series_without_the_state_header(tmp_path):
     assert "pycore_cglobals.h" not in patch.read_text()
     assert "+    if (threshold != value) {\n+        threshold = value;\n+    }\n" in patch.read_text()
     _git_am(tree, [patch])
+
+
+ATOMIC = """\
+#define NEXT_TAG _PyRuntime.types.next_tag
+#define MAX_TAG 255
+
+static int
+assign_tag(PyTypeObject *type)
+{
+    if (type->tp_flags & IMMUTABLE) {
+        if (NEXT_TAG > MAX_TAG) {
+            /* out of tags */
+            return 0;
+        }
+        set_tag(type, NEXT_TAG++);
+    }
+    count_of(type->tp_name, NEXT_TAG++);
+    return 1;
+}
+
+static void
+lookup(size_t index, int64_t *count)
+{
+    int64_t here =
+            _PyRuntime.types.states[index].count;
+    *count = here;
+}
+
+static void
+clear(size_t index)
+{
+    int64_t left = _Py_atomic_add_int64(
+            &_PyRuntime.types.states[index].count, -1);
+}
+
+static int
+module_exec(PyObject *module)
+{
+    PyCAPI_IMPORT;
+    return PyCAPI == NULL ? -1 : 0;
+}
+"""
+TYPING = {"atomics": frozenset(f"_Py_atomic_{op}_{t}" for op in ("add", "load", "compare_exchange", "load_uint")
+                               for t in ("uint", "int64", "relaxed")),
+          "member_types": {"next_tag": frozenset({"unsigned int"}), "count": frozenset({"int64_t"})},
+          "public_macros": {"PyCAPI_IMPORT": "PyCAPI = (PyCAPI_t *)PyCapsule_Import(PyCAPI_NAME, 0)"}}
+
+
+def _atomic(access: RacingAccess, lock: bool = True) -> tuple[str, str]:
+    guard = guard_edit(guard_source(ATOMIC, tokenize(ATOMIC), lock=lock, **TYPING), access)
+    return guard.form, apply_edits(ATOMIC, [guard.edit])
+
+
+@pytest.mark.parametrize("line, write", [(8, False), (12, True)])
+def test_an_increment_checked_against_its_bound_becomes_one_compare_and_exchange(line, write):
+    form, edited = _atomic(_write(line, "assign_tag", write=write))
+    assert form == "counter"
+    assert _lines(edited, 8, 18) == """\
+        unsigned int next_tag = _Py_atomic_load_uint_relaxed(&NEXT_TAG);
+        do {
+            if (next_tag > MAX_TAG) {
+                /* out of tags */
+                return 0;
+            }
+        } while (!_Py_atomic_compare_exchange_uint(&NEXT_TAG,
+                                                   &next_tag,
+                                                   next_tag + 1));
+        set_tag(type, next_tag);
+    }"""
+
+
+def test_an_unchecked_increment_becomes_an_atomic_add():
+    form, edited = _atomic(_write(14, "assign_tag"))
+    assert (form, _line(edited, 14)) == ("counter", "    count_of(type->tp_name, _Py_atomic_add_uint(&NEXT_TAG, 1));")
+
+
+def test_a_plain_read_of_what_is_written_atomically_reads_atomically():
+    partner = ("_Py_atomic_add_int64", "Objects/t.c", 29)
+    form, edited = _atomic(replace(_write(21, "lookup", write=False), atomic_partner=partner))
+    assert (form, _line(edited, 22)) == (
+        "atomic load", "            _Py_atomic_load_int64(&_PyRuntime.types.states[index].count);")
+    with pytest.raises(EditError, match="reads: the guard goes where it is written"):
+        _atomic(_write(21, "lookup", write=False))          # no atomic partner: nothing says which atomic
+
+
+def test_a_c_api_macro_that_stores_an_import_is_expanded_and_the_import_made_outside_the_lock():
+    form, edited = _atomic(_write(36, "module_exec"))
+    assert form == "macro expanded"
+    assert _lines(edited, 36, 44) == """\
+    {
+        static PyMutex init_lock;
+        PyCAPI_t *value = (PyCAPI_t *)PyCapsule_Import(PyCAPI_NAME, 0);
+        PyMutex_Lock(&init_lock);
+        if (PyCAPI != value) {
+            PyCAPI = value;
+        }
+        PyMutex_Unlock(&init_lock);
+    }"""

@@ -19,6 +19,7 @@ from .config import ConfigError, load_baselines, load_racing_accesses
 from .fetch import FetchError, default_cache_dir, fetch
 from .gate import gate, render_baseline
 from .model import ScanResult, Verdict
+from .preprocess import DEFAULT_TIMEOUT
 from .report.findings import GateReport, render_gate_github, render_gate_json, render_gate_text
 from .report.json import render_json
 from .report.sarif import render_gate_sarif
@@ -127,6 +128,9 @@ def _add_scan_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPUs)")
     command.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
     command.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
+    command.add_argument("--unit-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                         help=f"time limit per translation unit, 0 for none (default: {DEFAULT_TIMEOUT:g}); "
+                              "a unit past it fails with CG906")
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
@@ -187,7 +191,8 @@ def _fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _scan_options(args: argparse.Namespace) -> ScanOptions:
     cache_dir = None if args.no_cache else (args.cache_dir or str(default_cache_dir()))
-    return ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())))
+    return ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())),
+                       unit_timeout=max(0.0, args.unit_timeout))
 
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -363,7 +368,7 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _write_diagnostics(result: ScanResult, err: TextIO) -> None:
     for diagnostic in result.diagnostics:
-        err.write(render_diagnostic(diagnostic) + "\n")
+        err.write(printable(render_diagnostic(diagnostic)) + "\n")
 
 
 def _scan_status(result: ScanResult) -> int:
@@ -371,10 +376,26 @@ def _scan_status(result: ScanResult) -> int:
 
 
 def _write(path: str | None, text: str, out: TextIO) -> None:
+    text = printable(text)
     if path:
         Path(path).write_text(text, encoding="utf-8")
     else:
         out.write(text)
+
+
+def printable(text: str) -> str:
+    """The text with what the file system gave undecoded (a tree path or file
+    name that is not UTF-8: surrogate escapes) as U+FFFD, so that it can be
+    written in UTF-8 to any stream."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:      # a surrogate no file name decodes to
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @contextmanager

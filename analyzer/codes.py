@@ -50,6 +50,21 @@ _TABLE = (
     Code(code="CG905", slug="internal-error", severity=Severity.ERROR,
          summary="the analyzer failed on this file",
          fix="report a bug with the file attached"),
+    Code(code="CG906", slug="unit-timeout", severity=Severity.ERROR,
+         summary="the file was not analyzed within the per-unit time limit",
+         fix="the detail says which step ran out of time; raise --unit-timeout, or report the file"),
+    Code(code="CG907", slug="worker-died", severity=Severity.ERROR,
+         summary="the worker process analyzing the file died (killed, or out of memory)",
+         fix="the detail gives the signal or exit status; rerun with -j 1 to see the failure, or report the file"),
+    Code(code="CG908", slug="too-large", severity=Severity.ERROR,
+         summary="the file or what it expands to is larger than the analyzer accepts",
+         fix="the detail names the limit; a file this large is generated data, not code to analyze"),
+    Code(code="CG909", slug="unreadable-file", severity=Severity.ERROR,
+         summary="the file is not a regular file that can be read",
+         fix="the detail says what is there instead (a directory, a FIFO, a device, a broken link)"),
+    Code(code="CG910", slug="nesting-too-deep", severity=Severity.ERROR,
+         summary="a declaration nests deeper than the parser handles; its globals are unknown",
+         fix="the location is the declaration that was left out; the rest of the file was analyzed"),
 )
 
 CODES: dict[str, Code] = {entry.slug: entry for entry in _TABLE}

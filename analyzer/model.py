@@ -206,6 +206,7 @@ class Diagnostic:
     line: int
     column: int
     detail: str
+    unit: str = ""       # the unit whose analysis raised it (file may be a header it includes)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,14 +31,15 @@ from .bodies import (
     Positions,
     elide_bodies,
     position_of,
+    position_only,
     write_contexts,
 )
 from .model import Body, ChunkFacts, GlobalVar, watch_kind
 
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
 # preceding newline rather than ^ with re.M: a literal prefix searches fast.
-_FILE_CHANGE_SPLIT_RE = re.compile(r'(\n)(# \d+ "((?:[^"\\]|\\.)*)" ([12])\b[^\n]*)')
-INCLUDE_MARKER_RE = re.compile(r'\n# \d+ "((?:[^"\\]|\\.)*)" 1\b')
+_FILE_CHANGE_SPLIT_RE = re.compile(r'(\n)(# \d+ "([^"\\]*(?:\\.[^"\\]*)*)" ([12])\b[^\n]*)')
+INCLUDE_MARKER_RE = re.compile(r'\n# \d+ "([^"\\]*(?:\\.[^"\\]*)*)" 1\b')
 _SPACES_RE = re.compile(r"[ \t]+")
 # GCC's labels as values (computed goto tables): `&&label` where an operand
 # starts, and `goto *expr;`.
@@ -48,7 +49,7 @@ _IDENT_RE = re.compile(r"[A-Za-z_]\w*")
 _LAST_TOKEN_RE = re.compile(r"(\S)\s*\Z")
 
 
-_TOP_TOKEN_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|[{};]')
+_TOP_TOKEN_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'|[{};]')
 
 
 def compact(text: str) -> tuple[str, tuple[BodySpan, ...]]:
@@ -59,13 +60,42 @@ def compact(text: str) -> tuple[str, tuple[BodySpan, ...]]:
 
 
 def fold(text: str) -> str:
-    """Fold blanks; rewrite GCC's label addresses into what pycparser parses."""
+    """Fold blanks; rewrite GCC's label addresses into what pycparser parses;
+    empty long quoted text (see shorten_literals)."""
     text = _SPACES_RE.sub(" ", text)
+    if '"' in text or "'" in text:
+        text = shorten_literals(text)
     if "&&" in text:
         text = _LABEL_ADDRESS_RE.sub(r"\1(void *)0", text)
     if "goto" in text:
         text = _COMPUTED_GOTO_RE.sub("(void)*", text)
     return text
+
+
+# A string or character literal, or a quote that a line ends without closing.
+_QUOTED_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*("?)|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*(\'?)')
+LONG_LITERAL = 1024
+"""pycparser's lexer keeps some 850 bytes per character of a literal it
+reads (a capturing group repeated per character): a literal longer than this
+is emptied before it parses, as is a quote left open that long."""
+
+
+def shorten_literals(text: str) -> str:
+    """Empty the quoted text longer than LONG_LITERAL (`"..."` -> `""`, an open
+    `"...` -> `"`): nothing the analysis reads is in a literal's characters."""
+    pieces: list[str] = []
+    done = 0
+    for match in _QUOTED_RE.finditer(text):
+        start, end = match.span()
+        if end - start > LONG_LITERAL:
+            quote = text[start]
+            closed = bool(match.group(1) or match.group(2))
+            pieces += [text[done:start], quote * 2 if closed else quote]
+            done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +260,7 @@ def _located(exc: ParseError, chunk: Chunk, prelude: str) -> ChunkParseError:
         try:
             CParser().parse(prelude + chunk.text[:ends[middle]], chunk.origin)
             low = middle + 1
-        except ParseError:
+        except (ParseError, RecursionError):
             high = middle
     start = ends[low - 1] if low else 0
     start += len(chunk.text[start:]) - len(chunk.text[start:].lstrip())
@@ -268,6 +298,7 @@ class ParsedUnit:
     bodies: tuple[Body, ...]
     included: frozenset[str]     # every file the unit includes, as its line markers spell them
     body_failures: tuple[BodyFailure, ...] = ()
+    skipped: tuple[BodyFailure, ...] = ()        # file-scope declarations left out (TOO_DEEP)
 
     @property
     def globals(self) -> tuple[GlobalVar, ...]:
@@ -290,6 +321,7 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
     found: list[ChunkFacts] = []
     found_bodies: list[Body] = []
     failures: list[BodyFailure] = []
+    skipped: list[BodyFailure] = []
     chunks, included = split_chunks(text, cache)
     for raw in chunks:
         elided = cache.elided.get(raw.text)
@@ -303,11 +335,14 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
         key = chunk_key(compacted, relevant, relevant_functions)
         summary = cache.summaries.get(key)
         if summary is None:
-            parsed = parse_chunk(Chunk(text=compacted, origin=raw.origin), relevant, relevant_functions)
-            summary = cache.summaries[key] = cache.new[key] = ChunkSummary(
-                typedefs_added=parsed.typedefs_added, names_declared=parsed.names_declared,
-                function_types_added=parsed.function_types_added,
-                facts=extract(parsed.ast, parsed.function_types))
+            chunk = Chunk(text=compacted, origin=raw.origin)
+            try:
+                summary = _summarize(chunk, relevant, relevant_functions, extract)
+                cache.summaries[key] = cache.new[key] = summary
+            except RecursionError:
+                # Not kept: a unit that has this chunk reports what was left out each time.
+                summary, left_out = _summarize_shallow(chunk, relevant, relevant_functions, extract)
+                skipped.extend(left_out)
         if summary.typedefs_added or summary.names_declared:
             typedefs = (typedefs | summary.typedefs_added) - summary.names_declared
         if summary.function_types_added:
@@ -332,7 +367,55 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
                 found_bodies.append(body)
         found.append(facts)
     return ParsedUnit(facts=tuple(found), bodies=tuple(found_bodies), included=included,
-                      body_failures=tuple(failures))
+                      body_failures=tuple(failures), skipped=tuple(skipped))
+
+
+TOO_DEEP = "nesting too deep for the parser"
+
+
+def _summarize(chunk: Chunk, relevant: frozenset[str], relevant_functions: frozenset[str],
+               extract: Extractor) -> ChunkSummary:
+    parsed = parse_chunk(chunk, relevant, relevant_functions)
+    return ChunkSummary(typedefs_added=parsed.typedefs_added, names_declared=parsed.names_declared,
+                        function_types_added=parsed.function_types_added,
+                        facts=extract(parsed.ast, parsed.function_types))
+
+
+_MAX_LEFT_OUT = 16
+
+
+def _summarize_shallow(chunk: Chunk, relevant: frozenset[str], relevant_functions: frozenset[str],
+                       extract: Extractor) -> tuple[ChunkSummary, list[BodyFailure]]:
+    """The summary of a chunk that is too deeply nested to parse (or to walk)
+    whole: the file-scope declarations that are (found by bisection, as in
+    _located) are left out, keeping line positions, and each is reported.
+    Raises ChunkParseError when that does not help."""
+    text, left_out = chunk.text, []
+    for _ in range(_MAX_LEFT_OUT):
+        ends = _top_level_ends(text) + [len(text)]
+        low, high = 0, len(ends) - 1
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                _summarize(Chunk(text=text[:ends[middle]], origin=chunk.origin), relevant, relevant_functions,
+                           extract)
+                low = middle + 1
+            except RecursionError:
+                high = middle
+            except ChunkParseError:
+                low = middle + 1
+        start = ends[low - 1] if low else 0
+        start += len(text[start:ends[low]]) - len(text[start:ends[low]].lstrip())
+        origin, line = position_of(text, start)
+        left_out.append(BodyFailure(origin=origin or chunk.origin, line=line, column=0, message=TOO_DEEP))
+        text = text[:start] + position_only(text[start:ends[low]]) + text[ends[low]:]
+        try:
+            return _summarize(Chunk(text=text, origin=chunk.origin), relevant, relevant_functions,
+                              extract), left_out
+        except RecursionError:
+            continue
+    origin, line = position_of(chunk.text, 0)
+    raise ChunkParseError(origin or chunk.origin, line, 0, TOO_DEEP)
 
 
 _NO_STATICS: tuple[set[str], set[str], set[str]] = (set(), set(), set())
@@ -383,11 +466,17 @@ def _parse_bodies(raw: Chunk, spans: list[BodySpan], typedefs: frozenset[str], f
         else:
             try:
                 parsed = parse_chunk(Chunk(text=snippet, origin=origin), relevant, relevant_functions)
+                body = extract_body(parsed.ast)
             except ChunkParseError as exc:
                 failures.append(BodyFailure(origin=exc.origin, line=exc.line, column=exc.column,
                                             message=exc.message))
                 continue
-            body = cache.bodies[key] = cache.new_bodies[key] = extract_body(parsed.ast)
+            except RecursionError:
+                text = raw.text[span.start:span.end]
+                first = line + text[:len(text) - len(text.lstrip())].count("\n")     # the definition's line
+                failures.append(BodyFailure(origin=origin, line=first, column=0, message=TOO_DEEP))
+                continue
+            cache.bodies[key] = cache.new_bodies[key] = body
         if body is not None:
             found[span.start] = body
     return found

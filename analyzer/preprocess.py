@@ -9,9 +9,15 @@ profile otherwise.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import re
+import resource
+import shutil
+import signal
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -25,9 +31,12 @@ STUB_INCLUDE = _STUBS / "include"
 PROFILE_DIR = _STUBS / "profile"
 PREDEF = STUB_INCLUDE / "_cglobals_predef.h"
 
+# gcc's "FILE:LINE:COL: error: MESSAGE": FILE may hold colons (a tree under
+# /tmp/a:b), so it is the shortest prefix that the rest of the form follows.
 _MISSING_RE = re.compile(
-    r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): fatal error: (?P<hdr>[^:]+): No such file", re.M)
-_ERROR_RE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$", re.M)
+    r"^(?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+): fatal error: (?P<hdr>[^\n]+?): No such file or directory$",
+    re.M)
+_ERROR_RE = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$", re.M)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,30 +77,74 @@ class PreprocessFailure:
 
 def prepare_environment(tree: Tree, generated: tuple[str, ...], system_includes: frozenset[str],
                         work_dir: str) -> Environment:
-    """Write the overlay of stand-in headers this tree needs into work_dir."""
+    """Write the overlay of stand-in headers this tree needs into work_dir
+    (and nowhere else: a name that would leave it gets no stand-in)."""
     root = Path(tree.root)
     overlay = Path(work_dir) / "overlay"
     system = overlay / "system"
-    for name in sorted(system_includes):
-        if ".." in name or (STUB_INCLUDE / name).exists():
-            continue
-        _write_if_changed(system / name, '#include "_cglobals_libc.h"\n')
+    for name in standin_names(system_includes):
+        if not _provided_by_stubs(name):
+            _write_standin(system, name, '#include "_cglobals_libc.h"\n')
     for header in generated:
-        _write_if_changed(overlay / "generated" / header,
-                          "/* cglobals: stand-in for a header the build generates */\n")
+        if _safe_relative(header):
+            _write_standin(overlay / "generated", header,
+                           "/* cglobals: stand-in for a header the build generates */\n")
     # Anchors for includes like "../Python/x.h" from a unit's directory: gcc
     # ignores include directories that do not exist.
     for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
         for sub in (root / directory).rglob("*"):
             if sub.is_dir():
-                (overlay / "generated" / sub.relative_to(root)).mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(OSError):
+                    (overlay / "generated" / sub.relative_to(root)).mkdir(parents=True, exist_ok=True)
         (overlay / "generated" / directory).mkdir(parents=True, exist_ok=True)
     config_dir = tree.root if tree.configured else str(PROFILE_DIR)
     return Environment(tree=tree, overlay=str(overlay), config_dir=config_dir)
 
 
+def standin_names(system_includes: frozenset[str]) -> tuple[str, ...]:
+    """The <...> include names that can have a stand-in: relative paths that
+    stay below the stand-in directory (no `..`, not absolute, no NUL, no part
+    longer than a file name may be), and not the directory of another name
+    (<a> beside <a/b.h>: a file and a directory cannot share a path).  A unit
+    that includes one of the others gets gcc's missing-header diagnostic."""
+    names = {name for name in system_includes if _safe_relative(name)}
+    directories = {name.rsplit("/", i)[0] for name in names for i in range(1, name.count("/") + 1)}
+    return tuple(sorted(names - directories))
+
+
+def _safe_relative(name: str) -> bool:
+    parts = name.split("/")
+    return (0 < len(name) <= 1024 and "\0" not in name and not name.startswith("/")
+            and all(part not in ("", ".", "..") and len(part.encode("utf-8", "surrogateescape")) <= 255
+                    for part in parts))
+
+
+def _provided_by_stubs(name: str) -> bool:
+    try:
+        return (STUB_INCLUDE / name).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _write_standin(base: Path, name: str, text: str) -> None:
+    """Write base/name (a safe relative name), first removing what an earlier
+    run left in its way (a stand-in file where a directory is now needed, or
+    the reverse); on any error the name simply has no stand-in."""
+    path = base / name
+    try:
+        for parent in reversed(path.relative_to(base).parents[:-1]):
+            blocking = base / parent
+            if blocking.is_symlink() or (blocking.exists() and not blocking.is_dir()):
+                blocking.unlink()
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        _write_if_changed(path, text)
+    except OSError:
+        return
+
+
 def _write_if_changed(path: Path, text: str) -> None:
-    if path.is_file() and path.read_text() == text:
+    if path.is_file() and not path.is_symlink() and path.read_text() == text:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent)
@@ -116,34 +169,98 @@ def command(env: Environment, unit: SourceUnit) -> list[str]:
     return args
 
 
-def preprocess(env: Environment, unit: SourceUnit) -> Preprocessed | PreprocessFailure:
+MAX_PREPROCESSED_BYTES = 32 << 20
+"""The most preprocessed text a unit may have (CPython's largest have a few
+MiB); what gcc writes past it is not read, and the unit fails with too-large."""
+GCC_MEMORY_BYTES = 1 << 30
+"""Address space gcc may use (an include of /dev/zero grows it without end)."""
+DEFAULT_TIMEOUT = 60.0
+
+
+def preprocess(env: Environment, unit: SourceUnit,
+               timeout: float = DEFAULT_TIMEOUT) -> Preprocessed | PreprocessFailure:
+    """Run gcc on the unit, with no input (stdin is /dev/null), its output
+    capped at MAX_PREPROCESSED_BYTES, its memory at GCC_MEMORY_BYTES and its
+    time at `timeout` seconds: each limit becomes a diagnostic, never a hang."""
+    source = Path(env.tree.root) / unit.path
     try:
-        proc = subprocess.run(command(env, unit), capture_output=True, cwd=env.tree.root)
-    except OSError as exc:
-        return _failure(unit, "preprocess-error", unit.path, 0, 0, f"cannot run gcc: {exc}")
-    stderr = proc.stderr.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        missing = _MISSING_RE.search(stderr)
-        if missing:
-            return _failure(unit, "missing-header", _relative(env, missing["file"]),
-                            int(missing["line"]), int(missing["col"]),
-                            f"{missing['hdr']}: no such file")
-        error = _ERROR_RE.search(stderr)
-        if error:
-            return _failure(unit, "preprocess-error", _relative(env, error["file"]),
-                            int(error["line"]), int(error["col"] or 0), error["msg"])
-        return _failure(unit, "preprocess-error", unit.path, 0, 0,
-                        stderr.strip().splitlines()[-1] if stderr.strip() else f"gcc exited {proc.returncode}")
-    return Preprocessed(unit=unit.path, text=proc.stdout.decode("utf-8", "surrogateescape"))
+        mode = source.stat().st_mode
+    except (OSError, ValueError) as exc:
+        return _failure(unit, "unreadable-file", unit.path, 0, 0, f"cannot read the file: {_reason(exc)}")
+    if not stat.S_ISREG(mode):
+        return _failure(unit, "unreadable-file", unit.path, 0, 0, f"not a regular file ({file_kind(mode)})")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(command(env, unit), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    cwd=env.tree.root, start_new_session=True,
+                                    preexec_fn=functools.partial(_limit_gcc, timeout))
+        except OSError as exc:
+            return _failure(unit, "preprocess-error", unit.path, 0, 0, f"cannot run gcc: {exc}")
+        try:
+            returncode = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return _failure(unit, "unit-timeout", unit.path, 0, 0,
+                            f"gcc did not finish preprocessing in {timeout:g} s")
+        finally:
+            if proc.returncode is None:       # timed out, or interrupted (the unit's own deadline)
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        size = out.tell()
+        err.seek(0)
+        stderr = err.read(1 << 20).decode("utf-8", "replace")
+        if size > MAX_PREPROCESSED_BYTES:
+            return _failure(unit, "too-large", unit.path, 0, 0,
+                            f"preprocessed text over {MAX_PREPROCESSED_BYTES >> 20} MiB")
+        if returncode != 0:
+            return _gcc_failure(env, unit, stderr, returncode)
+        out.seek(0)
+        text = out.read(MAX_PREPROCESSED_BYTES + 1)
+    # Bytes that are not UTF-8 (a Latin-1 string) become U+FFFD here, so every
+    # record made from the text is printable by any renderer.
+    return Preprocessed(unit=unit.path, text=text.decode("utf-8", "replace"))
+
+
+def _limit_gcc(timeout: float) -> None:
+    """In gcc's process, before it starts: its memory, the size of what it
+    writes, its CPU time (a backstop for the wall-clock timeout) and no core."""
+    resource.setrlimit(resource.RLIMIT_AS, (GCC_MEMORY_BYTES, GCC_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_PREPROCESSED_BYTES + 1, MAX_PREPROCESSED_BYTES + 1))
+    cpu = int(timeout) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _gcc_failure(env: Environment, unit: SourceUnit, stderr: str, returncode: int) -> PreprocessFailure:
+    missing = _MISSING_RE.search(stderr)
+    if missing:
+        return _failure(unit, "missing-header", _relative(env, missing["file"]),
+                        int(missing["line"]), int(missing["col"]), f"{missing['hdr']}: no such file")
+    error = _ERROR_RE.search(stderr)
+    if error:
+        return _failure(unit, "preprocess-error", _relative(env, error["file"]),
+                        int(error["line"]), int(error["col"] or 0), error["msg"])
+    lines = stderr.strip().splitlines()
+    return _failure(unit, "preprocess-error", unit.path, 0, 0, lines[-1] if lines else f"gcc exited {returncode}")
+
+
+def file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
 def _relative(env: Environment, path: str) -> str:
     try:
         return Path(path).resolve().relative_to(env.tree.root).as_posix()
-    except ValueError:
+    except (OSError, ValueError, RuntimeError):
         return path
 
 
 def _failure(unit: SourceUnit, code: str, path: str, line: int, column: int, detail: str) -> PreprocessFailure:
     return PreprocessFailure(unit=unit.path, diagnostic=Diagnostic(
-        code=code, file=path, line=line, column=column, detail=detail))
+        code=code, file=path, line=line, column=column, detail=detail, unit=unit.path))

@@ -2,13 +2,15 @@
 reusing cached results for units whose files did not change."""
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
-import multiprocessing
 import os
+import signal
+import stat
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,16 @@ from .model import (
     UnitResult,
     Use,
 )
-from .preprocess import Environment, Preprocessed, fingerprint, prepare_environment, preprocess
+from .pool import Lost, Supervised
+from .preprocess import (
+    DEFAULT_TIMEOUT,
+    Environment,
+    Preprocessed,
+    file_kind,
+    fingerprint,
+    prepare_environment,
+    preprocess,
+)
 from .resolve import UnitDeclarations, resolve_unit
 from .sites import collect_sites, function_sites, token_sites
 from .sources import FileHashes, SourceLines, find_tree, generated_headers, list_units, take_inventory
@@ -55,6 +66,7 @@ class ScanOptions:
     cache_dir: str | None = None      # None: no persistent cache
     only: tuple[str, ...] = ()        # restrict to these unit paths
     focus: frozenset[str] | None = None   # keep only the uses of globals declared in these files
+    unit_timeout: float = DEFAULT_TIMEOUT     # seconds per unit (0: none); past it a unit-timeout diagnostic
 
 
 @dataclass
@@ -63,6 +75,7 @@ class UnitContext:
     env: Environment
     function_macros: frozenset[str]
     keep_chunks: bool = False    # hand new chunk summaries back, for the persistent cache
+    unit_timeout: float = DEFAULT_TIMEOUT
     chunks: parse.ChunkCache = field(default_factory=parse.ChunkCache)
 
     def __post_init__(self) -> None:
@@ -102,7 +115,7 @@ class UnitContext:
 
 
 def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
-    pre = preprocess(ctx.env, unit)
+    pre = preprocess(ctx.env, unit, ctx.unit_timeout or DEFAULT_TIMEOUT)
     if not isinstance(pre, Preprocessed):
         return UnitResult(unit=unit.path, diagnostics=(pre.diagnostic,), failed=True)
     try:
@@ -111,12 +124,15 @@ def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
         where = ctx.relative(exc.origin) or unit.path
         _, included = parse.split_chunks(pre.text, ctx.chunks)
         return UnitResult(unit=unit.path, depends_on=_dependencies(ctx, unit, included), failed=True,
-                          diagnostics=(Diagnostic(code="parse-error", file=where, line=exc.line,
-                                                  column=exc.column, detail=exc.message),))
+                          diagnostics=(Diagnostic(
+                              code="nesting-too-deep" if exc.message == parse.TOO_DEEP else "parse-error",
+                              file=where, line=exc.line, column=exc.column, detail=exc.message, unit=unit.path),))
     globals_ = parsed.globals
     resolved = resolve_unit(parsed.bodies, _declarations(parsed.facts), globals_)
-    diagnostics = tuple(Diagnostic(code="body-parse-error", file=ctx.relative(f.origin) or unit.path, line=f.line,
-                                   column=f.column, detail=f.message) for f in parsed.body_failures)
+    diagnostics = tuple(Diagnostic(code=code, file=ctx.relative(f.origin) or unit.path, line=f.line,
+                                   column=f.column, detail=f.message, unit=unit.path)
+                        for code, failures in (("body-parse-error", parsed.body_failures),
+                                               ("nesting-too-deep", parsed.skipped)) for f in failures)
     return UnitResult(unit=unit.path, globals=globals_, uses=resolved.uses, functions=resolved.functions,
                       initializers=resolved.initializers, diagnostics=diagnostics, failed=bool(diagnostics),
                       depends_on=_dependencies(ctx, unit, parsed.included))
@@ -139,32 +155,77 @@ def _dependencies(ctx: UnitContext, unit: SourceUnit, included: frozenset[str]) 
 
 
 def _safe_analyze(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
+    code = "internal-error"
     try:
-        return analyze_unit(ctx, unit)
+        with _deadline(ctx.unit_timeout), _recursion_limit(RECURSION_LIMIT):
+            return analyze_unit(ctx, unit)
+    except UnitTimeout:
+        code, detail = "unit-timeout", f"not analyzed within {ctx.unit_timeout:g} s"
     except RecursionError:
         detail = "nesting too deep for the parser"
+    except MemoryError:
+        code, detail = "too-large", "out of memory"
     except Exception as exc:  # one unit's crash must not lose the others' results
         detail = f"{type(exc).__name__}: {exc}"
+    return _failed(unit, code, detail)
+
+
+def _failed(unit: SourceUnit, code: str, detail: str) -> UnitResult:
     return UnitResult(unit=unit.path, failed=True, diagnostics=(Diagnostic(
-        code="internal-error", file=unit.path, line=0, column=0, detail=detail),))
+        code=code, file=unit.path, line=0, column=0, detail=detail, unit=unit.path),))
 
 
-# The worker's context: set once per worker process by the pool initializer
-# (inherited by fork), never mutated from outside that process.
-_worker: UnitContext | None = None
+RECURSION_LIMIT = 20_000
+"""pycparser's parser and visitors recurse about eight Python frames per
+nesting level: 1,000 frames are 120 parentheses.  Python 3.11 runs a Python
+call without a C frame, so this many frames need no bigger C stack; nothing
+the analysis recurses through in C (pickle, repr) is as deep as the AST."""
 
 
-def _init_worker(ctx: UnitContext) -> None:
-    global _worker
-    _worker = ctx
+@contextlib.contextmanager
+def _recursion_limit(frames: int) -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, frames))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
+
+class UnitTimeout(Exception):
+    """A unit's time is up (raised by the SIGALRM handler of _deadline)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise UnitTimeout in the block after `seconds` (0: never).  Only the main
+    thread gets signals: elsewhere the block runs unlimited but for gcc's own
+    limit (and, in pool workers, the supervising parent's)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise UnitTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+WORKER_MEMORY_BYTES = 8 << 30
+"""Address space a pool worker may use: past it the unit fails with a
+MemoryError of its own rather than the OOM killer choosing a process."""
 
 Outcome = tuple[UnitResult, dict[str, Packed]]
 
 
-def _run_in_worker(unit: SourceUnit) -> Outcome:
-    assert _worker is not None
-    return _safe_analyze(_worker, unit), _worker.take_new_chunks()
+def _lost(unit: SourceUnit, why: Lost) -> Outcome:
+    return _failed(unit, why.code, why.detail), {}
 
 
 def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
@@ -186,13 +247,14 @@ def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
     done += 1
     if progress:
         progress(done, total)
-    fork = multiprocessing.get_context("fork")
-    with fork.Pool(jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
-        for result in pool.imap_unordered(_run_in_worker, rest):
-            yield result
-            done += 1
-            if progress:
-                progress(done, total)
+    def work(unit: SourceUnit) -> Outcome:     # in a forked worker, which has its own copy of ctx
+        return _safe_analyze(ctx, unit), ctx.take_new_chunks()
+
+    for result in Supervised(work, rest, jobs, ctx.unit_timeout, _lost, WORKER_MEMORY_BYTES).results():
+        yield result
+        done += 1
+        if progress:
+            progress(done, total)
 
 
 def _size(path: Path) -> int:
@@ -207,12 +269,39 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
     """Raises sources.TreeError when `path` is not a CPython tree."""
     tree = find_tree(path)
     units = list_units(tree)
+    refused: tuple[Diagnostic, ...] = ()
     if options.only:
         wanted = set(options.only)
+        refused = _not_files(tree, sorted(wanted - {u.path for u in units}))
         units = tuple(u for u in units if u.path in wanted)
     with contextlib.ExitStack() as stack:
         work_dir = options.cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="cglobals-"))
-        return _scan_units(tree, units, options, work_dir, progress)
+        result = _scan_units(tree, units, options, work_dir, progress)
+    if not refused:
+        return result
+    return replace(result, diagnostics=tuple(sorted(result.diagnostics + refused, key=_diagnostic_order)),
+                   failed_units=tuple(sorted(result.failed_units + tuple(d.unit for d in refused))))
+
+
+def _not_files(tree: Tree, paths: list[str]) -> tuple[Diagnostic, ...]:
+    """For the --only paths that are not units because something other than a
+    regular file is there (a directory, a FIFO, a broken link): why each was
+    not analyzed.  A path with nothing there is simply not a unit."""
+    found = []
+    for path in paths:
+        full = Path(tree.root) / path
+        try:
+            full.lstat()
+        except (OSError, ValueError):
+            continue
+        try:
+            mode = full.stat().st_mode
+            detail = None if stat.S_ISREG(mode) else f"not a regular file ({file_kind(mode)})"
+        except OSError as exc:
+            detail = f"cannot read the file: {exc.strerror or exc}"
+        if detail is not None:
+            found.append(Diagnostic(code="unreadable-file", file=path, line=0, column=0, detail=detail, unit=path))
+    return tuple(found)
 
 
 def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
@@ -227,9 +316,15 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
     background = None
     if stale and fresh and len(stale) <= _BACKGROUND_UNITS and jobs > 1:
         # A few units changed: analyze them in a worker while this process unpacks the rest.
-        fork = multiprocessing.get_context("fork")
-        background = concurrent.futures.ProcessPoolExecutor(1, mp_context=fork)
-        outcomes = background.submit(_analyze_units, tree, work_dir, stale, cache)
+        def analyze(batch: list[SourceUnit]) -> list[Outcome]:
+            return _analyze_units(tree, work_dir, batch, cache, options.unit_timeout)
+
+        def lost(batch: list[SourceUnit], why: Lost) -> list[Outcome]:
+            return [_lost(unit, why) for unit in batch]
+
+        # Its time: each unit's, and the inventory of the tree before them.
+        timeout = options.unit_timeout * (len(stale) + 1) if options.unit_timeout > 0 else 0
+        background = Supervised(analyze, [stale], 1, timeout, lost, WORKER_MEMORY_BYTES)
     with collector_paused():
         cached = cache.unpack_units({path: stored[path] for path in fresh}, options.focus) if cache else {}
     results = {path: entry.result for path, entry in cached.items()}
@@ -238,11 +333,11 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
         made: dict[str, Packed] = {}
         analyzed: Iterable[Outcome]
         if background is not None:
-            with background:
-                analyzed = outcomes.result()
+            analyzed = [outcome for batch in background.results() for outcome in batch]
         else:
             env, function_macros = environment(tree, work_dir)
-            ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
+            ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None,
+                              unit_timeout=options.unit_timeout)
             ctx.seed(cache.load_chunks() if cache else {})
             analyzed = _run_units(ctx, stale, min(jobs, len(stale)), progress, hits, len(units))
         for result, new_chunks in analyzed:
@@ -263,9 +358,11 @@ _BACKGROUND_UNITS = 4
 """Up to this many changed units are analyzed in one worker, beside the unpacking."""
 
 
-def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], cache: CacheFile | None) -> list[Outcome]:
+def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], cache: CacheFile | None,
+                   unit_timeout: float) -> list[Outcome]:
     env, function_macros = environment(tree, work_dir)
-    ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None)
+    ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None,
+                      unit_timeout=unit_timeout)
     ctx.seed(cache.load_chunks() if cache else {})
     return [(_safe_analyze(ctx, unit), ctx.take_new_chunks()) for unit in units]
 
@@ -317,13 +414,17 @@ def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitRes
         tree=tree,
         units=tuple(u.path for u in units),
         globals=tuple(sorted(globals_.values(), key=lambda g: (g.file, g.line, g.func or "", g.name))),
-        diagnostics=tuple(sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.column, d.code))),
+        diagnostics=tuple(sorted(set(diagnostics), key=_diagnostic_order)),
         uses=tuple(sorted(settled, key=_use_order)),
         functions=tuple(functions[k] for k in sorted(functions)),
         initializers=tuple(sorted(initializers, key=lambda i: i.target)),
         unit_kinds=tuple((u.path, u.kind) for u in units),
         failed_units=tuple(sorted(u.path for u in units if results[u.path].failed)),
         cache_hits=hits)
+
+
+def _diagnostic_order(diagnostic: Diagnostic) -> tuple[str, int, int, str, str]:
+    return (diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.unit)
 
 
 def _use_order(use: Use) -> tuple[object, ...]:

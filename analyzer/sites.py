@@ -118,10 +118,11 @@ class SitesVisitor(c_ast.NodeVisitor):
             return
         self._reset(decl.name, file, decl.coord.line)
         scope = _Scope()
-        if function is not None and function.args is not None:
-            for param in function.args.params:
-                if isinstance(param, c_ast.Decl) and param.name:
-                    scope.names[param.name] = _local_kind(param.type)
+        # A K&R definition (`int f(a) int *a; {`) declares its parameters after the list.
+        params = function.args.params if function is not None and function.args is not None else []
+        for param in [*params, *(node.param_decls or ())]:
+            if isinstance(param, c_ast.Decl) and param.name:
+                scope.names[param.name] = _local_kind(param.type)
         self._scopes.append(scope)
         self.visit(node.body)
         self._finish(function=True, static="static" in decl.storage)
@@ -470,8 +471,11 @@ def _function_type(node: c_ast.Node) -> c_ast.FuncDecl | None:
 def _prototype(function: c_ast.FuncDecl) -> Prototype:
     """Which parameters let the callee write into what the argument points to."""
     writes: list[bool] = []
-    variadic = function.args is None       # `f()`: unknown parameters
-    for param in function.args.params if function.args is not None else ():
+    if function.args is None or any(isinstance(param, c_ast.ID) for param in function.args.params):
+        # `f()` or a K&R identifier list `f(a, b)`: no prototype, the parameters are unknown.
+        return Prototype(writes=(), variadic=True)
+    variadic = False
+    for param in function.args.params:
         if isinstance(param, c_ast.EllipsisParam):
             variadic = True
             continue

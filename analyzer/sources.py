@@ -7,9 +7,12 @@ extensions of setup.py (3.11 and older); and Programs/*.c.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import pickle
 import re
+import stat
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -230,6 +233,36 @@ _FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", 
 _ANGLE_INCLUDE_RE = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>", re.M)
 _SOURCE_DIRS = ("Include", "Objects", "Python", "Parser", "Modules", "Programs")
 
+MAX_SOURCE_BYTES = 64 << 20
+"""The most the analyzer reads of one tree file (the largest CPython file is
+well under 1 MiB): a larger one is read only this far."""
+
+
+def read_source(path: Path, limit: int = MAX_SOURCE_BYTES) -> bytes | None:
+    """Up to `limit` bytes of a regular file; None when it is not one (a FIFO,
+    a device, a directory, a dangling or looping symlink) or cannot be read.
+    Opened without blocking, so a FIFO is refused rather than waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        os.set_blocking(fd, True)
+        pieces, left = [], limit
+        while left > 0:
+            piece = os.read(fd, min(left, 1 << 20))
+            if not piece:
+                break
+            pieces.append(piece)
+            left -= len(piece)
+        return b"".join(pieces)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
@@ -241,7 +274,8 @@ class Inventory:
 def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
     """Read the tree's .c/.h files for their <...> includes and function-like
     macro names; a file whose size and mtime are unchanged since the last run
-    (memo in memo_dir) is not read again."""
+    (memo in memo_dir) is not read again.  What is not a regular file (a FIFO,
+    a device, a broken link) is passed over: it adds nothing."""
     root = Path(tree.root)
     memo_path = Path(memo_dir) / "inventory.pickle"
     try:
@@ -254,21 +288,28 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
     current: dict[str, tuple[int, int, frozenset[str], frozenset[str]]] = {}
     for path in sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]")):
         try:
-            stat = path.stat()
-            key = str(path)
-            entry = memo.get(key)
-            if entry is None or entry[:2] != (stat.st_size, stat.st_mtime_ns):
-                data = path.read_bytes()
-                entry = (stat.st_size, stat.st_mtime_ns,
-                         frozenset(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data)),
-                         frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)))
-        except OSError:
+            info = path.stat()
+        except (OSError, ValueError):
             continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        key = str(path)
+        entry = memo.get(key)
+        if entry is None or entry[:2] != (info.st_size, info.st_mtime_ns):
+            data = read_source(path)
+            if data is None:
+                continue
+            entry = (info.st_size, info.st_mtime_ns,
+                     frozenset(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data)),
+                     frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)))
         current[key] = entry
     if current != memo:
-        memo_path.parent.mkdir(parents=True, exist_ok=True)
-        with memo_path.open("wb") as handle:
-            pickle.dump(current, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            memo_path.parent.mkdir(parents=True, exist_ok=True)
+            with memo_path.open("wb") as handle:
+                pickle.dump(current, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError:
+            pass      # only a memo: the next run reads the files again
     return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())),
                      function_macros=frozenset().union(*(e[3] for e in current.values())))
 
@@ -283,10 +324,8 @@ class SourceLines:
     def __call__(self, path: str, line: int) -> str:
         lines = self._files.get(path)
         if lines is None:
-            try:
-                text = (self._root / path).read_bytes().decode("utf-8", "replace")
-            except OSError:
-                text = ""
+            data = read_source(self._root / path)
+            text = data.decode("utf-8", "replace") if data is not None else ""
             lines = self._files[path] = text.splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
@@ -329,10 +368,17 @@ class FileHashes:
 
 
 def content_hash(path: Path) -> str | None:
-    try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-    except OSError:
+    """None for what is not a regular file, or cannot be read; the hash of a
+    larger file than read_source reads covers its first MAX_SOURCE_BYTES and
+    its size (gcc, not the analyzer, reads the rest)."""
+    data = read_source(path)
+    if data is None:
         return None
+    digest = hashlib.blake2b(data, digest_size=16)
+    if len(data) == MAX_SOURCE_BYTES:
+        with contextlib.suppress(OSError):
+            digest.update(str(path.stat().st_size).encode())
+    return digest.hexdigest()
 
 
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -347,11 +393,8 @@ def still_written(root: str, identities: Iterable[tuple[str, str, str]]) -> froz
     for identity in identities:
         path = identity[0]
         if path not in texts:
-            try:
-                text = (Path(root) / path).read_bytes().decode("utf-8", "replace")
-            except OSError:
-                text = ""
-            texts[path] = _COMMENT_RE.sub(" ", text)
+            data = read_source(Path(root) / path)
+            texts[path] = _COMMENT_RE.sub(" ", data.decode("utf-8", "replace") if data is not None else "")
         if re.search(rf"\b{re.escape(identity[2])}\b", texts[path]):
             found.add(identity)
     return frozenset(found)
@@ -378,11 +421,8 @@ def read_suppressions(root: str, files: Iterable[str]) -> tuple[Suppression, ...
     """The suppression comments in these tree files (unreadable ones have none)."""
     found = []
     for path in sorted(set(files)):
-        try:
-            data = (Path(root) / path).read_bytes()
-        except OSError:
-            continue
-        if b"cglobals:" not in data:
+        data = read_source(Path(root) / path)
+        if data is None or b"cglobals:" not in data:
             continue
         for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
             match = _SUPPRESSION_RE.search(line)
@@ -438,10 +478,8 @@ def _git(root: str, *argv: str) -> str:
 
 
 def _line_count(path: Path) -> int:
-    try:
-        return path.read_bytes().count(b"\n") + 1
-    except OSError:
-        return 0
+    data = read_source(path)
+    return data.count(b"\n") + 1 if data is not None else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,11 +544,9 @@ def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
     stand-alone helpers."""
     found = set()
     for path in sorted(set(files)):
-        try:
-            if _API_INCLUDE_RE.search((Path(root) / path).read_bytes()):
-                found.add(path)
-        except OSError:
-            continue
+        data = read_source(Path(root) / path)
+        if data is not None and _API_INCLUDE_RE.search(data):
+            found.add(path)
     return frozenset(found)
 
 

@@ -99,7 +99,7 @@ def render_gate_json(report: GateReport) -> str:
         "covered": outcome.covered,
         "unjudged": outcome.unjudged,
         "tool_errors": [{"file": d.file, "line": d.line, "column": d.column, "code": CODES[d.code].code,
-                         "slug": d.code, "detail": d.detail} for d in report.diagnostics],
+                         "slug": d.code, "detail": d.detail, "unit": d.unit} for d in report.diagnostics],
     }
     return json.dumps(document, indent=1) + "\n"
 

@@ -22,7 +22,7 @@ def diagnostic_record(diag: Diagnostic) -> dict[str, object]:
     code = CODES[diag.code]
     return {"file": diag.file, "line": diag.line, "column": diag.column, "code": diag.code,
             "id": code.code, "severity": code.severity.value,
-            "message": f"{code.summary}: {diag.detail}"}
+            "message": f"{code.summary}: {diag.detail}", "unit": diag.unit}
 
 
 def render_json(result: ScanResult, verdicts: tuple[Verdict, ...]) -> str:

@@ -18,8 +18,9 @@ def _flags(var: GlobalVar) -> str:
 
 def render_diagnostic(diag: Diagnostic) -> str:
     code = CODES[diag.code]
+    unit = f" (in unit {diag.unit})" if diag.unit and diag.unit != diag.file else ""
     return (f"{diag.file}:{diag.line}:{diag.column}: {code.severity.value}: "
-            f"{code.summary}: {diag.detail} [{code.code} {code.slug}]")
+            f"{code.summary}: {diag.detail}{unit} [{code.code} {code.slug}]")
 
 
 def render_text(result: ScanResult, verdicts: tuple[Verdict, ...]) -> str:

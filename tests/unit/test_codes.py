@@ -28,4 +28,7 @@ def test_every_code_is_triggered_by_a_test(fixture_scan):
     # The gate's codes: tests/unit/test_gate.py (a new global, a stale entry,
     # suppressions without a reason and unused).
     triggered |= {"new-mutable-global", "stale-baseline-entry", "suppression-without-reason", "unused-suppression"}
+    # The front end's limits: tests/unit/test_robustness.py (a unit past its time, a worker killed, too much
+    # preprocessed text, what is not a regular file, nesting too deep for the parser).
+    triggered |= {"unit-timeout", "worker-died", "too-large", "unreadable-file", "nesting-too-deep"}
     assert triggered == set(CODES)

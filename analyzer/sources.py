@@ -8,6 +8,7 @@ extensions of setup.py (3.11 and older); and Programs/*.c.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import re
 import subprocess
@@ -15,7 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import setup_py
 from .model import Change, SourceUnit, Suppression, Tree, UnitKind
+from .preprocess import PROFILE_DIR
 
 
 class TreeError(Exception):
@@ -125,20 +128,54 @@ def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
     return modules
 
 
-_SETUP_PY_EXTENSION_RE = re.compile(
-    r"""Extension\(\s*['"](\w+)['"]\s*,\s*(?:sources\s*=\s*)?\[([^\]]*)\]""")
-_QUOTED_C_RE = re.compile(r"""['"]([\w/.-]+\.c)['"]""")
+# What `./configure` without arguments leaves in the Makefile variables that
+# setup.py reads (sysconfig.get_config_var); other Makefile variables are unknown.
+_DEFAULT_CONFIGURE_VARIABLES = {"CONFIG_ARGS": ""}
+_PYCONFIG_DEFINE_RE = re.compile(r"^#define[ \t]+(\w+)(?:[ \t]+(.*?))?[ \t]*$", re.M)
+_PYCONFIG_TEMPLATE_RE = re.compile(r"^#[ \t]*undef[ \t]+(\w+)", re.M)
 
 
-def _setup_py_sources(text: str) -> list[str]:
-    """Sources of the extensions setup.py (3.11 and older) builds, except
-    those whose configure condition is false on Linux."""
-    sources = []
-    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    for name, listed in _SETUP_PY_EXTENSION_RE.findall(code):
-        if f"MODULE_{name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS:
-            sources.extend(_QUOTED_C_RE.findall(listed))
-    return sources
+def _setup_py_extensions(tree: Tree) -> tuple[setup_py.Extension, ...]:
+    """The extensions setup.py (3.11 and older) builds on Linux, except those
+    whose configure condition is false on Linux."""
+    root = Path(tree.root)
+    text = _read(root / "setup.py")
+    if not text:
+        return ()
+    pyconfig = _read(root / "pyconfig.h" if tree.configured else PROFILE_DIR / "pyconfig.h")
+    defined: dict[str, object] = {}
+    for name, value in _PYCONFIG_DEFINE_RE.findall(pyconfig):
+        if re.fullmatch(r"-?\d+", value):
+            defined[name] = int(value)
+        elif tree.configured:
+            defined[name] = value
+        else:   # the profile is the union of several releases: a string may be another release's
+            defined[name] = setup_py.UNKNOWN
+    template = frozenset(_PYCONFIG_TEMPLATE_RE.findall(_read(root / "pyconfig.h.in")))
+
+    def config(name: str) -> object:
+        # sysconfig.get_config_var: pyconfig.h's value, 0 for its undefined
+        # macros, the Makefile's for the rest (srcdir: an in-tree build).
+        if name == "srcdir":
+            return tree.root
+        if name in _DEFAULT_CONFIGURE_VARIABLES:
+            return _DEFAULT_CONFIGURE_VARIABLES[name]
+        if name in defined:
+            return defined[name]
+        return 0 if name in template else setup_py.UNKNOWN
+
+    return tuple(ext for ext in setup_py.read_extensions(text, tree.root, config)
+                 if f"MODULE_{ext.name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS)
+
+
+def _tree_path(root: Path, path: str, base: str) -> str | None:
+    """A path setup.py names (relative to base, or absolute), relative to
+    the tree; None when it is outside the tree."""
+    full = Path(path) if path.startswith("/") else root / base / path
+    try:
+        return Path(os.path.normpath(full)).relative_to(root).as_posix()
+    except ValueError:
+        return None
 
 
 def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -164,17 +201,22 @@ def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
     return defines
 
 
-def _configure_defines(path: str) -> tuple[str, ...]:
-    return tuple(d for prefix, flags in _CONFIGURE_DEFINES if path.startswith(prefix) for d in flags)
+def _configure_defines(path: str, defines: tuple[str, ...]) -> tuple[str, ...]:
+    """configure's flags for the file, unless its build line already sets
+    those macros (setup.py's define_macros, before 3.11, do what configure does later)."""
+    named = {d.split("=", 1)[0] for d in defines}
+    return tuple(d for prefix, flags in _CONFIGURE_DEFINES if path.startswith(prefix)
+                 and not named & {f.split("=", 1)[0] for f in flags} for d in flags)
 
 
 def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
     units = _collect_units(tree)
     makefile_defines = _recipe_defines(_read(Path(tree.root) / "Makefile.pre.in"))
-    return tuple(
-        replace(unit, defines=unit.defines + makefile_defines.get(unit.path.split(".c")[0], ())
-                + _configure_defines(unit.path))
-        for unit in units)
+    listed = []
+    for unit in units:
+        defines = unit.defines + makefile_defines.get(unit.path.split(".c")[0], ())
+        listed.append(replace(unit, defines=defines + _configure_defines(unit.path, defines)))
+    return tuple(listed)
 
 
 def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
@@ -199,10 +241,23 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
                 if (root / path).is_file() and path not in units:
                     units[path] = SourceUnit(path=path, kind=kind, defines=defines,
                                              include_dirs=includes + vendored_includes)
-    for source in _setup_py_sources(_read(root / "setup.py")):
-        path = f"Modules/{source}"
-        if (root / path).is_file() and path not in units:
-            units[path] = SourceUnit(path=path, kind=UnitKind.SHARED_MODULE, include_dirs=vendored_includes)
+    from_setup_py: set[str] = set()
+    for extension in _setup_py_extensions(tree):
+        includes = tuple(d for d in (_tree_path(root, i, ".") for i in extension.include_dirs)
+                         if d is not None and (root / d).is_dir())
+        for source in extension.sources:
+            found = _tree_path(root, source, "Modules")
+            if found is None or not (root / found).is_file():
+                continue
+            path = found
+            if path not in units:
+                from_setup_py.add(path)
+                units[path] = SourceUnit(path=path, kind=UnitKind.SHARED_MODULE, defines=extension.defines,
+                                         include_dirs=includes + vendored_includes)
+            elif path in from_setup_py:      # a source of two Extension calls (alternatives): both flag sets
+                unit = units[path]
+                units[path] = replace(unit, defines=tuple(dict.fromkeys(unit.defines + extension.defines)),
+                                      include_dirs=tuple(dict.fromkeys(includes + unit.include_dirs)))
     for program in sorted((root / "Programs").glob("*.c")):
         path = program.relative_to(root).as_posix()
         units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,

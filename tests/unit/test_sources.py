@@ -1,0 +1,74 @@
+"""Units and their flags from a tree's build files, on a small fake tree of the setup.py era."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from analyzer.model import UnitKind
+from analyzer.sources import find_tree, list_units
+
+SETUP_PY = '''
+import os, sys, sysconfig
+from distutils.core import Extension
+from distutils.command.build_ext import build_ext
+
+MACOS = sys.platform == 'darwin'
+
+class PyBuildExt(build_ext):
+    def build_extensions(self):
+        self.srcdir = os.path.abspath(sysconfig.get_config_var('srcdir'))
+        self.add(Extension('_json', ['_json.c'], extra_compile_args=['-DPy_BUILD_CORE_MODULE']))
+        self.add(Extension('posix', ['posixmodule.c']))
+        self.add(Extension('binascii', ['binascii.c'], extra_compile_args=['-DUSE_ZLIB_CRC32']))
+        if sysconfig.get_config_var('SIZEOF_SIZE_T') == 8:
+            define_macros = [('CONFIG_64', '1'), ('ASM', '1')]
+        else:
+            define_macros = [('CONFIG_32', '1')]
+        self.add(Extension('_decimal', define_macros=define_macros,
+                           include_dirs=[os.path.join(self.srcdir, 'Modules', '_decimal', 'libmpdec'),
+                                         '/usr/include/elsewhere'],
+                           sources=['_decimal/_decimal.c', '_decimal/libmpdec/basearith.c']))
+        if MACOS:
+            self.add(Extension('_mac', ['_mac.c']))
+
+    def add(self, ext):
+        self.extensions.append(ext)
+'''
+
+
+def make_tree(root: Path) -> Path:
+    files = {
+        "Include/patchlevel.h": '#define PY_VERSION "3.9.2"\n',
+        "Makefile.pre.in": "OBJECT_OBJS=\tObjects/abstract.o\n",
+        "pyconfig.h.in": "#undef SIZEOF_SIZE_T\n",
+        "Modules/Setup": "posix -DPy_BUILD_CORE_BUILTIN -I$(srcdir)/Include/internal posixmodule.c\n",
+        "setup.py": SETUP_PY,
+        "Objects/abstract.c": "",
+        "Modules/posixmodule.c": "",
+        "Modules/_json.c": "",
+        "Modules/binascii.c": "",
+        "Modules/_mac.c": "",
+        "Modules/_decimal/_decimal.c": "",
+        "Modules/_decimal/libmpdec/basearith.c": "",
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_setup_py_extensions_are_units_with_their_own_flags(tmp_path):
+    units = {u.path: u for u in list_units(find_tree(str(make_tree(tmp_path))))}
+    assert sorted(units) == ["Modules/_decimal/_decimal.c", "Modules/_decimal/libmpdec/basearith.c",
+                             "Modules/_json.c", "Modules/binascii.c", "Modules/posixmodule.c",
+                             "Objects/abstract.c"]
+    assert units["Modules/_json.c"].defines == ("Py_BUILD_CORE_MODULE",)
+    assert units["Modules/_json.c"].kind is UnitKind.SHARED_MODULE
+    # Setup's line wins over setup.py's Extension for the same module.
+    assert units["Modules/posixmodule.c"].kind is UnitKind.BUILTIN_MODULE
+    assert set(units["Modules/posixmodule.c"].defines) == {"Py_BUILD_CORE_BUILTIN"}
+    # setup.py sets what configure sets in later releases: configure's flags are not added again.
+    assert units["Modules/binascii.c"].defines == ("USE_ZLIB_CRC32",)
+    assert units["Modules/_decimal/_decimal.c"].defines == ("CONFIG_64=1", "ASM=1")
+    assert units["Modules/_decimal/_decimal.c"].include_dirs == ("Modules/_decimal/libmpdec",)

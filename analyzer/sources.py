@@ -283,20 +283,35 @@ def _read(path: Path) -> str:
 
 _FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
 _ANGLE_INCLUDE_RE = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>", re.M)
+_QUOTED_HEADER_RE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\s]+\.h)"', re.M)
 _SOURCE_DIRS = ("Include", "Objects", "Python", "Parser", "Modules", "Programs")
+# The headers of the C library (C11 7.1.2): `#include "setjmp.h"` finds one
+# when the tree has no such file.
+_C_STANDARD_HEADERS = frozenset({
+    "assert.h", "complex.h", "ctype.h", "errno.h", "fenv.h", "float.h", "inttypes.h", "iso646.h", "limits.h",
+    "locale.h", "math.h", "setjmp.h", "signal.h", "stdalign.h", "stdarg.h", "stdatomic.h", "stdbool.h",
+    "stddef.h", "stdint.h", "stdio.h", "stdlib.h", "stdnoreturn.h", "string.h", "tgmath.h", "threads.h",
+    "time.h", "uchar.h", "wchar.h", "wctype.h"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     """Facts read from every C file of the tree's source directories."""
-    system_includes: frozenset[str]   # names of all <...> includes
+    system_includes: frozenset[str]   # names of all <...> includes, and "..." C library ones no tree file has
     function_macros: frozenset[str]   # names defined as function-like macros
 
 
+_Entry = tuple[int, int, frozenset[str], frozenset[str], frozenset[str]]
+"""(size, mtime_ns, <...> includes, function-like macros, "....h" includes) of one file."""
+
+
 def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
-    """Read the tree's .c/.h files for their <...> includes and function-like
+    """Read the tree's .c/.h files for their includes and function-like
     macro names; a file whose size and mtime are unchanged since the last run
-    (memo in memo_dir) is not read again."""
+    (memo in memo_dir) is not read again.  A "....h" include of a C library
+    header that no file of the tree answers (`#include "setjmp.h"` in 3.9's
+    pyfpe.c) finds the system's, as in the compiler: it gets a stand-in like
+    <...> ones.  Any other "..." include the tree lacks stays missing."""
     root = Path(tree.root)
     memo_path = Path(memo_dir) / "inventory.pickle"
     try:
@@ -306,17 +321,18 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
             memo = {}
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         memo = {}
-    current: dict[str, tuple[int, int, frozenset[str], frozenset[str]]] = {}
+    current: dict[str, _Entry] = {}
     for path in sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]")):
         try:
             stat = path.stat()
             key = str(path)
             entry = memo.get(key)
-            if entry is None or entry[:2] != (stat.st_size, stat.st_mtime_ns):
+            if not isinstance(entry, tuple) or len(entry) != 5 or entry[:2] != (stat.st_size, stat.st_mtime_ns):
                 data = path.read_bytes()
                 entry = (stat.st_size, stat.st_mtime_ns,
                          frozenset(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data)),
-                         frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)))
+                         frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)),
+                         frozenset(m.decode("ascii", "replace") for m in _QUOTED_HEADER_RE.findall(data)))
         except OSError:
             continue
         current[key] = entry
@@ -324,8 +340,15 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
         memo_path.parent.mkdir(parents=True, exist_ok=True)
         with memo_path.open("wb") as handle:
             pickle.dump(current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())),
+    tree_files = {Path(key).relative_to(root).as_posix() for key in current}
+    tree_files.update(p.name for p in root.glob("*.h"))
+    answered = {"/".join(parts[i:]) for parts in (f.split("/") for f in tree_files) for i in range(len(parts))}
+    quoted = frozenset().union(*(e[4] for e in current.values()))
+    unanswered = {name for name in quoted if name in _C_STANDARD_HEADERS and name not in answered}
+    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())) | unanswered,
                      function_macros=frozenset().union(*(e[3] for e in current.values())))
+
+
 
 
 class SourceLines:

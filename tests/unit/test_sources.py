@@ -5,7 +5,7 @@ import textwrap
 from pathlib import Path
 
 from analyzer.model import UnitKind
-from analyzer.sources import find_tree, list_units
+from analyzer.sources import find_tree, list_units, take_inventory
 
 SETUP_PY = '''
 import os, sys, sysconfig
@@ -49,7 +49,9 @@ def make_tree(root: Path) -> Path:
         "Modules/binascii.c": "",
         "Modules/_mac.c": "",
         "Modules/_decimal/_decimal.c": "",
-        "Modules/_decimal/libmpdec/basearith.c": "",
+        "Modules/_decimal/libmpdec/basearith.c":
+            '#include "present.h"\n#include "setjmp.h"\n#include "absent.h"\n#include <stdio.h>\n',
+        "Modules/_decimal/libmpdec/present.h": "",
     }
     for name, text in files.items():
         path = root / name
@@ -72,3 +74,13 @@ def test_setup_py_extensions_are_units_with_their_own_flags(tmp_path):
     assert units["Modules/binascii.c"].defines == ("USE_ZLIB_CRC32",)
     assert units["Modules/_decimal/_decimal.c"].defines == ("CONFIG_64=1", "ASM=1")
     assert units["Modules/_decimal/_decimal.c"].include_dirs == ("Modules/_decimal/libmpdec",)
+
+
+def test_a_quoted_include_of_a_c_library_header_the_tree_lacks_is_a_system_header(tmp_path):
+    tree = find_tree(str(make_tree(tmp_path)))
+    system = take_inventory(tree, str(tmp_path / "memo")).system_includes
+    assert {"setjmp.h", "stdio.h"} <= system
+    assert "present.h" not in system
+    assert "absent.h" not in system     # a header the tree lacks stays missing (CG902)
+    # the memo gives the same answer
+    assert take_inventory(tree, str(tmp_path / "memo")).system_includes == system

@@ -38,6 +38,7 @@ class Extension:
     sources: tuple[str, ...]          # as written: relative to Modules/, or absolute
     defines: tuple[str, ...]          # NAME or NAME=VALUE, define_macros then -D of extra_compile_args
     include_dirs: tuple[str, ...]     # include_dirs then -I of extra_compile_args, as written
+    objects: tuple[str, ...] = ()     # extra_objects: objects the Makefile builds, linked in
 
 
 class _Unknown:
@@ -979,7 +980,8 @@ def _extension(value: _ExtensionValue) -> Extension:
     includes += [w[2:] for w in words if w.startswith("-I") and len(w) > 2]
     return Extension(name=name if isinstance(name, str) else "",
                      sources=tuple(s for s in _strings_or_pairs(attrs.get("sources")) if isinstance(s, str)),
-                     defines=tuple(dict.fromkeys(defines)), include_dirs=tuple(dict.fromkeys(includes)))
+                     defines=tuple(dict.fromkeys(defines)), include_dirs=tuple(dict.fromkeys(includes)),
+                     objects=tuple(o for o in _strings_or_pairs(attrs.get("extra_objects")) if isinstance(o, str)))
 
 
 def _strings_or_pairs(value: Any) -> list[Any]:

@@ -185,8 +185,11 @@ def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
-    """-D flags that the Makefile's own rule for an object passes, with make
-    variables in string values replaced by their names (PREFIX="prefix")."""
+    """-D flags that the Makefile's own rule for an object passes, its make
+    variables expanded (PY_CORE_CFLAGS holds -DPy_BUILD_CORE; configure's
+    @SUBSTITUTIONS@ are empty), with make variables in string values replaced
+    by their names (PREFIX="prefix")."""
+    variables = _make_variables(re.sub(r"\\\n", " ", makefile))
     defines: dict[str, tuple[str, ...]] = {}
     for target, recipe in _RULE_RE.findall(re.sub(r"\\\n", "\n\t", makefile)):
         found = []
@@ -196,9 +199,26 @@ def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
                 continue
             # A string built by make or the shell at build time: its name stands in.
             found.append(f'{name}="{name}"' if '"' in value else f"{name}={value}")
+        for name, value in _RECIPE_DEFINE_RE.findall(_expand(recipe, variables)):
+            if name not in {f.split("=", 1)[0] for f in found}:
+                found.append(name if not value else f'{name}="{name}"' if '"' in value else f"{name}={value}")
         if found:
             defines[target] = tuple(found)
     return defines
+
+
+_MAKE_REFERENCE_RE = re.compile(r"\$\((\w+)\)|@\w+@")
+
+
+def _expand(text: str, variables: dict[str, str]) -> str:
+    """The make variables in text, expanded (unknown ones and configure's
+    @SUBSTITUTIONS@ are empty)."""
+    def substitute(match: re.Match[str], seen: frozenset[str]) -> str:
+        name = match.group(1)
+        if name is None or name in seen or name not in variables:
+            return ""
+        return _MAKE_REFERENCE_RE.sub(lambda m: substitute(m, seen | {name}), variables[name])
+    return _MAKE_REFERENCE_RE.sub(lambda m: substitute(m, frozenset()), text)
 
 
 def _configure_defines(path: str, defines: tuple[str, ...]) -> tuple[str, ...]:
@@ -214,7 +234,9 @@ def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
     makefile_defines = _recipe_defines(_read(Path(tree.root) / "Makefile.pre.in"))
     listed = []
     for unit in units:
-        defines = unit.defines + makefile_defines.get(unit.path.split(".c")[0], ())
+        named = {d.split("=", 1)[0] for d in unit.defines}
+        defines = unit.defines + tuple(d for d in makefile_defines.get(unit.path.split(".c")[0], ())
+                                       if d.split("=", 1)[0] not in named)
         listed.append(replace(unit, defines=defines + _configure_defines(unit.path, defines)))
     return tuple(listed)
 
@@ -258,6 +280,11 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
                 unit = units[path]
                 units[path] = replace(unit, defines=tuple(dict.fromkeys(unit.defines + extension.defines)),
                                       include_dirs=tuple(dict.fromkeys(includes + unit.include_dirs)))
+        for obj in extension.objects:       # made by a Makefile rule (its flags), linked into the extension
+            found = _tree_path(root, obj, ".") if obj.endswith(".o") else None
+            if found is not None and (root / f"{found[:-2]}.c").is_file() and f"{found[:-2]}.c" not in units:
+                units[f"{found[:-2]}.c"] = SourceUnit(path=f"{found[:-2]}.c", kind=UnitKind.SHARED_MODULE,
+                                                      include_dirs=vendored_includes)
     for program in sorted((root / "Programs").glob("*.c")):
         path = program.relative_to(root).as_posix()
         units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,

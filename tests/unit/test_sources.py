@@ -17,7 +17,9 @@ MACOS = sys.platform == 'darwin'
 class PyBuildExt(build_ext):
     def build_extensions(self):
         self.srcdir = os.path.abspath(sysconfig.get_config_var('srcdir'))
+        shared_math = 'Modules/_math.o'
         self.add(Extension('_json', ['_json.c'], extra_compile_args=['-DPy_BUILD_CORE_MODULE']))
+        self.add(Extension('math', ['mathmodule.c'], extra_objects=[shared_math]))
         self.add(Extension('posix', ['posixmodule.c']))
         self.add(Extension('binascii', ['binascii.c'], extra_compile_args=['-DUSE_ZLIB_CRC32']))
         if sysconfig.get_config_var('SIZEOF_SIZE_T') == 8:
@@ -39,13 +41,20 @@ class PyBuildExt(build_ext):
 def make_tree(root: Path) -> Path:
     files = {
         "Include/patchlevel.h": '#define PY_VERSION "3.9.2"\n',
-        "Makefile.pre.in": "OBJECT_OBJS=\tObjects/abstract.o\n",
+        "Makefile.pre.in": """
+            PY_CORE_CFLAGS=\t$(PY_STDMODULE_CFLAGS) -DPy_BUILD_CORE
+            OBJECT_OBJS=\tObjects/abstract.o
+            Modules/_math.o: Modules/_math.c Modules/_math.h
+            \t$(CC) -c $(CCSHARED) $(PY_CORE_CFLAGS) -o $@ $<
+            """,
         "pyconfig.h.in": "#undef SIZEOF_SIZE_T\n",
         "Modules/Setup": "posix -DPy_BUILD_CORE_BUILTIN -I$(srcdir)/Include/internal posixmodule.c\n",
         "setup.py": SETUP_PY,
         "Objects/abstract.c": "",
         "Modules/posixmodule.c": "",
         "Modules/_json.c": "",
+        "Modules/mathmodule.c": "",
+        "Modules/_math.c": "",
         "Modules/binascii.c": "",
         "Modules/_mac.c": "",
         "Modules/_decimal/_decimal.c": "",
@@ -63,10 +72,13 @@ def make_tree(root: Path) -> Path:
 def test_setup_py_extensions_are_units_with_their_own_flags(tmp_path):
     units = {u.path: u for u in list_units(find_tree(str(make_tree(tmp_path))))}
     assert sorted(units) == ["Modules/_decimal/_decimal.c", "Modules/_decimal/libmpdec/basearith.c",
-                             "Modules/_json.c", "Modules/binascii.c", "Modules/posixmodule.c",
+                             "Modules/_json.c", "Modules/_math.c", "Modules/binascii.c", "Modules/mathmodule.c",
+                             "Modules/posixmodule.c",
                              "Objects/abstract.c"]
     assert units["Modules/_json.c"].defines == ("Py_BUILD_CORE_MODULE",)
     assert units["Modules/_json.c"].kind is UnitKind.SHARED_MODULE
+    # An object setup.py links in is made by its Makefile rule, whose variables hold its flags.
+    assert units["Modules/_math.c"].defines == ("Py_BUILD_CORE",)
     # Setup's line wins over setup.py's Extension for the same module.
     assert units["Modules/posixmodule.c"].kind is UnitKind.BUILTIN_MODULE
     assert set(units["Modules/posixmodule.c"].defines) == {"Py_BUILD_CORE_BUILTIN"}

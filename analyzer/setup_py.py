@@ -924,7 +924,7 @@ def read_extensions(text: str, root: str, config: Callable[[str], Any]) -> tuple
         _run_entry_points(evaluator, tree, module)
     except (_OutOfSteps, RecursionError):
         pass
-    return tuple(_extension(value) for value in evaluator.extensions if _extension(value).name)
+    return tuple(e for e in map(_extension, evaluator.extensions) if e.name)
 
 
 def _run_entry_points(evaluator: _Evaluator, tree: ast.Module, module: _Frame) -> None:
@@ -932,15 +932,16 @@ def _run_entry_points(evaluator: _Evaluator, tree: ast.Module, module: _Frame) -
     them), except those that only skipped code names."""
     references = _references(tree)
     owners = _owners(module.globals)
+    functions = _functions(tree)
+    named_elsewhere = {id(node): references[node.name] > _references(node)[node.name] for node in functions}
     instances: dict[int, _Instance] = {}
     progress = True
     while progress:
         progress = False
-        for node in _functions(tree):
+        for node in functions:
             if id(node) in evaluator.invoked:
                 continue
-            named_elsewhere = references[node.name] > _references(node)[node.name]
-            if named_elsewhere and node.name not in evaluator.evaluated_names:
+            if named_elsewhere[id(node)] and node.name not in evaluator.evaluated_names:
                 continue
             function, cls = owners.get(id(node), (None, None))
             if function is None:

@@ -25,6 +25,7 @@ import ast
 import operator
 import os
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ _PLATFORM = {"sys.platform": "linux", "os.name": "posix", "os.sep": "/", "os.pat
 _STEP_LIMIT = 2_000_000   # statements and expressions evaluated: a guard against runaway loops
 _DEPTH_LIMIT = 40         # nested calls of the script's functions
 _LOOP_LIMIT = 10_000      # iterations of one loop over a known sequence
+_SIZE_LIMIT = 100_000     # items or characters of a value computed: larger ones are unknown
 
 
 @dataclass(eq=False)
@@ -164,6 +166,28 @@ def _is_data(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple, dict, set, frozenset)) else 0
+
+
+_WIDE_FORMAT_RE = re.compile(r"%[-+ #0]*(?:\*|\d{6,})")
+
+
+def _too_big(op: ast.operator, left: Any, right: Any) -> bool:
+    """Whether computing `left op right` could make a value too large to hold."""
+    numbers = [abs(v) for v in (left, right) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if isinstance(op, ast.Mult):
+        sized = max(_size(left), _size(right))
+        return sized > 0 and sized * max(numbers, default=1) > _SIZE_LIMIT
+    if isinstance(op, ast.Add):
+        return _size(left) + _size(right) > _SIZE_LIMIT
+    if isinstance(op, ast.Mod) and isinstance(left, str):
+        return bool(_WIDE_FORMAT_RE.search(left)) or _size(left) + _size(right) > _SIZE_LIMIT
+    if isinstance(op, (ast.Pow, ast.LShift)):
+        return isinstance(right, (int, float)) and abs(right) > 128 or any(n > 2**64 for n in numbers)
+    return False
+
+
 def _truth(value: Any) -> bool | None:
     if value is UNKNOWN:
         return None
@@ -192,8 +216,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 _STR_METHODS = frozenset({"split", "rsplit", "startswith", "endswith", "strip", "lstrip", "rstrip", "lower",
-                          "upper", "replace", "join", "format", "partition", "rpartition", "find", "splitlines",
-                          "count", "index"})
+                          "upper", "replace", "join", "partition", "rpartition", "find", "splitlines", "count",
+                          "index"})
 _LIST_METHODS = frozenset({"append", "extend", "insert", "remove", "index", "count", "copy", "sort", "reverse"})
 _DICT_METHODS = frozenset({"get", "keys", "values", "items", "update", "setdefault", "copy"})
 _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
@@ -407,7 +431,7 @@ class _Evaluator:
         operand = self.eval(stmt.value, frame)
         if isinstance(current, list) and isinstance(stmt.op, ast.Add):
             items = self.iterate(operand)
-            if items is not None:
+            if items is not None and len(current) + len(items) <= _SIZE_LIMIT:
                 current.extend(items)      # list += is in place: aliases see it
                 return
             self.assign(stmt.target, UNKNOWN, frame)
@@ -618,24 +642,21 @@ class _Evaluator:
     def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
+        if isinstance(op, ast.Add) and _size(left) + _size(right) > _SIZE_LIMIT:
+            return UNKNOWN
         if isinstance(op, ast.Add) and isinstance(left, list) and isinstance(right, list):
             return left + right
         if isinstance(op, ast.Add) and isinstance(left, tuple) and isinstance(right, tuple):
             return left + right
-        if not (_is_data(left) and _is_data(right)):
-            return UNKNOWN
-        if isinstance(op, (ast.Mult, ast.Pow, ast.LShift)) and any(
-                isinstance(v, int) and abs(v) > 4096 for v in (left, right)) and not (
-                isinstance(op, ast.Pow) and isinstance(right, int) and right <= 128):
+        if not (_is_data(left) and _is_data(right)) or _too_big(op, left, right):
             return UNKNOWN
         operation = _OPERATIONS.get(type(op))
         if operation is None:
             return UNKNOWN
         try:
-            result = operation(left, right)
+            return operation(left, right)
         except (TypeError, ValueError, ZeroDivisionError, OverflowError, KeyError, IndexError):
             return UNKNOWN
-        return result if not isinstance(result, str) or len(result) < 1_000_000 else UNKNOWN
 
     def attribute(self, owner: Any, name: str) -> Any:
         self.evaluated_names.add(name)
@@ -809,11 +830,13 @@ class _Evaluator:
 
     def method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if isinstance(receiver, list) and name in ("append", "extend", "insert", "remove", "sort", "reverse"):
+            if name in ("append", "extend", "insert") and len(receiver) >= _SIZE_LIMIT:
+                return None        # the list is not grown further: its value is only less complete
             if name == "append" and len(args) == 1:
                 receiver.append(args[0])
             elif name == "extend" and len(args) == 1:
                 items = self.iterate(args[0])
-                if items is not None:
+                if items is not None and len(receiver) + len(items) <= _SIZE_LIMIT:
                     receiver.extend(items)
             elif name == "insert" and len(args) == 2 and isinstance(args[0], int):
                 receiver.insert(args[0], args[1])
@@ -846,6 +869,9 @@ class _Evaluator:
                 return list(getattr(receiver, name)())
             return UNKNOWN
         if not (_is_data(receiver) and _is_data(args) and _is_data(kwargs)):
+            return UNKNOWN
+        if name in ("replace", "join") and _size(receiver) * (1 + max(map(_size, args), default=0)) + sum(
+                map(_size, args)) > _SIZE_LIMIT:
             return UNKNOWN
         try:
             result = getattr(receiver, name)(*args, **kwargs)
@@ -911,7 +937,7 @@ def read_extensions(text: str, root: str, config: Callable[[str], Any]) -> tuple
     sysconfig.get_config_var(NAME), or UNKNOWN."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
     evaluator = _Evaluator(str(root).rstrip("/") or "/", config)
     module = _Frame(locals={}, globals={})

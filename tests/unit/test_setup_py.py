@@ -135,5 +135,19 @@ def test_runaway_and_recursive_code_ends():
         ''') == [("after", ("after.c",), (), ())]
 
 
+def test_values_that_would_grow_without_bound_become_unknown():
+    assert extensions('''
+        def grow(self):
+            doubled, extended, text = ['a.c'], ['b.c'], 'x'
+            for i in range(10000):
+                doubled = doubled + doubled      # unknown past the limit
+                extended.extend(extended)        # stops growing at the limit
+                text = text * 2
+                wide = '%999999999d' % 1
+                text = text.replace('x', 'xxxxxxxxxx')
+            Extension('_z', ['z.c'] + extended[:1])
+        ''') == [("_z", ("z.c", "b.c"), (), ())]
+
+
 def test_a_script_that_does_not_parse_has_no_extensions():
     assert read_extensions("def (:", "/src", lambda name: UNKNOWN) == ()

@@ -268,23 +268,25 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
         includes = tuple(d for d in (_tree_path(root, i, ".") for i in extension.include_dirs)
                          if d is not None and (root / d).is_dir())
         for source in extension.sources:
-            found = _tree_path(root, source, "Modules")
-            if found is None or not (root / found).is_file():
+            module_source = _tree_path(root, source, "Modules")
+            if module_source is None or not (root / module_source).is_file():
                 continue
-            path = found
-            if path not in units:
-                from_setup_py.add(path)
-                units[path] = SourceUnit(path=path, kind=UnitKind.SHARED_MODULE, defines=extension.defines,
-                                         include_dirs=includes + vendored_includes)
-            elif path in from_setup_py:      # a source of two Extension calls (alternatives): both flag sets
-                unit = units[path]
-                units[path] = replace(unit, defines=tuple(dict.fromkeys(unit.defines + extension.defines)),
-                                      include_dirs=tuple(dict.fromkeys(includes + unit.include_dirs)))
+            if module_source not in units:
+                from_setup_py.add(module_source)
+                units[module_source] = SourceUnit(path=module_source, kind=UnitKind.SHARED_MODULE,
+                                                  defines=extension.defines,
+                                                  include_dirs=includes + vendored_includes)
+            elif module_source in from_setup_py:    # a source of two Extension calls (alternatives): both flag sets
+                unit = units[module_source]
+                units[module_source] = replace(
+                    unit, defines=tuple(dict.fromkeys(unit.defines + extension.defines)),
+                    include_dirs=tuple(dict.fromkeys(includes + unit.include_dirs)))
         for obj in extension.objects:       # made by a Makefile rule (its flags), linked into the extension
-            found = _tree_path(root, obj, ".") if obj.endswith(".o") else None
-            if found is not None and (root / f"{found[:-2]}.c").is_file() and f"{found[:-2]}.c" not in units:
-                units[f"{found[:-2]}.c"] = SourceUnit(path=f"{found[:-2]}.c", kind=UnitKind.SHARED_MODULE,
-                                                      include_dirs=vendored_includes)
+            made = _tree_path(root, obj, ".") if obj.endswith(".o") else None
+            object_source = f"{made[:-2]}.c" if made is not None else None
+            if object_source is not None and (root / object_source).is_file() and object_source not in units:
+                units[object_source] = SourceUnit(path=object_source, kind=UnitKind.SHARED_MODULE,
+                                                  include_dirs=vendored_includes)
     for program in sorted((root / "Programs").glob("*.c")):
         path = program.relative_to(root).as_posix()
         units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,
@@ -367,15 +369,11 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
         memo_path.parent.mkdir(parents=True, exist_ok=True)
         with memo_path.open("wb") as handle:
             pickle.dump(current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    tree_files = {Path(key).relative_to(root).as_posix() for key in current}
-    tree_files.update(p.name for p in root.glob("*.h"))
-    answered = {"/".join(parts[i:]) for parts in (f.split("/") for f in tree_files) for i in range(len(parts))}
+    tree_headers = {Path(key).name for key in current} | {p.name for p in root.glob("*.h")}
     quoted = frozenset().union(*(e[4] for e in current.values()))
-    unanswered = {name for name in quoted if name in _C_STANDARD_HEADERS and name not in answered}
-    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())) | unanswered,
+    system_quoted = {name for name in quoted if name in _C_STANDARD_HEADERS and name not in tree_headers}
+    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())) | system_quoted,
                      function_macros=frozenset().union(*(e[3] for e in current.values())))
-
-
 
 
 class SourceLines:

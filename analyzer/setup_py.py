@@ -1,6 +1,6 @@
 """The extensions a CPython setup.py builds, read without running it.
 
-Up to 3.11, setup.py builds most extension modules.  Its Extension(...) calls
+Up to 3.10, setup.py builds most extension modules (3.11: a few).  Its Extension(...) calls
 name each module's sources, macros and include directories, often through
 variables, loops, helper methods and branches on the platform or on what
 configure found.  This module evaluates the script's syntax tree as a default
@@ -43,12 +43,8 @@ class Extension:
 
 
 class _Unknown:
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    """What the script's value is cannot be known without building (one instance: UNKNOWN)."""
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "UNKNOWN"
@@ -205,6 +201,10 @@ def _merge(a: Any, b: Any) -> Any:
     if a is b:
         return a
     if isinstance(a, list) and isinstance(b, list):
+        if len(a) + len(b) > _SIZE_LIMIT:
+            return UNKNOWN
+        if len(a) * len(b) > _SIZE_LIMIT:
+            return a + b
         return a + [v for v in b if not any(_same(v, w) for w in a)]
     if _is_data(a) and _is_data(b) and type(a) is type(b) and a == b:
         return a

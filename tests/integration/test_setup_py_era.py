@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.classify import classify
+from analyzer.report.json import render_json
 from analyzer.scan import ScanOptions, scan
 from analyzer.sources import list_units
 from evaluation.compiled import data_symbols, generated_sources
@@ -26,8 +28,13 @@ def tree() -> Path:
 
 
 @pytest.fixture(scope="module")
-def scanned(tree, tmp_path_factory):
-    return scan(str(tree), ScanOptions(jobs=2, cache_dir=str(tmp_path_factory.mktemp("cache39"))))
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache39")
+
+
+@pytest.fixture(scope="module")
+def scanned(tree, cache_dir):
+    return scan(str(tree), ScanOptions(jobs=2, cache_dir=str(cache_dir)))
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +60,12 @@ def test_every_unit_is_analyzed(scanned):
     assert scanned.failed_units == ()
     assert len(scanned.units) > 250
     assert len(scanned.globals) > 6000
+
+
+def test_warm_run_is_identical_and_fully_cached(tree, scanned, cache_dir):
+    warm = scan(str(tree), ScanOptions(jobs=2, cache_dir=str(cache_dir)))
+    assert warm.cache_hits == len(warm.units)
+    assert render_json(warm, classify(warm)) == render_json(scanned, classify(scanned))
 
 
 def test_flags_come_from_the_build_files(scanned):

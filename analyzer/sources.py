@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import setup_py
 from .model import Change, SourceUnit, Suppression, Tree, UnitKind
+from .preprocess import PROFILE_DIR
 
 
 class TreeError(Exception):
@@ -128,20 +130,54 @@ def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
     return modules
 
 
-_SETUP_PY_EXTENSION_RE = re.compile(
-    r"""Extension\(\s*['"](\w+)['"]\s*,\s*(?:sources\s*=\s*)?\[([^\]]*)\]""")
-_QUOTED_C_RE = re.compile(r"""['"]([\w/.-]+\.c)['"]""")
+# What `./configure` without arguments leaves in the Makefile variables that
+# setup.py reads (sysconfig.get_config_var); other Makefile variables are unknown.
+_DEFAULT_CONFIGURE_VARIABLES = {"CONFIG_ARGS": ""}
+_PYCONFIG_DEFINE_RE = re.compile(r"^#define[ \t]+(\w+)(?:[ \t]+(.*?))?[ \t]*$", re.M)
+_PYCONFIG_TEMPLATE_RE = re.compile(r"^#[ \t]*undef[ \t]+(\w+)", re.M)
 
 
-def _setup_py_sources(text: str) -> list[str]:
-    """Sources of the extensions setup.py (3.11 and older) builds, except
-    those whose configure condition is false on Linux."""
-    sources = []
-    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    for name, listed in _SETUP_PY_EXTENSION_RE.findall(code):
-        if f"MODULE_{name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS:
-            sources.extend(_QUOTED_C_RE.findall(listed))
-    return sources
+def _setup_py_extensions(tree: Tree) -> tuple[setup_py.Extension, ...]:
+    """The extensions setup.py (3.11 and older) builds on Linux, except those
+    whose configure condition is false on Linux."""
+    root = Path(tree.root)
+    text = _read(root / "setup.py")
+    if not text:
+        return ()
+    pyconfig = _read(root / "pyconfig.h" if tree.configured else PROFILE_DIR / "pyconfig.h")
+    defined: dict[str, object] = {}
+    for name, value in _PYCONFIG_DEFINE_RE.findall(pyconfig):
+        if re.fullmatch(r"-?\d+", value):
+            defined[name] = int(value)
+        elif tree.configured:
+            defined[name] = value
+        else:   # the profile is the union of several releases: a string may be another release's
+            defined[name] = setup_py.UNKNOWN
+    template = frozenset(_PYCONFIG_TEMPLATE_RE.findall(_read(root / "pyconfig.h.in")))
+
+    def config(name: str) -> object:
+        # sysconfig.get_config_var: pyconfig.h's value, 0 for its undefined
+        # macros, the Makefile's for the rest (srcdir: an in-tree build).
+        if name == "srcdir":
+            return tree.root
+        if name in _DEFAULT_CONFIGURE_VARIABLES:
+            return _DEFAULT_CONFIGURE_VARIABLES[name]
+        if name in defined:
+            return defined[name]
+        return 0 if name in template else setup_py.UNKNOWN
+
+    return tuple(ext for ext in setup_py.read_extensions(text, tree.root, config)
+                 if f"MODULE_{ext.name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS)
+
+
+def _tree_path(root: Path, path: str, base: str) -> str | None:
+    """A path setup.py names (relative to base, or absolute), relative to
+    the tree; None when it is outside the tree."""
+    full = Path(path) if path.startswith("/") else root / base / path
+    try:
+        return Path(os.path.normpath(full)).relative_to(root).as_posix()
+    except ValueError:
+        return None
 
 
 def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -151,8 +187,11 @@ def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
-    """-D flags that the Makefile's own rule for an object passes, with make
-    variables in string values replaced by their names (PREFIX="prefix")."""
+    """-D flags that the Makefile's own rule for an object passes, its make
+    variables expanded (PY_CORE_CFLAGS holds -DPy_BUILD_CORE; configure's
+    @SUBSTITUTIONS@ are empty), with make variables in string values replaced
+    by their names (PREFIX="prefix")."""
+    variables = _make_variables(re.sub(r"\\\n", " ", makefile))
     defines: dict[str, tuple[str, ...]] = {}
     for target, recipe in _RULE_RE.findall(re.sub(r"\\\n", "\n\t", makefile)):
         found = []
@@ -162,22 +201,46 @@ def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
                 continue
             # A string built by make or the shell at build time: its name stands in.
             found.append(f'{name}="{name}"' if '"' in value else f"{name}={value}")
+        for name, value in _RECIPE_DEFINE_RE.findall(_expand(recipe, variables)):
+            if name not in {f.split("=", 1)[0] for f in found}:
+                found.append(name if not value else f'{name}="{name}"' if '"' in value else f"{name}={value}")
         if found:
             defines[target] = tuple(found)
     return defines
 
 
-def _configure_defines(path: str) -> tuple[str, ...]:
-    return tuple(d for prefix, flags in _CONFIGURE_DEFINES if path.startswith(prefix) for d in flags)
+_MAKE_REFERENCE_RE = re.compile(r"\$\((\w+)\)|@\w+@")
+
+
+def _expand(text: str, variables: dict[str, str]) -> str:
+    """The make variables in text, expanded (unknown ones and configure's
+    @SUBSTITUTIONS@ are empty)."""
+    def substitute(match: re.Match[str], seen: frozenset[str]) -> str:
+        name = match.group(1)
+        if name is None or name in seen or name not in variables:
+            return ""
+        return _MAKE_REFERENCE_RE.sub(lambda m: substitute(m, seen | {name}), variables[name])
+    return _MAKE_REFERENCE_RE.sub(lambda m: substitute(m, frozenset()), text)
+
+
+def _configure_defines(path: str, defines: tuple[str, ...]) -> tuple[str, ...]:
+    """configure's flags for the file, unless its build line already sets
+    those macros (setup.py's define_macros, before 3.11, do what configure does later)."""
+    named = {d.split("=", 1)[0] for d in defines}
+    return tuple(d for prefix, flags in _CONFIGURE_DEFINES if path.startswith(prefix)
+                 and not named & {f.split("=", 1)[0] for f in flags} for d in flags)
 
 
 def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
     units = _collect_units(tree)
     makefile_defines = _recipe_defines(_read(Path(tree.root) / "Makefile.pre.in"))
-    return tuple(
-        replace(unit, defines=unit.defines + makefile_defines.get(unit.path.split(".c")[0], ())
-                + _configure_defines(unit.path))
-        for unit in units)
+    listed = []
+    for unit in units:
+        named = {d.split("=", 1)[0] for d in unit.defines}
+        defines = unit.defines + tuple(d for d in makefile_defines.get(unit.path.split(".c")[0], ())
+                                       if d.split("=", 1)[0] not in named)
+        listed.append(replace(unit, defines=defines + _configure_defines(unit.path, defines)))
+    return tuple(listed)
 
 
 def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
@@ -202,10 +265,30 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
                 if (root / path).is_file() and path not in units:
                     units[path] = SourceUnit(path=path, kind=kind, defines=defines,
                                              include_dirs=includes + vendored_includes)
-    for source in _setup_py_sources(_read(root / "setup.py")):
-        path = f"Modules/{source}"
-        if (root / path).is_file() and path not in units:
-            units[path] = SourceUnit(path=path, kind=UnitKind.SHARED_MODULE, include_dirs=vendored_includes)
+    from_setup_py: set[str] = set()
+    for extension in _setup_py_extensions(tree):
+        includes = tuple(d for d in (_tree_path(root, i, ".") for i in extension.include_dirs)
+                         if d is not None and (root / d).is_dir())
+        for source in extension.sources:
+            module_source = _tree_path(root, source, "Modules")
+            if module_source is None or not (root / module_source).is_file():
+                continue
+            if module_source not in units:
+                from_setup_py.add(module_source)
+                units[module_source] = SourceUnit(path=module_source, kind=UnitKind.SHARED_MODULE,
+                                                  defines=extension.defines,
+                                                  include_dirs=includes + vendored_includes)
+            elif module_source in from_setup_py:    # a source of two Extension calls (alternatives): both flag sets
+                unit = units[module_source]
+                units[module_source] = replace(
+                    unit, defines=tuple(dict.fromkeys(unit.defines + extension.defines)),
+                    include_dirs=tuple(dict.fromkeys(includes + unit.include_dirs)))
+        for obj in extension.objects:       # made by a Makefile rule (its flags), linked into the extension
+            made = _tree_path(root, obj, ".") if obj.endswith(".o") else None
+            object_source = f"{made[:-2]}.c" if made is not None else None
+            if object_source is not None and (root / object_source).is_file() and object_source not in units:
+                units[object_source] = SourceUnit(path=object_source, kind=UnitKind.SHARED_MODULE,
+                                                  include_dirs=vendored_includes)
     for program in sorted((root / "Programs").glob("*.c")):
         path = program.relative_to(root).as_posix()
         units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,
@@ -231,7 +314,15 @@ def _read(path: Path) -> str:
 
 _FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
 _ANGLE_INCLUDE_RE = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>", re.M)
+_QUOTED_HEADER_RE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\s]+\.h)"', re.M)
 _SOURCE_DIRS = ("Include", "Objects", "Python", "Parser", "Modules", "Programs")
+# The headers of the C library (C11 7.1.2): `#include "setjmp.h"` finds one
+# when the tree has no such file.
+_C_STANDARD_HEADERS = frozenset({
+    "assert.h", "complex.h", "ctype.h", "errno.h", "fenv.h", "float.h", "inttypes.h", "iso646.h", "limits.h",
+    "locale.h", "math.h", "setjmp.h", "signal.h", "stdalign.h", "stdarg.h", "stdatomic.h", "stdbool.h",
+    "stddef.h", "stdint.h", "stdio.h", "stdlib.h", "stdnoreturn.h", "string.h", "tgmath.h", "threads.h",
+    "time.h", "uchar.h", "wchar.h", "wctype.h"})
 
 MAX_SOURCE_BYTES = 64 << 20
 """The most the analyzer reads of one tree file (the largest CPython file is
@@ -267,15 +358,23 @@ def read_source(path: Path, limit: int = MAX_SOURCE_BYTES) -> bytes | None:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     """Facts read from every C file of the tree's source directories."""
-    system_includes: frozenset[str]   # names of all <...> includes
+    system_includes: frozenset[str]   # names of all <...> includes, and "..." C library ones no tree file has
     function_macros: frozenset[str]   # names defined as function-like macros
 
 
+_Entry = tuple[int, int, frozenset[str], frozenset[str], frozenset[str]]
+"""(size, mtime_ns, <...> includes, function-like macros, "....h" includes) of one file."""
+
+
 def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
-    """Read the tree's .c/.h files for their <...> includes and function-like
+    """Read the tree's .c/.h files for their includes and function-like
     macro names; a file whose size and mtime are unchanged since the last run
     (memo in memo_dir) is not read again.  What is not a regular file (a FIFO,
-    a device, a broken link) is passed over: it adds nothing."""
+    a device, a broken link) is passed over: it adds nothing.  A "....h"
+    include of a C library header that no file of the tree answers
+    (`#include "setjmp.h"` in 3.9's pyfpe.c) finds the system's, as in the
+    compiler: it gets a stand-in like <...> ones.  Any other "..." include
+    the tree lacks stays missing."""
     root = Path(tree.root)
     memo_path = Path(memo_dir) / "inventory.pickle"
     try:
@@ -285,7 +384,7 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
             memo = {}
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         memo = {}
-    current: dict[str, tuple[int, int, frozenset[str], frozenset[str]]] = {}
+    current: dict[str, _Entry] = {}
     for path in sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]")):
         try:
             info = path.stat()
@@ -295,13 +394,14 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
             continue
         key = str(path)
         entry = memo.get(key)
-        if entry is None or entry[:2] != (info.st_size, info.st_mtime_ns):
+        if not isinstance(entry, tuple) or len(entry) != 5 or entry[:2] != (info.st_size, info.st_mtime_ns):
             data = read_source(path)
             if data is None:
                 continue
             entry = (info.st_size, info.st_mtime_ns,
                      frozenset(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data)),
-                     frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)))
+                     frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)),
+                     frozenset(m.decode("ascii", "replace") for m in _QUOTED_HEADER_RE.findall(data)))
         current[key] = entry
     if current != memo:
         try:
@@ -310,7 +410,10 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
                 pickle.dump(current, handle, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError:
             pass      # only a memo: the next run reads the files again
-    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())),
+    tree_headers = {Path(key).name for key in current} | {p.name for p in root.glob("*.h")}
+    quoted = frozenset().union(*(e[4] for e in current.values()))
+    system_quoted = {name for name in quoted if name in _C_STANDARD_HEADERS and name not in tree_headers}
+    return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())) | system_quoted,
                      function_macros=frozenset().union(*(e[3] for e in current.values())))
 
 

@@ -19,11 +19,24 @@ _COMPILER_MADE = re.compile(
 _SOURCE_DIRS = ("Objects", "Python", "Parser", "Modules", "Programs")
 
 
+_MAKESETUP_RULE_RE = re.compile(r"^(\S+\.o): \$\(srcdir\)/(\S+\.c);", re.M)
+
+
 def object_sources(built: Path) -> dict[Path, str]:
     """Object file -> tree-relative source path, for the objects of the build
-    (in place for make-built ones; under build/temp.* for setup.py's)."""
+    (in place for make-built ones, named as the Makefile's rules name them:
+    3.9's makesetup builds Modules/_io/_iomodule.c into Modules/_iomodule.o;
+    under build/temp.* for setup.py's)."""
     mapping: dict[Path, str] = {}
+    try:
+        makefile = (built / "Makefile").read_text(errors="replace")
+    except OSError:
+        makefile = ""
+    made = {built / obj: source for obj, source in _MAKESETUP_RULE_RE.findall(makefile)}
     for obj in built.rglob("*.o"):
+        if obj in made and (built / made[obj]).is_file():
+            mapping[obj] = made[obj]
+            continue
         parts = obj.relative_to(built).parts
         for index, part in enumerate(parts):
             if part in _SOURCE_DIRS:

@@ -29,21 +29,33 @@ from analyzer.scan import environment
 from analyzer.sources import find_tree, list_units
 
 Identity = tuple[str, str, str]
-LISTS = ("globals-to-fix.tsv", "ignored.tsv")
+# Where each release keeps its lists: 3.10 and later under cpython/, 3.9 (known.tsv: every
+# global it knew of, `kind` variable) beside the tool.  The first place that has a list is read.
+LIST_PLACES = (("cpython/globals-to-fix.tsv", "cpython/ignored.tsv"), ("known.tsv", "ignored.tsv"))
 
 
 def load_upstream(tree: str) -> dict[Identity, str]:
     """Every listed variable, with the list it came from."""
     entries: dict[Identity, str] = {}
-    for name in LISTS:
-        path = Path(tree) / "Tools" / "c-analyzer" / "cpython" / name
+    base = Path(tree) / "Tools" / "c-analyzer"
+    lists = next((p for p in LIST_PLACES if (base / p[0]).is_file()), ())
+    for name in lists:
+        path = base / name
+        if not path.is_file():
+            continue
+        header: list[str] = []
         for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#") or line.startswith("filename\t"):
+            if not line.strip() or line.startswith("#"):
                 continue
             fields = line.split("\t")
+            if fields[0] == "filename":
+                header = fields
+                continue
+            if "kind" in header and len(fields) > header.index("kind") and fields[header.index("kind")] != "variable":
+                continue
             if len(fields) >= 3:
                 filename, funcname, var = fields[:3]
-                entries[(filename, "" if funcname == "-" else funcname, var)] = name
+                entries[(filename, "" if funcname == "-" else funcname, var)] = Path(name).name
     return entries
 
 

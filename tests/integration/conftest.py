@@ -24,6 +24,18 @@ def tree_path(version: str) -> Path:
     return path
 
 
+def built_path(name: str) -> Path:
+    """The -O0 build of the tree named `name` (Python-VERSION) that ci/build-tree made."""
+    root = os.environ.get("CGLOBALS_BUILT")
+    path = Path(root) / name if root else None
+    if path is None or not (path / "python").exists():
+        reason = f"no built {name}: run ci/build-tree and set CGLOBALS_BUILT (ci/test does both)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
 @pytest.fixture(scope="session", params=VERSIONS)
 def real_tree(request) -> Path:
     return tree_path(request.param)

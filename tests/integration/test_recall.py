@@ -3,7 +3,6 @@
 Needs the -O0 builds made by ci/build-tree (CGLOBALS_BUILT); ci/test makes them."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,12 @@ from analyzer.sources import list_units
 from evaluation.compiled import data_symbols, generated_sources
 from evaluation.upstream import built_files, check_against_compiler, compare, confirm_found, load_upstream
 
+from .conftest import built_path
+
 
 @pytest.fixture(scope="module")
 def built_tree(real_tree) -> Path:
-    root = os.environ.get("CGLOBALS_BUILT")
-    path = Path(root) / real_tree.name if root else None
-    if path is None or not (path / "python").exists():
-        reason = f"no built {real_tree.name}: run ci/build-tree and set CGLOBALS_BUILT (ci/test does both)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+    return built_path(real_tree.name)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ Needs the pristine tree (CGLOBALS_TREES) and, for the compiler checks, its -O0 b
 `ci/build-tree 3.9.2` (CGLOBALS_BUILT); without them the tests skip with the reason (fail under CI)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from analyzer.sources import list_units
 from evaluation.compiled import data_symbols, generated_sources
 from evaluation.upstream import built_files, check_against_compiler, compare, confirm_found, load_upstream
 
-from .conftest import tree_path
+from .conftest import built_path, tree_path
 
 pytestmark = pytest.mark.realtree
 VERSION = "3.9.2"
@@ -39,14 +38,7 @@ def scanned(tree, cache_dir):
 
 @pytest.fixture(scope="module")
 def built() -> Path:
-    root = os.environ.get("CGLOBALS_BUILT")
-    path = Path(root) / f"Python-{VERSION}" if root else None
-    if path is None or not (path / "python").exists():
-        reason = f"no built Python-{VERSION}: run ci/build-tree {VERSION} and set CGLOBALS_BUILT"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+    return built_path(f"Python-{VERSION}")
 
 
 @pytest.fixture(scope="module")

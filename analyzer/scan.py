@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -43,7 +44,7 @@ from .model import (
 from .preprocess import Environment, Preprocessed, fingerprint, prepare_environment, preprocess
 from .resolve import UnitDeclarations, resolve_unit
 from .sites import collect_sites, function_sites, token_sites
-from .sources import FileHashes, SourceLines, find_tree, generated_headers, list_units, take_inventory
+from .sources import FileHashes, SourceLines, TreeError, find_tree, generated_headers, list_units, take_inventory
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -156,7 +157,14 @@ _worker: UnitContext | None = None
 
 def _init_worker(ctx: UnitContext) -> None:
     global _worker
+    _ignore_interrupts()
     _worker = ctx
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the parent's to answer (it ends the pool); a
+    worker that took it too would print its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 Outcome = tuple[UnitResult, dict[str, Packed]]
@@ -202,17 +210,68 @@ def _size(path: Path) -> int:
         return 0
 
 
+class OptionError(Exception):
+    """Scan options that cannot be used; the message says which and why."""
+
+
 def scan(path: str, options: ScanOptions = ScanOptions(),
          progress: Progress | None = None) -> ScanResult:
-    """Raises sources.TreeError when `path` is not a CPython tree."""
+    """Raises sources.TreeError when `path` is not a usable CPython tree,
+    OptionError when an option cannot be used (before any unit is analyzed)."""
+    if options.jobs < 0:
+        raise OptionError(f"{options.jobs} worker processes")
     tree = find_tree(path)
-    units = list_units(tree)
+    try:
+        units = list_units(tree)
+    except OSError as exc:           # the build data (Makefile.pre.in, Modules/Setup*) is there but unreadable
+        where = exc.filename if isinstance(exc.filename, str) else f"{tree.root}: the build data"
+        raise TreeError(f"{where}: cannot read it: {exc.strerror or exc}") from None
     if options.only:
         wanted = set(options.only)
+        unknown = sorted(wanted - {unit.path for unit in units})
+        if unknown:
+            raise OptionError(f"no translation unit of {path} is {', '.join(unknown)} (a unit is a tree-relative "
+                              "path of a .c file the default build compiles)")
         units = tuple(u for u in units if u.path in wanted)
+    if options.cache_dir:
+        _check_cache_dir(options.cache_dir)
     with contextlib.ExitStack() as stack:
         work_dir = options.cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="cglobals-"))
-        return _scan_units(tree, units, options, work_dir, progress)
+        try:
+            return _scan_units(tree, units, options, work_dir, progress)
+        except OSError as exc:
+            if options.cache_dir and _inside(exc.filename, work_dir):
+                raise OptionError(f"{work_dir}: cannot use the cache directory: {exc.strerror or exc} "
+                                  f"({exc.filename})") from None
+            if _inside(exc.filename, tree.root):
+                raise TreeError(f"{exc.filename}: cannot read it: {exc.strerror or exc}") from None
+            raise
+
+
+def _check_cache_dir(path: str) -> None:
+    """Raises OptionError unless the cache directory is one (made if need
+    be) that this process can write in."""
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise OptionError(f"{path}: not a directory (the cache directory)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".cglobals-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OptionError(f"{path}: cannot write in the cache directory: {reason}") from None
+
+
+def _inside(filename: object, directory: str) -> bool:
+    if not isinstance(filename, str):
+        return False
+    try:
+        Path(os.path.abspath(filename)).relative_to(os.path.abspath(directory))
+    except ValueError:
+        return False
+    return True
 
 
 def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
@@ -228,7 +287,7 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
     if stale and fresh and len(stale) <= _BACKGROUND_UNITS and jobs > 1:
         # A few units changed: analyze them in a worker while this process unpacks the rest.
         fork = multiprocessing.get_context("fork")
-        background = concurrent.futures.ProcessPoolExecutor(1, mp_context=fork)
+        background = concurrent.futures.ProcessPoolExecutor(1, mp_context=fork, initializer=_ignore_interrupts)
         outcomes = background.submit(_analyze_units, tree, work_dir, stale, cache)
     with collector_paused():
         cached = cache.unpack_units({path: stored[path] for path in fresh}, options.focus) if cache else {}

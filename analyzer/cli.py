@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -22,9 +23,9 @@ from .model import ScanResult, Verdict
 from .report.findings import GateReport, render_gate_github, render_gate_json, render_gate_text
 from .report.json import render_json
 from .report.sarif import render_gate_sarif
-from .report.text import render_diagnostic, render_text
+from .report.text import one_line, render_diagnostic, render_text
 from .report.tsv import render_tsv
-from .scan import Progress, ScanOptions, scan
+from .scan import OptionError, Progress, ScanOptions, scan
 from .sources import (
     TreeError,
     api_files,
@@ -124,20 +125,38 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_scan_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPUs)")
+    command.add_argument("-j", "--jobs", type=_jobs, help="worker processes, 1 or more (default: one per CPU)")
     command.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
     command.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+class OutputError(Exception):
+    """An output path that cannot be written; the message names it and says why."""
+
+
+_INPUT_ERRORS = (ConfigError, TreeError, OptionError, OutputError, FetchError)
+"""What bad input raises: each is one line on stderr and exit 2, never a traceback."""
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
-    out = stdout or sys.stdout
+    out = stdout or _tolerant(sys.stdout)
     err = stderr or sys.stderr
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        err.write(f"cglobals: error: {exc}\n")
+        _error(err, str(exc))
         return EXIT_USAGE
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
@@ -158,6 +177,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         if args.command == "races":
             return _races(args, out, err)
         return _scan(args, out, err)
+    except _INPUT_ERRORS as exc:
+        _error(err, str(exc))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
         return 130
@@ -168,46 +190,57 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         if args.traceback:
             traceback.print_exc(file=err)
         else:
-            err.write(f"cglobals: internal error: {type(exc).__name__}: {exc} (rerun with --traceback)\n")
+            _error(err, f"{type(exc).__name__}: {exc} (rerun with --traceback)", "internal error")
         return EXIT_USAGE
+
+
+def _error(err: TextIO, message: str, kind: str = "error") -> None:
+    """One line, whatever the message holds (a path with a newline, bytes of the tree)."""
+    err.write(f"cglobals: {kind}: {one_line(message)}\n")
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """Standard output that writes what it cannot encode as escapes (text
+    from the tree may hold bytes that are not UTF-8, kept as surrogates)."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="backslashreplace")
+    return stream
 
 
 def _fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def log(message: str) -> None:
         err.write(f"cglobals: {message}\n")
 
-    try:
-        path = fetch(args.version, args.dest, source=args.source, log=log)
-    except FetchError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    _check_output_dir(args.dest)
+    path = fetch(args.version, args.dest, source=args.source, log=log)
     out.write(f"{path}\n")
     return EXIT_OK
 
 
 def _scan_options(args: argparse.Namespace) -> ScanOptions:
     cache_dir = None if args.no_cache else (args.cache_dir or str(default_cache_dir()))
-    return ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())))
+    return ScanOptions(jobs=args.jobs or 0, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())))
 
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # matplotlib is imported only when a report is made.
     from .report.bundle import render_report
     from .report.summary import compare, summarize
-    try:
-        with _progress(err) as progress:
-            results = [scan(tree, _scan_options(args), progress) for tree in (args.tree, args.compare) if tree]
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    trees = [tree for tree in (args.tree, args.compare) if tree]
+    for tree in trees:               # both are trees before either is scanned
+        find_tree(tree)
+    _check_output_dir(args.output)
+    with _progress(err) as progress:
+        results = [scan(tree, _scan_options(args), progress) for tree in trees]
     classified = [(result, classify(result)) for result in results]
     oldest, newest = min(classified, key=_release), max(classified, key=_release)
     comparison = compare(oldest, newest) if len(classified) == 2 else None
     report = render_report(summarize(*classified[0]), comparison)
     for relative, content in sorted(report.items()):
         path = Path(args.output) / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        with _writing(path, Path(args.output)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
     out.write(f"{Path(args.output) / 'index.html'}\n")
     for result in results:
         _write_diagnostics(result, err)
@@ -215,13 +248,10 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        listed = {entry.identity for entry in load_baselines(tuple(args.listed))}
-        with _progress(err) as progress:
-            result = scan(args.tree, _scan_options(args), progress)
-    except (ConfigError, TreeError) as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    listed = {entry.identity for entry in load_baselines(tuple(args.listed))}
+    _check_output_file(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     pairs = [(var, verdict) for var, verdict in zip(result.globals, classify(result), strict=True)
              if var.identity not in listed]
     _write(args.output, render_baseline(tuple(v for v, _ in pairs), tuple(v for _, v in pairs)), out)
@@ -230,18 +260,16 @@ def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        tree = find_tree(args.tree)
-        baseline = tuple(replace(entry, path=_shown(entry.path, tree.root))
-                         for entry in load_baselines(tuple(args.baseline)))
-        change = git_changes(tree.root, args.diff) if args.diff else None
-        # In diff mode only the changed files' globals are classified and read for suppressions.
-        files = change.files if change else None
-        with _progress(err) as progress:
-            result = scan(args.tree, replace(_scan_options(args), focus=files), progress)
-    except (ConfigError, TreeError) as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    tree = find_tree(args.tree)
+    entries = load_baselines(tuple(args.baseline))
+    shown = {path: _shown(path, tree.root) for path in {*args.baseline, *(entry.path for entry in entries)}}
+    baseline = tuple(replace(entry, path=shown[entry.path]) for entry in entries)
+    _check_output_file(args.output)
+    change = git_changes(tree.root, args.diff) if args.diff else None
+    # In diff mode only the changed files' globals are classified and read for suppressions.
+    files = change.files if change else None
+    with _progress(err) as progress:
+        result = scan(args.tree, replace(_scan_options(args), focus=files), progress)
     globals_ = tuple(var for var in result.globals if files is None or var.file in files)
     suppressions = read_suppressions(tree.root, files if files is not None else {var.file for var in globals_})
     present = {var.identity for var in result.globals}
@@ -249,7 +277,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                            and (files is None or e.identity[0] in files)})
     outcome = gate(globals_, classify(result, files), baseline, suppressions, strict=args.strict, change=change,
                    uses=result.uses, uncompiled=uncompiled)
-    report = GateReport(outcome=outcome, baselines=tuple(_shown(path, tree.root) for path in args.baseline),
+    report = GateReport(outcome=outcome, baselines=tuple(shown[path] for path in args.baseline),
                         diagnostics=result.diagnostics, diff_base=args.diff)
     if args.format == "sarif":
         text = render_gate_sarif(report, tree.root)
@@ -262,28 +290,19 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FINDINGS if outcome.failed or (args.fail_stale and outcome.stale) else EXIT_OK
 
 
-def _scanned(args: argparse.Namespace, err: TextIO) -> ScanResult | None:
-    """The scan of args.tree, or None when it is not a tree (said on err)."""
-    try:
-        with _progress(err) as progress:
-            return scan(args.tree, _scan_options(args), progress)
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return None
-
-
 def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .patch.plan import make_plan
-    from .patch.series import write_series
+    from .patch.series import INFRASTRUCTURE, write_series
     from .report.patches import render_moved_tsv, render_series_readme
-    try:
-        racing = load_racing_accesses(args.races) if args.races else ()
-    except ConfigError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
-    result = _scanned(args, err)
-    if result is None:
-        return EXIT_USAGE
+    racing = load_racing_accesses(args.races) if args.races else ()
+    root = Path(find_tree(args.tree).root)
+    missing = [path for path in INFRASTRUCTURE if not (root / path).is_file()]
+    if missing:
+        raise TreeError(f"{args.tree}: no {', '.join(missing)}: not a tree `cglobals patch` can edit (the series "
+                        "hangs its state off these)")
+    _check_output_dir(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     if result.failed_units:
         _write_diagnostics(result, err)
         return EXIT_PARTIAL         # a plan from a partial scan could miss references
@@ -293,6 +312,7 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     api = api_files(result.tree.root, [*(var.file for var in result.globals), *(a.file for a in racing)])
     plan = make_plan(result, classify(result), initializers, public, api,
                      frozenset(args.plan_only) if args.plan_only else None)
+    _check_texts(root, {*INFRASTRUCTURE, *(move.var.file for move in plan.moves), *(a.file for a in racing)})
     use_functions: dict[tuple[str, str, str], set[str]] = {}
     for use in result.uses:
         if use.file == use.target[0]:
@@ -300,26 +320,43 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     known_functions: dict[str, set[str]] = {}
     for function in result.functions:
         known_functions.setdefault(function.file, set()).add(function.key[1])
-    series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
-                          {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing, api,
-                          "PyMutex" in public.types)
-    Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
-    Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
+    with _writing(Path(args.output)):
+        series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
+                              {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing, api,
+                              "PyMutex" in public.types)
+    _write(str(Path(args.output, "README.md")), render_series_readme(series, result.tree.version), out)
+    _write(str(Path(args.output, "moved.tsv")), render_moved_tsv(series), out)
     guards = f", {len(series.guarded)} racing statements guarded" if args.races else ""
     out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
               f"{len(series.stays)} stay{guards} (README.md says why)\n")
     return EXIT_OK
 
 
+def _check_texts(root: Path, paths: set[str]) -> None:
+    """The series edits these files as UTF-8 text: raises TreeError naming
+    the first one that is not (files the tree lacks are the series' to skip)."""
+    for path in sorted(paths):
+        try:
+            (root / path).read_bytes().decode("utf-8")
+        except OSError:
+            continue
+        except UnicodeDecodeError as exc:
+            raise TreeError(f"{root / path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                            f"{exc.start}): `cglobals patch` edits UTF-8 sources only") from None
+
+
 def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .races import attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
     from .report.races import render_races_json, render_races_text
-    result = _scanned(args, err)
-    if result is None:
-        return EXIT_USAGE
+    find_tree(args.tree)
     logs, unreadable = read_logs(args.logs)
     for path, reason in unreadable:
-        err.write(f"cglobals: error: {path}: {reason}\n")
+        _error(err, f"{path}: {reason}")
+    if not logs:
+        return EXIT_USAGE            # nothing to analyze
+    _check_output_file(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     races = [race for _, text in logs for race in parse_reports(text, result.tree.root)]
     code, data = symbolize_objects(result.tree.root, unresolved(races))
     races = list(symbolize(races, code, data, result.tree.root))
@@ -327,12 +364,8 @@ def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     verdicts = dict(zip((var.identity for var in result.globals), classify(result), strict=True))
     found = attribute(races, result.globals)
     render = render_races_json if args.format == "json" else render_races_text
-    text = render(found, verdicts, len(logs), len(races))
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        out.write(text)
-    return EXIT_USAGE if unreadable else EXIT_OK
+    _write(args.output, render(found, verdicts, len(logs), len(races)), out)
+    return EXIT_PARTIAL if unreadable else EXIT_OK     # the other logs' races are still reported
 
 
 def _shown(path: str, root: str) -> str:
@@ -349,13 +382,9 @@ def _release(classified: tuple[ScanResult, tuple[Verdict, ...]]) -> tuple[int, .
 
 
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    options = _scan_options(args)
-    try:
-        with _progress(err) as progress:
-            result = scan(args.tree, options, progress)
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    _check_output_file(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     _write(args.output, _RENDERERS[args.format](result, classify(result)), out)
     _write_diagnostics(result, err)
     return _scan_status(result)
@@ -370,9 +399,63 @@ def _scan_status(result: ScanResult) -> int:
     return EXIT_PARTIAL if result.failed_units else EXIT_OK
 
 
+def _check_output_file(path: str | None) -> None:
+    """Before the work: raises OutputError unless `path` (None: stdout) can
+    be written as a file."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{path}: is a directory, not a file")
+    parent = target.parent
+    if not parent.is_dir():
+        raise OutputError(f"{path}: {parent} is not a directory" if parent.exists() else
+                          f"{path}: no such directory {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise OutputError(f"{path}: not writable")
+
+
+def _check_output_dir(path: str) -> None:
+    """Before the work: raises OutputError unless `path` is a directory this
+    process can write in, or can be made one."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{path}: not a directory")
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing != target and not existing.is_dir():
+        raise OutputError(f"{path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: {existing} is not writable")
+
+
+@contextmanager
+def _writing(path: Path, output: Path | None = None) -> Iterator[None]:
+    """Writing `path`, a file or directory of the output `output` (`path`
+    itself by default): an OSError about the output becomes an OutputError
+    naming the file (`path` when the error names none)."""
+    try:
+        yield
+    except OSError as exc:
+        filename = exc.filename if isinstance(exc.filename, str) else str(path)
+        if not _under(Path(filename), output or path):
+            raise
+        raise OutputError(f"{filename}: cannot write it: {exc.strerror or exc}") from None
+
+
+def _under(path: Path, directory: Path) -> bool:
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(directory))
+    except ValueError:
+        return False
+    return True
+
+
 def _write(path: str | None, text: str, out: TextIO) -> None:
     if path:
-        Path(path).write_text(text, encoding="utf-8")
+        with _writing(Path(path)):
+            Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
     else:
         out.write(text)
 

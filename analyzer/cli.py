@@ -346,7 +346,7 @@ def _check_texts(root: Path, paths: set[str]) -> None:
 
 
 def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .races import attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
+    from .races import Race, attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
     from .report.races import render_races_json, render_races_text
     find_tree(args.tree)
     logs, unreadable = read_logs(args.logs)
@@ -357,14 +357,25 @@ def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _check_output_file(args.output)
     with _progress(err) as progress:
         result = scan(args.tree, _scan_options(args), progress)
-    races = [race for _, text in logs for race in parse_reports(text, result.tree.root)]
+    races: list[Race] = []
+    parsed = 0
+    for path, text in logs:
+        try:
+            races += parse_reports(text, result.tree.root)
+        except ValueError as exc:         # a line TSan does not write: a corrupt log
+            _error(err, f"{path}: not a ThreadSanitizer log that can be read ({exc})")
+            unreadable += ((path, str(exc)),)
+            continue
+        parsed += 1
+    if not parsed:
+        return EXIT_USAGE
     code, data = symbolize_objects(result.tree.root, unresolved(races))
     races = list(symbolize(races, code, data, result.tree.root))
     races = list(name_members(races, member_names(result.tree.root, members_wanted(races))))
     verdicts = dict(zip((var.identity for var in result.globals), classify(result), strict=True))
     found = attribute(races, result.globals)
     render = render_races_json if args.format == "json" else render_races_text
-    _write(args.output, render(found, verdicts, len(logs), len(races)), out)
+    _write(args.output, render(found, verdicts, parsed, len(races)), out)
     return EXIT_PARTIAL if unreadable else EXIT_OK     # the other logs' races are still reported
 
 

@@ -570,7 +570,7 @@ def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozens
     the tree (`python`, extension modules under build/) with binutils:
     code offsets -> (function, file, line) by addr2line, data offsets -> the
     symbol holding them (name, start, size) by nm.  Objects not found or
-    unreadable stay unnamed."""
+    unreadable, or binutils not installed, stay unnamed."""
     code: dict[tuple[str, int], tuple[str, str, int]] = {}
     data: dict[tuple[str, int], tuple[str, int, int]] = {}
     for name, (code_offsets, data_offsets) in wanted.items():
@@ -579,18 +579,15 @@ def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozens
             continue
         offsets = sorted(code_offsets)
         if offsets:
-            proc = subprocess.run(["addr2line", "-f", "-e", str(path), *(hex(o) for o in offsets)],
-                                  capture_output=True, text=True, check=False)
-            lines = proc.stdout.splitlines() if proc.returncode == 0 else []
+            status, output = _tool("addr2line", "-f", "-e", str(path), *(hex(o) for o in offsets))
+            lines = output.splitlines() if status == 0 else []
             for offset, function, where in zip(offsets, lines[0::2], lines[1::2], strict=False):
                 file, _, line = where.split(" ")[0].rpartition(":")
                 if function != "??" and line.isdigit():
                     code[(name, offset)] = (function, file, int(line))
         if data_offsets:
-            proc = subprocess.run(["nm", "-S", "--defined-only", str(path)], capture_output=True, text=True,
-                                  check=False)
             symbols = []
-            for line in proc.stdout.splitlines():
+            for line in _tool("nm", "-S", "--defined-only", str(path))[1].splitlines():
                 fields = line.split()
                 if len(fields) == 4:
                     symbols.append((int(fields[0], 16), int(fields[1], 16), fields[3]))
@@ -600,6 +597,16 @@ def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozens
                 if holder is not None:
                     data[(name, offset)] = holder
     return code, data
+
+
+def _tool(*argv: str) -> tuple[int | None, str]:
+    """(status, output) of a binutils or gdb run; (None, "") when the tool is
+    not installed: what it would have named stays unnamed."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+    except OSError:
+        return None, ""
+    return proc.returncode, proc.stdout
 
 
 def _built_object(root: str, name: str) -> Path | None:
@@ -628,9 +635,7 @@ def member_names(root: str, wanted: dict[tuple[str, str], frozenset[int]]) -> di
         commands = []
         for variable in sorted(variables):      # one gdb for all of an object's globals
             commands += ["-ex", f"echo @@cglobals {variable}\\n", "-ex", f"ptype /o {variable}"]
-        proc = subprocess.run(["gdb", "-nx", "-batch", *commands, str(path)], capture_output=True, text=True,
-                              check=False)
-        for chunk in proc.stdout.split("@@cglobals ")[1:]:
+        for chunk in _tool("gdb", "-nx", "-batch", *commands, str(path))[1].split("@@cglobals ")[1:]:
             variable, _, text = chunk.partition("\n")
             members = _ptype_members(text)
             for offset in variables.get(variable, frozenset()):

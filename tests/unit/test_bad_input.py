@@ -51,6 +51,8 @@ def world(tmp_path_factory) -> dict[str, str]:
         "races.json": b'{"races": [{"count": "2"}]}',
         "syntax.json": b'{"races": [\n,]}',
         "garbage.log": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+        "corrupt.log": b"==================\nWARNING: ThreadSanitizer: data race (pid=1)\n"
+                       b"  Write of size 4 at 0x7f00 by thread T1:\n    #0 f x.c:1 (python+0xZZ)\n",
     }.items():
         paths[name.replace(".", "_")] = base / name
         (base / name).write_bytes(data)
@@ -148,6 +150,10 @@ ROWS = [
      "{garbage_log}: not a ThreadSanitizer log (no report in it)\ncglobals: error: {empty}: Is a directory"),
     ("races", ["races", "{tree}", "{good_log}", "{garbage_log}"], 3,
      "{garbage_log}: not a ThreadSanitizer log (no report in it)"),
+    ("races", ["races", "{tree}", "{corrupt_log}"], 2,
+     "{corrupt_log}: not a ThreadSanitizer log that can be read (invalid literal for int() with base 16: '0xZZ')"),
+    ("races", ["races", "{tree}", "{corrupt_log}", "{good_log}"], 3,
+     "{corrupt_log}: not a ThreadSanitizer log that can be read (invalid literal for int() with base 16: '0xZZ')"),
     ("races", ["races", "{tree}", "{good_log}", "-o", "{base}/nope/races.txt"], 2,
      "{base}/nope/races.txt: no such directory {base}/nope"),
     ("races", ["races", "{file}", "{good_log}"], 2, "{file}: not a directory"),

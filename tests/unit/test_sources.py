@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.sources import TreeError, find_tree, git_changes, read_logs, still_written
+from analyzer.sources import (
+    TreeError,
+    find_tree,
+    git_changes,
+    member_names,
+    read_logs,
+    still_written,
+    symbolize_objects,
+)
 from tests.conftest import FIXTURES, make_tree
 
 _GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
@@ -106,6 +114,13 @@ def test_logs_that_cannot_be_read_or_are_not_tsan_logs(tmp_path):
     assert unreadable == ((str(garbage), "not a ThreadSanitizer log (no report in it)"),
                           (str(empty), "not a ThreadSanitizer log (no report in it)"),
                           (str(tmp_path), "Is a directory"), (str(tmp_path / "nope"), "No such file or directory"))
+
+
+def test_objects_stay_unnamed_without_binutils_or_gdb(tmp_path, monkeypatch):
+    (tmp_path / "python").write_bytes(b"\x7fELF")
+    monkeypatch.setenv("PATH", str(tmp_path / "no tools"))
+    assert symbolize_objects(str(tmp_path), {"python": (frozenset({16}), frozenset({32}))}) == ({}, {})
+    assert member_names(str(tmp_path), {("python", "_PyRuntime"): frozenset({8})}) == {}
 
 
 def test_find_tree_names_what_is_missing_or_unreadable(tmp_path):

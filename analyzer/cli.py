@@ -65,59 +65,59 @@ def _build_parser() -> argparse.ArgumentParser:
 
     fetch_cmd = commands.add_parser("fetch", help="get a pristine CPython tree")
     fetch_cmd.add_argument("version", help="e.g. 3.13.5 or 3.11.2")
-    fetch_cmd.add_argument("dest", help="directory to unpack into (the tree is DEST/Python-VERSION)")
-    fetch_cmd.add_argument("--source", help="a tarball, an existing checkout, or a git URL to clone")
+    fetch_cmd.add_argument("dest", type=_path, help="directory to unpack into (the tree is DEST/Python-VERSION)")
+    fetch_cmd.add_argument("--source", type=_path, help="a tarball, an existing checkout, or a git URL to clone")
 
     scan_cmd = commands.add_parser("scan", help="list and classify every variable with static storage duration")
-    scan_cmd.add_argument("tree", help="a CPython source tree (configured or not)")
+    scan_cmd.add_argument("tree", type=_path, help="a CPython source tree (configured or not)")
     scan_cmd.add_argument("--format", choices=sorted(_RENDERERS), default="text")
-    scan_cmd.add_argument("-o", "--output", help="write the result here instead of stdout")
+    scan_cmd.add_argument("-o", "--output", type=_path, help="write the result here instead of stdout")
     _add_scan_options(scan_cmd)
-    scan_cmd.add_argument("--only", nargs="+", default=(), metavar="PATH",
+    scan_cmd.add_argument("--only", nargs="+", type=_path, default=(), metavar="PATH",
                           help="analyze only these translation units (tree-relative paths)")
 
     report_cmd = commands.add_parser("report", help="write a Markdown and HTML report with plots")
-    report_cmd.add_argument("tree", help="a CPython source tree")
-    report_cmd.add_argument("--compare", metavar="OTHER_TREE",
+    report_cmd.add_argument("tree", type=_path, help="a CPython source tree")
+    report_cmd.add_argument("--compare", type=_path, metavar="OTHER_TREE",
                             help="another release: also show what became of each class between the two")
-    report_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write into")
+    report_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="DIR", help="directory to write into")
     _add_scan_options(report_cmd)
 
     baseline_cmd = commands.add_parser("baseline", help="write a baseline of the tree's mutable globals")
-    baseline_cmd.add_argument("tree", help="a CPython source tree")
-    baseline_cmd.add_argument("-o", "--output", required=True, metavar="FILE")
-    baseline_cmd.add_argument("--except", dest="listed", action="append", default=[], metavar="FILE",
+    baseline_cmd.add_argument("tree", type=_path, help="a CPython source tree")
+    baseline_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="FILE")
+    baseline_cmd.add_argument("--except", dest="listed", type=_path, action="append", default=[], metavar="FILE",
                               help="leave out the globals this baseline (ours or upstream's) lists (repeatable)")
     _add_scan_options(baseline_cmd)
 
     check_cmd = commands.add_parser("check", help="fail on mutable globals the baseline does not list")
-    check_cmd.add_argument("tree", help="a CPython source tree")
-    check_cmd.add_argument("--baseline", action="append", default=[], metavar="FILE",
+    check_cmd.add_argument("tree", type=_path, help="a CPython source tree")
+    check_cmd.add_argument("--baseline", type=_path, action="append", default=[], metavar="FILE",
                            help="our baseline, or upstream's globals-to-fix.tsv / ignored.tsv (repeatable)")
     check_cmd.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
-    check_cmd.add_argument("--diff", metavar="REV",
+    check_cmd.add_argument("--diff", type=_path, metavar="REV",
                            help="only globals the change since REV introduced (the tree must be a git checkout)")
-    check_cmd.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    check_cmd.add_argument("-o", "--output", type=_path, metavar="FILE", help="write the report here instead of stdout")
     check_cmd.add_argument("--strict", action="store_true", help="immutable globals must be listed too")
     check_cmd.add_argument("--fail-stale", action="store_true", help="stale baseline entries fail the gate")
     _add_scan_options(check_cmd)
 
     patch_cmd = commands.add_parser("patch", help="write a git format-patch series moving globals into "
                                                   "interpreter state")
-    patch_cmd.add_argument("tree", help="a pristine CPython source tree")
-    patch_cmd.add_argument("-o", "--output", required=True, metavar="DIR")
-    patch_cmd.add_argument("--only", nargs="+", dest="plan_only", metavar="PATH",
+    patch_cmd.add_argument("tree", type=_path, help="a pristine CPython source tree")
+    patch_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="DIR")
+    patch_cmd.add_argument("--only", nargs="+", type=_path, dest="plan_only", metavar="PATH",
                            help="move only globals of these source files")
-    patch_cmd.add_argument("--races", metavar="JSON", help="guard the racing statements of this "
+    patch_cmd.add_argument("--races", type=_path, metavar="JSON", help="guard the racing statements of this "
                                                            "`cglobals races --format json` document")
     _add_scan_options(patch_cmd)
 
     races_cmd = commands.add_parser("races", help="de-duplicate ThreadSanitizer data races and attribute them "
                                                   "to globals")
-    races_cmd.add_argument("tree", help="the CPython tree the reports come from")
-    races_cmd.add_argument("logs", nargs="+", metavar="LOG", help="TSan logs (log_path= files)")
+    races_cmd.add_argument("tree", type=_path, help="the CPython tree the reports come from")
+    races_cmd.add_argument("logs", nargs="+", type=_path, metavar="LOG", help="TSan logs (log_path= files)")
     races_cmd.add_argument("--format", choices=("text", "json"), default="text")
-    races_cmd.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    races_cmd.add_argument("-o", "--output", type=_path, metavar="FILE", help="write here instead of stdout")
     _add_scan_options(races_cmd)
 
     commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
@@ -126,8 +126,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _add_scan_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("-j", "--jobs", type=_jobs, help="worker processes, 1 or more (default: one per CPU)")
-    command.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
+    command.add_argument("--cache-dir", type=_path, help=f"persistent cache (default: {default_cache_dir()})")
     command.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
+
+
+def _path(text: str) -> str:
+    """A path (or a revision) given on the command line: an empty one is a
+    script's unset variable, not the current directory."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty string")
+    return text
 
 
 def _jobs(text: str) -> int:
@@ -265,7 +273,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     shown = {path: _shown(path, tree.root) for path in {*args.baseline, *(entry.path for entry in entries)}}
     baseline = tuple(replace(entry, path=shown[entry.path]) for entry in entries)
     _check_output_file(args.output)
-    change = git_changes(tree.root, args.diff) if args.diff else None
+    change = git_changes(tree.root, args.diff) if args.diff is not None else None
     # In diff mode only the changed files' globals are classified and read for suppressions.
     files = change.files if change else None
     with _progress(err) as progress:

@@ -85,6 +85,8 @@ ROWS = [
     ("scan", ["scan", "{tree}", "-j", "0"], 2, "argument -j/--jobs: must be 1 or more, not 0"),
     ("scan", ["scan", "{tree}", "-j", "-2"], 2, "argument -j/--jobs: must be 1 or more, not -2"),
     ("scan", ["scan", "{tree}", "-j", "two"], 2, "argument -j/--jobs: not a number: 'two'"),
+    ("scan", ["scan", ""], 2, "argument tree: an empty string"),
+    ("scan", ["scan", "{tree}", "--cache-dir", ""], 2, "argument --cache-dir: an empty string"),
     ("scan", ["scan", "{tree}", "--format", "xml"], 2,
      "argument --format: invalid choice: 'xml' (choose from 'json', 'text', 'tsv')"),
     # report
@@ -94,6 +96,7 @@ ROWS = [
     ("report", ["report", "{tree}", "-o", "{file}"], 2, "{file}: not a directory"),
     ("report", ["report", "{tree}", "-o", "{file}/sub/report"], 2, "{file}/sub/report: {file} is not a directory"),
     ("report", ["report", "{tree}"], 2, "the following arguments are required: -o/--output"),
+    ("report", ["report", "{tree}", "-o", ""], 2, "argument -o/--output: an empty string"),
     ("report", ["report", "{tree}", "-o", "{base}/report", "-j", "0"], 2,
      "argument -j/--jobs: must be 1 or more, not 0"),
     # baseline
@@ -123,6 +126,8 @@ ROWS = [
     ("check", ["check", "{tree}", "--diff", "HEAD"], 2,
      "{tree} is not a git checkout (--diff compares one with a commit)"),
     ("check", ["check", "{tree}", "--diff=--output=x"], 2, "'--output=x' is not a revision"),
+    ("check", ["check", "{tree}", "--diff="], 2, "argument --diff: an empty string"),
+    ("check", ["check", "{tree}", "--baseline", ""], 2, "argument --baseline: an empty string"),
     ("check", ["check", "{tree}", "-o", "{empty}"], 2, "{empty}: is a directory, not a file"),
     ("check", ["check", "{tree}", "--format", "html"], 2,
      "argument --format: invalid choice: 'html' (choose from 'text', 'json', 'github', 'sarif')"),
@@ -158,6 +163,7 @@ ROWS = [
      "{base}/nope/races.txt: no such directory {base}/nope"),
     ("races", ["races", "{file}", "{good_log}"], 2, "{file}: not a directory"),
     ("races", ["races", "{tree}"], 2, "the following arguments are required: LOG"),
+    ("races", ["races", "{tree}", "{good_log}", ""], 2, "argument LOG: an empty string"),
     # rules, fetch, no command
     ("rules", ["rules", "extra"], 2, "unrecognized arguments: extra"),
     ("fetch", ["fetch", "3.13.5", "{file}"], 2, "{file}: not a directory"),

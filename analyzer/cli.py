@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -23,9 +24,9 @@ from .preprocess import DEFAULT_TIMEOUT
 from .report.findings import GateReport, render_gate_github, render_gate_json, render_gate_text
 from .report.json import render_json
 from .report.sarif import render_gate_sarif
-from .report.text import render_diagnostic, render_text
+from .report.text import one_line, render_diagnostic, render_text
 from .report.tsv import render_tsv
-from .scan import Progress, ScanOptions, scan
+from .scan import OptionError, Progress, ScanOptions, scan
 from .sources import (
     TreeError,
     api_files,
@@ -65,59 +66,59 @@ def _build_parser() -> argparse.ArgumentParser:
 
     fetch_cmd = commands.add_parser("fetch", help="get a pristine CPython tree")
     fetch_cmd.add_argument("version", help="e.g. 3.13.5 or 3.11.2")
-    fetch_cmd.add_argument("dest", help="directory to unpack into (the tree is DEST/Python-VERSION)")
-    fetch_cmd.add_argument("--source", help="a tarball, an existing checkout, or a git URL to clone")
+    fetch_cmd.add_argument("dest", type=_path, help="directory to unpack into (the tree is DEST/Python-VERSION)")
+    fetch_cmd.add_argument("--source", type=_path, help="a tarball, an existing checkout, or a git URL to clone")
 
     scan_cmd = commands.add_parser("scan", help="list and classify every variable with static storage duration")
-    scan_cmd.add_argument("tree", help="a CPython source tree (configured or not)")
+    scan_cmd.add_argument("tree", type=_path, help="a CPython source tree (configured or not)")
     scan_cmd.add_argument("--format", choices=sorted(_RENDERERS), default="text")
-    scan_cmd.add_argument("-o", "--output", help="write the result here instead of stdout")
+    scan_cmd.add_argument("-o", "--output", type=_path, help="write the result here instead of stdout")
     _add_scan_options(scan_cmd)
-    scan_cmd.add_argument("--only", nargs="+", default=(), metavar="PATH",
+    scan_cmd.add_argument("--only", nargs="+", type=_path, default=(), metavar="PATH",
                           help="analyze only these translation units (tree-relative paths)")
 
     report_cmd = commands.add_parser("report", help="write a Markdown and HTML report with plots")
-    report_cmd.add_argument("tree", help="a CPython source tree")
-    report_cmd.add_argument("--compare", metavar="OTHER_TREE",
+    report_cmd.add_argument("tree", type=_path, help="a CPython source tree")
+    report_cmd.add_argument("--compare", type=_path, metavar="OTHER_TREE",
                             help="another release: also show what became of each class between the two")
-    report_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write into")
+    report_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="DIR", help="directory to write into")
     _add_scan_options(report_cmd)
 
     baseline_cmd = commands.add_parser("baseline", help="write a baseline of the tree's mutable globals")
-    baseline_cmd.add_argument("tree", help="a CPython source tree")
-    baseline_cmd.add_argument("-o", "--output", required=True, metavar="FILE")
-    baseline_cmd.add_argument("--except", dest="listed", action="append", default=[], metavar="FILE",
+    baseline_cmd.add_argument("tree", type=_path, help="a CPython source tree")
+    baseline_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="FILE")
+    baseline_cmd.add_argument("--except", dest="listed", type=_path, action="append", default=[], metavar="FILE",
                               help="leave out the globals this baseline (ours or upstream's) lists (repeatable)")
     _add_scan_options(baseline_cmd)
 
     check_cmd = commands.add_parser("check", help="fail on mutable globals the baseline does not list")
-    check_cmd.add_argument("tree", help="a CPython source tree")
-    check_cmd.add_argument("--baseline", action="append", default=[], metavar="FILE",
+    check_cmd.add_argument("tree", type=_path, help="a CPython source tree")
+    check_cmd.add_argument("--baseline", type=_path, action="append", default=[], metavar="FILE",
                            help="our baseline, or upstream's globals-to-fix.tsv / ignored.tsv (repeatable)")
     check_cmd.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
-    check_cmd.add_argument("--diff", metavar="REV",
+    check_cmd.add_argument("--diff", type=_path, metavar="REV",
                            help="only globals the change since REV introduced (the tree must be a git checkout)")
-    check_cmd.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    check_cmd.add_argument("-o", "--output", type=_path, metavar="FILE", help="write the report here instead of stdout")
     check_cmd.add_argument("--strict", action="store_true", help="immutable globals must be listed too")
     check_cmd.add_argument("--fail-stale", action="store_true", help="stale baseline entries fail the gate")
     _add_scan_options(check_cmd)
 
     patch_cmd = commands.add_parser("patch", help="write a git format-patch series moving globals into "
                                                   "interpreter state")
-    patch_cmd.add_argument("tree", help="a pristine CPython source tree")
-    patch_cmd.add_argument("-o", "--output", required=True, metavar="DIR")
-    patch_cmd.add_argument("--only", nargs="+", dest="plan_only", metavar="PATH",
+    patch_cmd.add_argument("tree", type=_path, help="a pristine CPython source tree")
+    patch_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="DIR")
+    patch_cmd.add_argument("--only", nargs="+", type=_path, dest="plan_only", metavar="PATH",
                            help="move only globals of these source files")
-    patch_cmd.add_argument("--races", metavar="JSON", help="guard the racing statements of this "
+    patch_cmd.add_argument("--races", type=_path, metavar="JSON", help="guard the racing statements of this "
                                                            "`cglobals races --format json` document")
     _add_scan_options(patch_cmd)
 
     races_cmd = commands.add_parser("races", help="de-duplicate ThreadSanitizer data races and attribute them "
                                                   "to globals")
-    races_cmd.add_argument("tree", help="the CPython tree the reports come from")
-    races_cmd.add_argument("logs", nargs="+", metavar="LOG", help="TSan logs (log_path= files)")
+    races_cmd.add_argument("tree", type=_path, help="the CPython tree the reports come from")
+    races_cmd.add_argument("logs", nargs="+", type=_path, metavar="LOG", help="TSan logs (log_path= files)")
     races_cmd.add_argument("--format", choices=("text", "json"), default="text")
-    races_cmd.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    races_cmd.add_argument("-o", "--output", type=_path, metavar="FILE", help="write here instead of stdout")
     _add_scan_options(races_cmd)
 
     commands.add_parser("rules", help="print the classification rules (docs/rules.md)")
@@ -125,23 +126,49 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_scan_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: CPUs)")
-    command.add_argument("--cache-dir", help=f"persistent cache (default: {default_cache_dir()})")
+    command.add_argument("-j", "--jobs", type=_jobs, help="worker processes, 1 or more (default: one per CPU)")
+    command.add_argument("--cache-dir", type=_path, help=f"persistent cache (default: {default_cache_dir()})")
     command.add_argument("--no-cache", action="store_true", help="analyze every unit afresh")
     command.add_argument("--unit-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                          help=f"time limit per translation unit, 0 for none (default: {DEFAULT_TIMEOUT:g}); "
                               "a unit past it fails with CG906")
 
 
+def _path(text: str) -> str:
+    """A path (or a revision) given on the command line: an empty one is a
+    script's unset variable, not the current directory."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty string")
+    return text
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+class OutputError(Exception):
+    """An output path that cannot be written; the message names it and says why."""
+
+
+_INPUT_ERRORS = (ConfigError, TreeError, OptionError, OutputError, FetchError)
+"""What bad input raises: each is one line on stderr and exit 2, never a traceback."""
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
-    out = stdout or sys.stdout
+    out = stdout or _tolerant(sys.stdout)
     err = stderr or sys.stderr
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        err.write(f"cglobals: error: {exc}\n")
+        _error(err, str(exc))
         return EXIT_USAGE
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
@@ -162,6 +189,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         if args.command == "races":
             return _races(args, out, err)
         return _scan(args, out, err)
+    except _INPUT_ERRORS as exc:
+        _error(err, str(exc))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.write("cglobals: interrupted\n")
         return 130
@@ -172,26 +202,36 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         if args.traceback:
             traceback.print_exc(file=err)
         else:
-            err.write(f"cglobals: internal error: {type(exc).__name__}: {exc} (rerun with --traceback)\n")
+            _error(err, f"{type(exc).__name__}: {exc} (rerun with --traceback)", "internal error")
         return EXIT_USAGE
+
+
+def _error(err: TextIO, message: str, kind: str = "error") -> None:
+    """One line, whatever the message holds (a path with a newline, bytes of the tree)."""
+    err.write(f"cglobals: {kind}: {one_line(message)}\n")
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """Standard output that writes what it cannot encode as escapes (text
+    from the tree may hold bytes that are not UTF-8, kept as surrogates)."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="backslashreplace")
+    return stream
 
 
 def _fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def log(message: str) -> None:
         err.write(f"cglobals: {message}\n")
 
-    try:
-        path = fetch(args.version, args.dest, source=args.source, log=log)
-    except FetchError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    _check_output_dir(args.dest)
+    path = fetch(args.version, args.dest, source=args.source, log=log)
     out.write(f"{path}\n")
     return EXIT_OK
 
 
 def _scan_options(args: argparse.Namespace) -> ScanOptions:
     cache_dir = None if args.no_cache else (args.cache_dir or str(default_cache_dir()))
-    return ScanOptions(jobs=args.jobs, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())),
+    return ScanOptions(jobs=args.jobs or 0, cache_dir=cache_dir, only=tuple(getattr(args, "only", ())),
                        unit_timeout=max(0.0, args.unit_timeout))
 
 
@@ -199,20 +239,21 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # matplotlib is imported only when a report is made.
     from .report.bundle import render_report
     from .report.summary import compare, summarize
-    try:
-        with _progress(err) as progress:
-            results = [scan(tree, _scan_options(args), progress) for tree in (args.tree, args.compare) if tree]
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    trees = [tree for tree in (args.tree, args.compare) if tree]
+    for tree in trees:               # both are trees before either is scanned
+        find_tree(tree)
+    _check_output_dir(args.output)
+    with _progress(err) as progress:
+        results = [scan(tree, _scan_options(args), progress) for tree in trees]
     classified = [(result, classify(result)) for result in results]
     oldest, newest = min(classified, key=_release), max(classified, key=_release)
     comparison = compare(oldest, newest) if len(classified) == 2 else None
     report = render_report(summarize(*classified[0]), comparison)
     for relative, content in sorted(report.items()):
         path = Path(args.output) / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        with _writing(path, Path(args.output)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
     out.write(f"{Path(args.output) / 'index.html'}\n")
     for result in results:
         _write_diagnostics(result, err)
@@ -220,13 +261,10 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        listed = {entry.identity for entry in load_baselines(tuple(args.listed))}
-        with _progress(err) as progress:
-            result = scan(args.tree, _scan_options(args), progress)
-    except (ConfigError, TreeError) as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    listed = {entry.identity for entry in load_baselines(tuple(args.listed))}
+    _check_output_file(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     pairs = [(var, verdict) for var, verdict in zip(result.globals, classify(result), strict=True)
              if var.identity not in listed]
     _write(args.output, render_baseline(tuple(v for v, _ in pairs), tuple(v for _, v in pairs)), out)
@@ -235,18 +273,16 @@ def _baseline(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        tree = find_tree(args.tree)
-        baseline = tuple(replace(entry, path=_shown(entry.path, tree.root))
-                         for entry in load_baselines(tuple(args.baseline)))
-        change = git_changes(tree.root, args.diff) if args.diff else None
-        # In diff mode only the changed files' globals are classified and read for suppressions.
-        files = change.files if change else None
-        with _progress(err) as progress:
-            result = scan(args.tree, replace(_scan_options(args), focus=files), progress)
-    except (ConfigError, TreeError) as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    tree = find_tree(args.tree)
+    entries = load_baselines(tuple(args.baseline))
+    shown = {path: _shown(path, tree.root) for path in {*args.baseline, *(entry.path for entry in entries)}}
+    baseline = tuple(replace(entry, path=shown[entry.path]) for entry in entries)
+    _check_output_file(args.output)
+    change = git_changes(tree.root, args.diff) if args.diff is not None else None
+    # In diff mode only the changed files' globals are classified and read for suppressions.
+    files = change.files if change else None
+    with _progress(err) as progress:
+        result = scan(args.tree, replace(_scan_options(args), focus=files), progress)
     globals_ = tuple(var for var in result.globals if files is None or var.file in files)
     suppressions = read_suppressions(tree.root, files if files is not None else {var.file for var in globals_})
     present = {var.identity for var in result.globals}
@@ -254,7 +290,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                            and (files is None or e.identity[0] in files)})
     outcome = gate(globals_, classify(result, files), baseline, suppressions, strict=args.strict, change=change,
                    uses=result.uses, uncompiled=uncompiled)
-    report = GateReport(outcome=outcome, baselines=tuple(_shown(path, tree.root) for path in args.baseline),
+    report = GateReport(outcome=outcome, baselines=tuple(shown[path] for path in args.baseline),
                         diagnostics=result.diagnostics, diff_base=args.diff)
     if args.format == "sarif":
         text = render_gate_sarif(report, tree.root)
@@ -267,28 +303,19 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FINDINGS if outcome.failed or (args.fail_stale and outcome.stale) else EXIT_OK
 
 
-def _scanned(args: argparse.Namespace, err: TextIO) -> ScanResult | None:
-    """The scan of args.tree, or None when it is not a tree (said on err)."""
-    try:
-        with _progress(err) as progress:
-            return scan(args.tree, _scan_options(args), progress)
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return None
-
-
 def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .patch.plan import make_plan
-    from .patch.series import write_series
+    from .patch.series import INFRASTRUCTURE, write_series
     from .report.patches import render_moved_tsv, render_series_readme
-    try:
-        racing = load_racing_accesses(args.races) if args.races else ()
-    except ConfigError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
-    result = _scanned(args, err)
-    if result is None:
-        return EXIT_USAGE
+    racing = load_racing_accesses(args.races) if args.races else ()
+    root = Path(find_tree(args.tree).root)
+    missing = [path for path in INFRASTRUCTURE if not (root / path).is_file()]
+    if missing:
+        raise TreeError(f"{args.tree}: no {', '.join(missing)}: not a tree `cglobals patch` can edit (the series "
+                        "hangs its state off these)")
+    _check_output_dir(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     if result.failed_units:
         _write_diagnostics(result, err)
         return EXIT_PARTIAL         # a plan from a partial scan could miss references
@@ -298,6 +325,7 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     api = api_files(result.tree.root, [*(var.file for var in result.globals), *(a.file for a in racing)])
     plan = make_plan(result, classify(result), initializers, public, api,
                      frozenset(args.plan_only) if args.plan_only else None)
+    _check_texts(root, {*INFRASTRUCTURE, *(move.var.file for move in plan.moves), *(a.file for a in racing)})
     use_functions: dict[tuple[str, str, str], set[str]] = {}
     for use in result.uses:
         if use.file == use.target[0]:
@@ -305,39 +333,63 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     known_functions: dict[str, set[str]] = {}
     for function in result.functions:
         known_functions.setdefault(function.file, set()).add(function.key[1])
-    series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
-                          {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing, api,
-                          "PyMutex" in public.types, public)
-    Path(args.output, "README.md").write_text(render_series_readme(series, result.tree.version), encoding="utf-8")
-    Path(args.output, "moved.tsv").write_text(render_moved_tsv(series), encoding="utf-8")
+    with _writing(Path(args.output)):
+        series = write_series(result.tree.root, plan, {k: frozenset(v) for k, v in use_functions.items()},
+                              {k: frozenset(v) for k, v in known_functions.items()}, args.output, racing, api,
+                              "PyMutex" in public.types, public)
+    _write(str(Path(args.output, "README.md")), render_series_readme(series, result.tree.version), out)
+    _write(str(Path(args.output, "moved.tsv")), render_moved_tsv(series), out)
     guards = f", {len(series.guarded)} racing statements guarded" if args.races else ""
     out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
               f"{len(series.stays)} stay{guards} (README.md says why)\n")
     return EXIT_OK
 
 
+def _check_texts(root: Path, paths: set[str]) -> None:
+    """The series edits these files as UTF-8 text: raises TreeError naming
+    the first one that is not (files the tree lacks are the series' to skip)."""
+    for path in sorted(paths):
+        try:
+            (root / path).read_bytes().decode("utf-8")
+        except OSError:
+            continue
+        except UnicodeDecodeError as exc:
+            raise TreeError(f"{root / path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                            f"{exc.start}): `cglobals patch` edits UTF-8 sources only") from None
+
+
 def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .races import attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
+    from .races import Race, attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
     from .report.races import render_races_json, render_races_text
-    result = _scanned(args, err)
-    if result is None:
-        return EXIT_USAGE
+    find_tree(args.tree)
     logs, unreadable = read_logs(args.logs)
     for path, reason in unreadable:
-        err.write(f"cglobals: error: {path}: {reason}\n")
-    races = [race for _, text in logs for race in parse_reports(text, result.tree.root)]
+        _error(err, f"{path}: {reason}")
+    if not logs:
+        return EXIT_USAGE            # nothing to analyze
+    _check_output_file(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
+    races: list[Race] = []
+    parsed = 0
+    for path, text in logs:
+        try:
+            races += parse_reports(text, result.tree.root)
+        except ValueError as exc:         # a line TSan does not write: a corrupt log
+            _error(err, f"{path}: not a ThreadSanitizer log that can be read ({exc})")
+            unreadable += ((path, str(exc)),)
+            continue
+        parsed += 1
+    if not parsed:
+        return EXIT_USAGE
     code, data = symbolize_objects(result.tree.root, unresolved(races))
     races = list(symbolize(races, code, data, result.tree.root))
     races = list(name_members(races, member_names(result.tree.root, members_wanted(races))))
     verdicts = dict(zip((var.identity for var in result.globals), classify(result), strict=True))
     found = attribute(races, result.globals)
     render = render_races_json if args.format == "json" else render_races_text
-    text = render(found, verdicts, len(logs), len(races))
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        out.write(text)
-    return EXIT_USAGE if unreadable else EXIT_OK
+    _write(args.output, render(found, verdicts, parsed, len(races)), out)
+    return EXIT_PARTIAL if unreadable else EXIT_OK     # the other logs' races are still reported
 
 
 def _shown(path: str, root: str) -> str:
@@ -354,13 +406,9 @@ def _release(classified: tuple[ScanResult, tuple[Verdict, ...]]) -> tuple[int, .
 
 
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    options = _scan_options(args)
-    try:
-        with _progress(err) as progress:
-            result = scan(args.tree, options, progress)
-    except TreeError as exc:
-        err.write(f"cglobals: error: {exc}\n")
-        return EXIT_USAGE
+    _check_output_file(args.output)
+    with _progress(err) as progress:
+        result = scan(args.tree, _scan_options(args), progress)
     _write(args.output, _RENDERERS[args.format](result, classify(result)), out)
     _write_diagnostics(result, err)
     return _scan_status(result)
@@ -375,10 +423,64 @@ def _scan_status(result: ScanResult) -> int:
     return EXIT_PARTIAL if result.failed_units else EXIT_OK
 
 
+def _check_output_file(path: str | None) -> None:
+    """Before the work: raises OutputError unless `path` (None: stdout) can
+    be written as a file."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{path}: is a directory, not a file")
+    parent = target.parent
+    if not parent.is_dir():
+        raise OutputError(f"{path}: {parent} is not a directory" if parent.exists() else
+                          f"{path}: no such directory {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise OutputError(f"{path}: not writable")
+
+
+def _check_output_dir(path: str) -> None:
+    """Before the work: raises OutputError unless `path` is a directory this
+    process can write in, or can be made one."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{path}: not a directory")
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing != target and not existing.is_dir():
+        raise OutputError(f"{path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: {existing} is not writable")
+
+
+@contextmanager
+def _writing(path: Path, output: Path | None = None) -> Iterator[None]:
+    """Writing `path`, a file or directory of the output `output` (`path`
+    itself by default): an OSError about the output becomes an OutputError
+    naming the file (`path` when the error names none)."""
+    try:
+        yield
+    except OSError as exc:
+        filename = exc.filename if isinstance(exc.filename, str) else str(path)
+        if not _under(Path(filename), output or path):
+            raise
+        raise OutputError(f"{filename}: cannot write it: {exc.strerror or exc}") from None
+
+
+def _under(path: Path, directory: Path) -> bool:
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(directory))
+    except ValueError:
+        return False
+    return True
+
+
 def _write(path: str | None, text: str, out: TextIO) -> None:
-    text = printable(text)
+    """Surrogates (bytes of the tree that are not UTF-8) are written as escapes."""
     if path:
-        Path(path).write_text(text, encoding="utf-8")
+        with _writing(Path(path)):
+            Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
     else:
         out.write(text)
 

@@ -195,10 +195,26 @@ def path_relativizer(root: str) -> Callable[[str], str | None]:
 
     def relative(path: str) -> str | None:
         if path not in memo:
-            normal = os.path.normpath(path if os.path.isabs(path) else os.path.join(root, path))
+            name = _unescaped(path) if "\\" in path else path
+            normal = os.path.normpath(name if os.path.isabs(name) else os.path.join(root, name))
             memo[path] = normal[len(prefix):] if normal.startswith(prefix) else None
         return memo[path]
     return relative
+
+
+_MARKER_ESCAPE_RE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
+_ESCAPED = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"a": b"\a", b"b": b"\b", b"f": b"\f", b"v": b"\v"}
+
+
+def _unescaped(path: str) -> str:
+    """A line marker's file name as the file system has it: gcc writes it as a
+    C string (a newline in a name is `\\n`, a backslash `\\\\`)."""
+    def byte(match: re.Match[bytes]) -> bytes:
+        escape = match.group(1)
+        if escape[:1].isdigit():
+            return bytes([int(escape, 8) & 0xFF])
+        return _ESCAPED.get(escape, escape)
+    return _MARKER_ESCAPE_RE.sub(byte, path.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
 
 
 def extract_globals(ast: c_ast.FileAST, relative: Callable[[str], str | None],

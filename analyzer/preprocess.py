@@ -216,9 +216,9 @@ def preprocess(env: Environment, unit: SourceUnit,
             return _gcc_failure(env, unit, stderr, returncode)
         out.seek(0)
         text = out.read(MAX_PREPROCESSED_BYTES + 1)
-    # Bytes that are not UTF-8 (a Latin-1 string) become U+FFFD here, so every
-    # record made from the text is printable by any renderer.
-    return Preprocessed(unit=unit.path, text=text.decode("utf-8", "replace"))
+    # Bytes that are not UTF-8 (a Latin-1 string, a file name) stay surrogate
+    # escapes, so names match the file system's; every renderer escapes them.
+    return Preprocessed(unit=unit.path, text=text.decode("utf-8", "surrogateescape"))
 
 
 def _limit_gcc(timeout: float) -> None:

@@ -54,7 +54,7 @@ from .preprocess import (
 )
 from .resolve import UnitDeclarations, resolve_unit
 from .sites import collect_sites, function_sites, token_sites
-from .sources import FileHashes, SourceLines, find_tree, generated_headers, list_units, take_inventory
+from .sources import FileHashes, SourceLines, TreeError, find_tree, generated_headers, list_units, take_inventory
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -264,19 +264,45 @@ def _size(path: Path) -> int:
         return 0
 
 
+class OptionError(Exception):
+    """Scan options that cannot be used; the message says which and why."""
+
+
 def scan(path: str, options: ScanOptions = ScanOptions(),
          progress: Progress | None = None) -> ScanResult:
-    """Raises sources.TreeError when `path` is not a CPython tree."""
+    """Raises sources.TreeError when `path` is not a usable CPython tree,
+    OptionError when an option cannot be used (before any unit is analyzed)."""
+    if options.jobs < 0:
+        raise OptionError(f"{options.jobs} worker processes")
     tree = find_tree(path)
-    units = list_units(tree)
+    try:
+        units = list_units(tree)
+    except OSError as exc:           # the build data (Makefile.pre.in, Modules/Setup*) is there but unreadable
+        where = exc.filename if isinstance(exc.filename, str) else f"{tree.root}: the build data"
+        raise TreeError(f"{where}: cannot read it: {exc.strerror or exc}") from None
     refused: tuple[Diagnostic, ...] = ()
     if options.only:
         wanted = set(options.only)
-        refused = _not_files(tree, sorted(wanted - {u.path for u in units}))
+        missing = sorted(wanted - {unit.path for unit in units})
+        refused = _not_files(tree, missing)
+        unknown = sorted(set(missing) - {d.file for d in refused})
+        if unknown:
+            raise OptionError(f"no translation unit of {path} is {', '.join(unknown)} (a unit is a tree-relative "
+                              "path of a .c file the default build compiles)")
         units = tuple(u for u in units if u.path in wanted)
+    if options.cache_dir:
+        _check_cache_dir(options.cache_dir)
     with contextlib.ExitStack() as stack:
         work_dir = options.cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="cglobals-"))
-        result = _scan_units(tree, units, options, work_dir, progress)
+        try:
+            result = _scan_units(tree, units, options, work_dir, progress)
+        except OSError as exc:
+            if options.cache_dir and _inside(exc.filename, work_dir):
+                raise OptionError(f"{work_dir}: cannot use the cache directory: {exc.strerror or exc} "
+                                  f"({exc.filename})") from None
+            if _inside(exc.filename, tree.root):
+                raise TreeError(f"{exc.filename}: cannot read it: {exc.strerror or exc}") from None
+            raise
     if not refused:
         return result
     return replace(result, diagnostics=tuple(sorted(result.diagnostics + refused, key=_diagnostic_order)),
@@ -302,6 +328,32 @@ def _not_files(tree: Tree, paths: list[str]) -> tuple[Diagnostic, ...]:
         if detail is not None:
             found.append(Diagnostic(code="unreadable-file", file=path, line=0, column=0, detail=detail, unit=path))
     return tuple(found)
+
+
+def _check_cache_dir(path: str) -> None:
+    """Raises OptionError unless the cache directory is one (made if need
+    be) that this process can write in."""
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise OptionError(f"{path}: not a directory (the cache directory)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".cglobals-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OptionError(f"{path}: cannot write in the cache directory: {reason}") from None
+
+
+def _inside(filename: object, directory: str) -> bool:
+    if not isinstance(filename, str):
+        return False
+    try:
+        Path(os.path.abspath(filename)).relative_to(os.path.abspath(directory))
+    except ValueError:
+        return False
+    return True
 
 
 def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,

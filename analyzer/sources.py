@@ -63,13 +63,22 @@ def find_tree(path: str) -> Tree:
     if not root.is_dir():
         raise TreeError(f"{path}: not a directory")
     patchlevel = root / "Include" / "patchlevel.h"
-    if not patchlevel.is_file() or not (root / "Makefile.pre.in").is_file():
-        raise TreeError(f"{path}: not a CPython source tree (no Include/patchlevel.h or Makefile.pre.in)")
-    match = _VERSION_RE.search(patchlevel.read_text(encoding="utf-8", errors="replace"))
+    missing = [name for name in ("Include/patchlevel.h", "Makefile.pre.in") if not (root / name).is_file()]
+    if missing:
+        raise TreeError(f"{path}: not a CPython source tree (no {' or '.join(missing)})")
+    match = _VERSION_RE.search(_required_text(patchlevel))
+    _required_text(root / "Makefile.pre.in")    # there but unreadable: a broken tree, said before any work
     if not match:
         raise TreeError(f"{patchlevel}: no PY_VERSION")
     return Tree(root=str(root.resolve()), version=match.group(1),
                 configured=(root / "pyconfig.h").is_file())
+
+
+def _required_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise TreeError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
 def _make_variables(joined: str) -> dict[str, str]:
@@ -487,18 +496,24 @@ def content_hash(path: Path) -> str | None:
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
+_WORD_RE = re.compile(r"\w+")
+
+
 def still_written(root: str, identities: Iterable[tuple[str, str, str]]) -> frozenset[tuple[str, str, str]]:
     """The (file, func, name) whose name is still a word of its file: code the
     analyzed configuration does not compile (an #ifdef for another platform
-    or build), not a global that is gone."""
+    or build), not a global that is gone.  Each file is read once, its words
+    put in a set: a baseline of any size costs a lookup per entry."""
     found = set()
     texts: dict[str, str] = {}
+    words: dict[str, frozenset[str]] = {}
     for identity in identities:
-        path = identity[0]
+        path, _, name = identity
         if path not in texts:
-            data = read_source(Path(root) / path)
+            data = read_source(Path(root) / path)      # None: gone, unreadable, not a file
             texts[path] = _COMMENT_RE.sub(" ", data.decode("utf-8", "replace") if data is not None else "")
-        if re.search(rf"\b{re.escape(identity[2])}\b", texts[path]):
+            words[path] = frozenset(_WORD_RE.findall(texts[path]))
+        if name in words[path] if _WORD_RE.fullmatch(name) else re.search(rf"\b{re.escape(name)}\b", texts[path]):
             found.add(identity)
     return frozenset(found)
 
@@ -537,30 +552,46 @@ def read_suppressions(root: str, files: Iterable[str]) -> tuple[Suppression, ...
     return tuple(found)
 
 
-_HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def git_changes(root: str, base: str) -> Change:
     """What changed in the checkout at root since the commit `base`: the
     working tree against it, untracked files included.  Raises TreeError."""
+    if base.startswith("-"):
+        raise TreeError(f"{base!r} is not a revision")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    except TreeError as exc:
+        if "not a git repository" in str(exc):
+            raise TreeError(f"{root} is not a git checkout (--diff compares one with a commit)") from None
+        raise TreeError(f"{base!r} is not a commit of the checkout at {root}") from None
     diff = _git(root, "diff", "--no-color", "--no-ext-diff", "--no-renames", "--unified=0", "--relative", base,
                 "--")
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
     lines: dict[str, set[int]] = {}
     deleted: set[str] = set()
     old = current = None
-    for line in diff.splitlines():
+    old_left = new_left = 0         # lines of the hunk still to come: they are content, whatever they look like
+    for line in diff.split("\n"):
+        if old_left > 0 or new_left > 0:
+            if line.startswith(("-", " ")):
+                old_left -= 1
+            if line.startswith(("+", " ")):
+                new_left -= 1
+            continue
         if line.startswith("--- "):
-            old = line[6:] if line.startswith("--- a/") else None
+            old = _diff_path(line[4:], "a/")
         elif line.startswith("+++ "):
-            current = line[6:] if line.startswith("+++ b/") else None
+            current = _diff_path(line[4:], "b/")
             if current is None and old is not None:
                 deleted.add(old)
             elif current is not None:
                 lines.setdefault(current, set())
-        elif current is not None and (match := _HUNK_RE.match(line)):
-            start, count = int(match.group(1)), int(match.group(2) or 1)
-            lines[current].update(range(start, start + count))
+        elif match := _HUNK_RE.match(line):
+            old_left, start, new_left = int(match.group(1) or 1), int(match.group(2)), int(match.group(3) or 1)
+            if current is not None:
+                lines[current].update(range(start, start + new_left))
     for path in filter(None, untracked.split("\0")):
         count = _line_count(Path(root) / path)
         lines[path] = set(range(1, count + 1))
@@ -568,12 +599,39 @@ def git_changes(root: str, base: str) -> Change:
                   deleted=frozenset(deleted))
 
 
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def _diff_path(name: str, prefix: str) -> str | None:
+    """The path a ---/+++ line names, without git's a/ or b/ (None for
+    /dev/null): git quotes a name with special characters C-style, and ends
+    one with a space with a tab."""
+    name = name[:-1] if name.endswith("\t") else name
+    if name.startswith('"') and name.endswith('"') and len(name) > 1:
+        quoted, name, index = name[1:-1], "", 0
+        raw = bytearray()
+        while index < len(quoted):
+            char = quoted[index]
+            if char == "\\" and quoted[index + 1:index + 2] in _C_ESCAPES:
+                raw.append(_C_ESCAPES[quoted[index + 1]])
+                index += 2
+            elif char == "\\" and re.fullmatch(r"[0-7]{3}", quoted[index + 1:index + 4]):
+                raw.append(int(quoted[index + 1:index + 4], 8))
+                index += 4
+            else:
+                raw += char.encode("utf-8", "surrogateescape")
+                index += 1
+        name = raw.decode("utf-8", "surrogateescape")
+    return name[len(prefix):] if name.startswith(prefix) else None
+
+
 def _git(root: str, *argv: str) -> str:
+    """git's output, decoded as file names are (bytes that are not UTF-8 kept as surrogates)."""
     try:
         proc = subprocess.run(["git", "-c", "core.quotePath=false", *argv], cwd=root, capture_output=True,
-                              text=True, errors="replace")
+                              encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
-        raise TreeError(f"cannot run git: {exc}") from None
+        raise TreeError(f"cannot run git: {exc.strerror or exc}") from None
     if proc.returncode != 0:
         message = proc.stderr.strip().splitlines()
         raise TreeError(f"git {argv[0]} failed in {root}: {message[-1] if message else proc.returncode}")
@@ -628,13 +686,23 @@ def public_names(root: str) -> PublicNames:
 
 
 def read_logs(paths: Iterable[str]) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """(path, text) of each readable log, and (path, reason) of the others."""
+    """(path, text) of each ThreadSanitizer log, and (path, reason) of the
+    others: unreadable, or not a log of ThreadSanitizer (it names itself in
+    every report)."""
     texts, unreadable = [], []
     for path in paths:
         try:
-            texts.append((path, Path(path).read_text(encoding="utf-8", errors="replace")))
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             unreadable.append((path, exc.strerror or str(exc)))
+            continue
+        except ValueError as exc:         # a NUL in the path
+            unreadable.append((path, str(exc)))
+            continue
+        if "ThreadSanitizer" not in text:
+            unreadable.append((path, "not a ThreadSanitizer log (no report in it)"))
+            continue
+        texts.append((path, text))
     return tuple(texts), tuple(unreadable)
 
 
@@ -659,7 +727,7 @@ def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozens
     the tree (`python`, extension modules under build/) with binutils:
     code offsets -> (function, file, line) by addr2line, data offsets -> the
     symbol holding them (name, start, size) by nm.  Objects not found or
-    unreadable stay unnamed."""
+    unreadable, or binutils not installed, stay unnamed."""
     code: dict[tuple[str, int], tuple[str, str, int]] = {}
     data: dict[tuple[str, int], tuple[str, int, int]] = {}
     for name, (code_offsets, data_offsets) in wanted.items():
@@ -668,18 +736,15 @@ def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozens
             continue
         offsets = sorted(code_offsets)
         if offsets:
-            proc = subprocess.run(["addr2line", "-f", "-e", str(path), *(hex(o) for o in offsets)],
-                                  capture_output=True, text=True, check=False)
-            lines = proc.stdout.splitlines() if proc.returncode == 0 else []
+            status, output = _tool("addr2line", "-f", "-e", str(path), *(hex(o) for o in offsets))
+            lines = output.splitlines() if status == 0 else []
             for offset, function, where in zip(offsets, lines[0::2], lines[1::2], strict=False):
                 file, _, line = where.split(" ")[0].rpartition(":")
                 if function != "??" and line.isdigit():
                     code[(name, offset)] = (function, file, int(line))
         if data_offsets:
-            proc = subprocess.run(["nm", "-S", "--defined-only", str(path)], capture_output=True, text=True,
-                                  check=False)
             symbols = []
-            for line in proc.stdout.splitlines():
+            for line in _tool("nm", "-S", "--defined-only", str(path))[1].splitlines():
                 fields = line.split()
                 if len(fields) == 4:
                     symbols.append((int(fields[0], 16), int(fields[1], 16), fields[3]))
@@ -689,6 +754,16 @@ def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozens
                 if holder is not None:
                     data[(name, offset)] = holder
     return code, data
+
+
+def _tool(*argv: str) -> tuple[int | None, str]:
+    """(status, output) of a binutils or gdb run; (None, "") when the tool is
+    not installed: what it would have named stays unnamed."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+    except OSError:
+        return None, ""
+    return proc.returncode, proc.stdout
 
 
 def _built_object(root: str, name: str) -> Path | None:
@@ -717,9 +792,7 @@ def member_names(root: str, wanted: dict[tuple[str, str], frozenset[int]]) -> di
         commands = []
         for variable in sorted(variables):      # one gdb for all of an object's globals
             commands += ["-ex", f"echo @@cglobals {variable}\\n", "-ex", f"ptype /o {variable}"]
-        proc = subprocess.run(["gdb", "-nx", "-batch", *commands, str(path)], capture_output=True, text=True,
-                              check=False)
-        for chunk in proc.stdout.split("@@cglobals ")[1:]:
+        for chunk in _tool("gdb", "-nx", "-batch", *commands, str(path))[1].split("@@cglobals ")[1:]:
             variable, _, text = chunk.partition("\n")
             members = _ptype_members(text)
             for offset in variables.get(variable, frozenset()):

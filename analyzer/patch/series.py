@@ -136,7 +136,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             old.unlink()
         commits = bool(order) + len(order) + len(guard_files) + regression
         names = _git(scratch, "format-patch", "--no-signature", "--zero-commit", "-o", str(out.resolve()),
-                     f"HEAD~{commits}").split() if commits else []
+                     f"HEAD~{commits}").splitlines() if commits else []
     patches = tuple(Path(name).name for name in names)
     (out / "series").write_text("".join(f"{name}\n" for name in patches), encoding="utf-8")
     return Series(patches=patches, moved=tuple(moved), stays=tuple(stays), modules=plan.modules,

@@ -16,6 +16,7 @@ def render_report(summary: Summary, comparison: Comparison | None) -> dict[str, 
         drawn["comparison"] = plots.comparison(comparison)
     assert {b.name for b in blocks if isinstance(b, Image)} <= set(drawn)
     files = {f"plots/{name}.png": png for name, png in drawn.items()}
-    files["index.md"] = render_markdown(blocks).encode("utf-8", "replace")   # a tree path that is not UTF-8
-    files["index.html"] = render_html(blocks, drawn).encode("utf-8", "replace")
+    # Text from the tree may hold surrogates (bytes that are not UTF-8): written as escapes.
+    files["index.md"] = render_markdown(blocks).encode("utf-8", "backslashreplace")
+    files["index.html"] = render_html(blocks, drawn).encode("utf-8", "backslashreplace")
     return files

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..codes import CODES, Code, Severity
 from ..gate import Finding, GateResult
 from ..model import Diagnostic, GlobalVar, Suppression, Verdict
+from .text import one_line, printable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,9 +58,9 @@ def render_gate_text(report: GateReport) -> str:
     lines: list[str] = []
     for problem in problems(report):
         code = problem.code
-        lines.append(f"{problem.file}:{problem.line}:0: {code.severity.value}: {code.summary}: {problem.title} "
-                     f"[{code.code} {code.slug}]")
-        lines += [f"    {evidence}" for evidence in problem.details]
+        lines.append(f"{one_line(problem.file)}:{problem.line}:0: {code.severity.value}: {code.summary}: "
+                     f"{printable(problem.title)} [{code.code} {code.slug}]")
+        lines += [f"    {printable(evidence)}" for evidence in problem.details]
         if code.severity is Severity.ERROR:
             lines.append(f"    fix: {code.fix}")
     outcome = report.outcome
@@ -108,6 +109,11 @@ def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _github_lines(*parts: str) -> str:
+    """An annotation's message: the parts, printable, one after the other."""
+    return "\n".join(map(printable, parts))
+
+
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
@@ -118,11 +124,11 @@ def render_gate_github(report: GateReport) -> str:
     for problem in problems(report):
         code = problem.code
         command = "error" if code.severity is Severity.ERROR else "warning"
-        message = "\n".join((code.summary, *problem.details, f"fix: {code.fix}"))
-        lines.append(f"::{command} file={_escape_property(problem.file)},line={problem.line},"
-                     f"title={_escape_property(f'{code.code} {problem.title}')}::{_escape_data(message)}")
+        message = _github_lines(code.summary, *problem.details, f"fix: {code.fix}")
+        lines.append(f"::{command} file={_escape_property(one_line(problem.file))},line={problem.line},"
+                     f"title={_escape_property(printable(f'{code.code} {problem.title}'))}::{_escape_data(message)}")
     for diag in report.diagnostics:
         code = CODES[diag.code]
-        lines.append(f"::error file={_escape_property(diag.file)},line={diag.line},"
-                     f"title={_escape_property(f'{code.code} {code.summary}')}::{_escape_data(diag.detail)}")
+        lines.append(f"::error file={_escape_property(one_line(diag.file))},line={diag.line},"
+                     f"title={_escape_property(f'{code.code} {code.summary}')}::{_escape_data(printable(diag.detail))}")
     return "".join(line + "\n" for line in lines)

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 from .page import Block, Heading, Image, Paragraph, Table
+from .text import one_line, printable
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return one_line(text).replace("|", "\\|")
 
 
 def render_markdown(blocks: tuple[Block, ...]) -> str:
     lines: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            lines += ["#" * block.level + " " + block.text, ""]
+            lines += ["#" * block.level + " " + one_line(block.text), ""]
         elif isinstance(block, Paragraph):
-            lines += [block.text, ""]
+            lines += [printable(block.text), ""]
         elif isinstance(block, Image):
             lines += [f"![{block.alt}](plots/{block.name}.png)", ""]
         elif isinstance(block, Table):

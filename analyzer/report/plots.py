@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .summary import CLASSES, Comparison, Summary  # noqa: E402
+from .text import one_line  # noqa: E402
 
 COLORS = {"runtime": "#d95f02", "interpreter": "#1b6ec2", "immutable": "#9aa5ad"}
 
@@ -23,7 +24,14 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _text(text: str) -> str:
+    """Text as matplotlib draws it literally: no surrogates (its fonts refuse
+    them), no $ (mathtext)."""
+    return one_line(text).replace("$", "\\$")
+
+
 def _stacked_bars(labels: list[str], rows: list[tuple[int, int, int]], title: str, xlabel: str) -> bytes:
+    labels, title = [_text(label) for label in labels], _text(title)
     figure, axes = plt.subplots(figsize=(8.5, 0.32 * len(labels) + 1.4))
     positions = range(len(labels))
     left = [0] * len(labels)
@@ -66,7 +74,7 @@ def comparison(result: Comparison) -> bytes:
     axes.set_ylabel("globals")
     axes.set_yscale("symlog", linthresh=10)
     axes.set_ylim(0, 4 * max((c.before for c in result.changes), default=1))   # room for the labels
-    axes.set_title(f"{result.before} → {result.after}: what became of each class's globals")
+    axes.set_title(_text(f"{result.before} → {result.after}: what became of each class's globals"))
     axes.legend(frameon=False, ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     axes.spines[["top", "right"]].set_visible(False)
     return _png(figure)

@@ -6,6 +6,7 @@ from collections import Counter
 
 from ..model import Verdict
 from ..races import Attributed
+from .text import one_line
 
 Verdicts = dict[tuple[str, str, str], Verdict]
 
@@ -23,10 +24,10 @@ def render_races_text(found: tuple[Attributed, ...], verdicts: Verdicts, logs: i
             label = f"{var.file}: {var.qualified_name}{member} ({verdict.state_class.value if verdict else '?'})"
         else:
             label = f"unattributed: {item.evidence}"
-        lines.append(f"{item.count:4}  {label}")
+        lines.append(f"{item.count:4}  {one_line(label)}")
         for access in item.race.accesses:
             top = access.frames[0].label if access.frames else "?"
-            lines.append(f"        {access.kind} {access.size}: {top}")
+            lines.append(f"        {access.kind} {access.size}: {one_line(top)}")
     per_class = Counter(verdicts[a.variable.identity].state_class.value for a in attributed
                         if a.variable is not None and a.variable.identity in verdicts)
     if per_class:

@@ -4,8 +4,10 @@ suppression; units the scan could not analyze are tool notifications."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__
 from ..codes import CODES, Code, Severity
@@ -55,6 +57,7 @@ def _result(problem: Problem, index: dict[str, int]) -> dict[str, Any]:
 
 def _location(path: str, line: int) -> dict[str, Any]:
     posix = PurePosixPath(path)
-    artifact: dict[str, Any] = {"uri": posix.as_uri()} if posix.is_absolute() else {"uri": str(posix),
-                                                                                     "uriBaseId": "SRCROOT"}
+    # A relative reference, percent-encoded as a URI must be (spaces, a colon, bytes that are not UTF-8).
+    artifact: dict[str, Any] = {"uri": posix.as_uri()} if posix.is_absolute() else {
+        "uri": quote(os.fsencode(str(posix)), safe="/"), "uriBaseId": "SRCROOT"}
     return {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from ..model import ScanResult, Verdict
+from .text import one_line
 
 
 def render_tsv(result: ScanResult, verdicts: tuple[Verdict, ...]) -> str:
     """Upstream's four columns, then the class and rule."""
     lines = ["filename\tfuncname\tname\tkind\tclass\trule"]
     for var, verdict in zip(result.globals, verdicts, strict=True):
-        lines.append(f"{var.file}\t{var.func or '-'}\t{var.name}\t{var.storage.value}\t"
-                     f"{verdict.state_class.value}\t{verdict.rule}")
+        lines.append("\t".join(map(one_line, (var.file, var.func or "-", var.name, var.storage.value,
+                                               verdict.state_class.value, verdict.rule))))
     return "\n".join(lines) + "\n"

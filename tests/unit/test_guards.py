@@ -267,7 +267,8 @@ def test_a_document_not_of_cglobals_races_is_refused(tmp_path):
     races = tmp_path / "races.json"
     races.write_text("[1, 2]")
     status, _, err = run("patch", str(tree), "-o", str(tmp_path / "series"), "--races", str(races), "--no-cache")
-    assert status == 2 and "races.json:0: not a `cglobals races --format json` document" in err
+    assert (status, err) == (2, f"cglobals: error: {races}: not a `cglobals races --format json` document "
+                                "(the document is not an object)\n")
 
 
 def test_guards_alone_make_a_series_without_the_state_header(tmp_path):

@@ -173,7 +173,7 @@ def test_an_interrupted_scan_says_so_in_one_line_and_the_cache_stays_good(tmp_pa
     for number in range(6):
         copy = tmp_path / "src" / f"unit{number}.c"
         copy.parent.mkdir(exist_ok=True)
-        copy.write_text((FIXTURES / "classes.c").read_text())
+        copy.write_text(_busy_unit(2000))
         sources.append(copy)
     tree = make_tree(tmp_path / "tree", sources)
     cache = tmp_path / "cache"
@@ -192,6 +192,16 @@ def test_an_interrupted_scan_says_so_in_one_line_and_the_cache_stays_good(tmp_pa
     fresh = subprocess.run([*argv[:-2], "--no-cache"], cwd=REPO, capture_output=True, timeout=300)
     assert (whole.returncode, whole.stderr) == (0, b"")
     assert whole.stdout == fresh.stdout and whole.stdout.count(b"\n") > 6
+
+
+def _busy_unit(functions: int) -> str:
+    """A unit big enough that a scan of six of them outlasts the time it
+    takes to see the workers start (a second or two each here), so the
+    interrupt always lands while they analyze."""
+    parts = ["static int counter;"]
+    for n in range(functions):
+        parts.append(f"static int g{n};\nint f{n}(int x) {{ if (x) {{ g{n} = x + {n}; counter++; }} return g{n} * 2; }}")
+    return "\n".join(parts) + "\n"
 
 
 def _children(pid: int) -> list[str]:

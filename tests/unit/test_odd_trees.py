@@ -200,7 +200,8 @@ def _busy_unit(functions: int) -> str:
     interrupt always lands while they analyze."""
     parts = ["static int counter;"]
     for n in range(functions):
-        parts.append(f"static int g{n};\nint f{n}(int x) {{ if (x) {{ g{n} = x + {n}; counter++; }} return g{n} * 2; }}")
+        parts.append(f"static int g{n};\n"
+                     f"int f{n}(int x) {{ if (x) {{ g{n} = x + {n}; counter++; }} return g{n} * 2; }}")
     return "\n".join(parts) + "\n"
 
 

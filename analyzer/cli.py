@@ -238,6 +238,7 @@ def _scan_options(args: argparse.Namespace) -> ScanOptions:
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # matplotlib is imported only when a report is made.
     from .report.bundle import render_report
+    from .report.review import render_review
     from .report.summary import compare, summarize
     trees = [tree for tree in (args.tree, args.compare) if tree]
     for tree in trees:               # both are trees before either is scanned
@@ -249,6 +250,7 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     oldest, newest = min(classified, key=_release), max(classified, key=_release)
     comparison = compare(oldest, newest) if len(classified) == 2 else None
     report = render_report(summarize(*classified[0]), comparison)
+    report["review.html"] = render_review(*classified[0])
     for relative, content in sorted(report.items()):
         path = Path(args.output) / relative
         with _writing(path, Path(args.output)):

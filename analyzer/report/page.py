@@ -47,6 +47,8 @@ def page(summary: Summary, comparison: Comparison | None) -> tuple[Block, ...]:
                   "guarded); `interpreter`: state of one interpreter (`PyInterpreterState` or module state); "
                   "`immutable`: never written after static initialization. "
                   f"{summary.low_confidence} verdicts have low confidence."),
+        Paragraph("To check the verdicts: `review.html` beside this page lists every mutable global with its "
+                  "rule, evidence and write sites, linked to the source lines."),
         Table(("class", "globals", "share"),
               tuple((c.value, str(n), _percent(n, total)) for c, n in zip(CLASSES, summary.by_class, strict=True))),
         Heading(2, "Per top-level directory"),

@@ -106,7 +106,7 @@ def test_report_writes_markdown_html_and_plots(tmp_path):
     assert out == f"{tmp_path / 'report' / 'index.html'}\n"
     report = tmp_path / "report"
     files = sorted(p.relative_to(report).as_posix() for p in report.rglob("*") if p.is_file())
-    assert files == ["index.html", "index.md", "plots/classes-by-directory.png", "plots/top-files.png"]
+    assert files == ["index.html", "index.md", "plots/classes-by-directory.png", "plots/top-files.png", "review.html"]
     markdown = (tmp_path / "report" / "index.md").read_text()
     classes = Counter(c for c, _ in class_expectations(FIXTURES / "classes.c").values())
     row = [classes["runtime"], classes["interpreter"], classes["immutable"]]

@@ -179,7 +179,10 @@ def test_an_interrupted_scan_says_so_in_one_line_and_the_cache_stays_good(tmp_pa
     cache = tmp_path / "cache"
     argv = [sys.executable, "-m", "analyzer", "scan", str(tree), "--format", "tsv", "-j", "2",
             "--cache-dir", str(cache)]
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # A shell's background job (as CI may run this) starts with SIGINT ignored,
+    # and Python then leaves it ignored: the scan must start as from a terminal.
+    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_interruptible)
     deadline = time.monotonic() + 60
     while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)              # until the pool's workers run
@@ -192,6 +195,10 @@ def test_an_interrupted_scan_says_so_in_one_line_and_the_cache_stays_good(tmp_pa
     fresh = subprocess.run([*argv[:-2], "--no-cache"], cwd=REPO, capture_output=True, timeout=300)
     assert (whole.returncode, whole.stderr) == (0, b"")
     assert whole.stdout == fresh.stdout and whole.stdout.count(b"\n") > 6
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _busy_unit(functions: int) -> str:

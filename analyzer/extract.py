@@ -98,7 +98,7 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
         if isinstance(inner, (c_ast.Struct, c_ast.Union)):
             if inner.decls and any(d.name == "ob_base" for d in inner.decls):
                 return Family.OBJECT     # an object laid out inline: Argument Clinic's static _kwtuple, ...
-            return _BY_NAME.get(inner.name or "", Family.STRUCT)
+            return _BY_NAME.get(inner.name or "", None) or _object_struct(inner.name)
         name = _base_name(node)
         if name in _BY_NAME:
             return _BY_NAME[name]
@@ -108,6 +108,14 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
             return Family.OBJECT
         return Family.OTHER
     return Family.OTHER
+
+
+def _object_struct(tag: str | None) -> Family:
+    """A struct named like an object's (`struct _longobject`, `struct _typeobject`):
+    CPython's object structs are tagged so, as their typedefs end in Object."""
+    if tag == "_typeobject":
+        return Family.STATIC_TYPE
+    return Family.OBJECT if tag is not None and tag.lower().endswith("object") else Family.STRUCT
 
 
 def _base_name(node: c_ast.Node) -> str | None:

@@ -2,6 +2,7 @@
 written, read and given away, and in which contexts the writing functions run."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -42,6 +43,9 @@ LOCK_CALLS = frozenset("""
     PyThread_acquire_lock PyThread_acquire_lock_timed PyMutex_Lock _PyMutex_Lock _PyMutex_LockTimed
     PyMUTEX_LOCK pthread_mutex_lock pthread_rwlock_wrlock EnterCriticalSection AcquireSRWLockExclusive
     """.split())
+# pyatomic's read-modify-write and store operations: writes, though the
+# global's address is only passed (3.13 keeps many counters and pointers so).
+ATOMIC_WRITE = re.compile(r"_Py_atomic_(?:store|add|exchange|compare_exchange|or|and|fetch)")
 _DIRECT_WRITES = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE})
 OBJECT_FAMILIES = frozenset({Family.STATIC_TYPE, Family.OBJECT})
 SHARED_BY_ADDRESS = OBJECT_FAMILIES | {Family.API_TABLE}
@@ -126,7 +130,8 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
                 use.address or var.family is Family.STRUCT)
             if use.kind in _DIRECT_WRITES and use.via is not None and var.family in OBJECT_FAMILIES:
                 readers.add(use.function)     # an object header through a generic object pointer: refcounts
-            elif use.kind in _DIRECT_WRITES:
+            elif use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address
+                                                and ATOMIC_WRITE.match(callee or "")):
                 writes.append(site(use))
             elif (use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array)
                   and var.family is not Family.API_TABLE):

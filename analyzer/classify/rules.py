@@ -30,7 +30,7 @@ _OBJECT_DATA = frozenset({Family.OBJECT_POINTER, Family.OBJECT, Family.STATIC_TY
 _PER_INTERPRETER_INIT = frozenset({Context.INTERPRETER_LIFECYCLE, Context.MODULE_INIT})
 _PER_INTERPRETER_LIFECYCLE = frozenset({Context.INTERPRETER_LIFECYCLE, Context.RUNTIME_LIFECYCLE})
 _MAX_SITES = 3
-_PUBLIC_NAME = re.compile(r"Py[A-Z_]")
+_PUBLIC_NAME = re.compile(r"_?Py[A-Z_]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +150,8 @@ def _public_data(facts: GlobalFacts) -> Evidence | None:
     if (var.storage is not Storage.EXTERN or var.func or facts.extension or not _PUBLIC_NAME.match(var.name)
             or var.family in _OBJECT_DATA or not (facts.changes or facts.set_by_tests)):
         return None
+    if _handed_out_table(facts) is not None:
+        return None     # a table filled at build time and only read: immutable.handed-out-table
     tests = ("also set by CPython's tests, as an embedder would",) if facts.set_by_tests else ()
     return Confidence.MEDIUM, ("public C-API data (a legacy configuration flag, a hook or table an embedder sets "
                                "before Py_Initialize()): one per process by contract, as C code outside CPython "
@@ -182,6 +184,24 @@ def _object_allocator(facts: GlobalFacts) -> Evidence | None:
     return Confidence.MEDIUM, ("the small-object allocator's state: the default object allocator's pools and "
                                "arenas, which 3.12 made per interpreter (objects belong to one interpreter and "
                                "are freed by it)", *_describe(changes))
+
+
+_BUILD_TIME_TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING, Family.OTHER})
+
+
+def _handed_out_table(facts: GlobalFacts) -> Evidence | None:
+    var = facts.var
+    if not var.has_initializer or var.family not in _BUILD_TIME_TABLES or facts.writes or facts.readied:
+        return None
+    if var.family is Family.STRING and not var.type.endswith("]"):
+        return None
+    if not facts.escapes or any(s.use.callee and s.use.callee[1] in LOCK_CALLS for s in facts.escapes):
+        return None
+    if all(s.reach.contexts <= _LIFECYCLE for s in facts.escapes):
+        return None     # runtime init filling it in through a helper (_PyWideStringList_Append(&x, ...))
+    return Confidence.LOW, ("filled at build time by its initializer and never written: its address is only "
+                            "handed to functions that take it without const (lookups, searches, a callback "
+                            "table), which read it; it should be const", *_describe(facts.escapes))
 
 
 def _static_object(facts: GlobalFacts) -> Evidence | None:
@@ -356,9 +376,10 @@ RULES: tuple[Rule, ...] = (
          example="static PyTypeObject Custom_Type = {...};  PyType_Ready(&Custom_Type);",
          false_positives="Types of modules that cannot be loaded in a subinterpreter at all."),
     Rule(id="runtime.public-data", state_class=StateClass.RUNTIME, match=_public_data,
-         idiom="Data of the core with external linkage and a public C-API name (`Py...`, not an object), "
-               "written anywhere or set by CPython's tests: the legacy configuration flags, the frozen-module "
-               "and inittab tables, `PyOS_InputHook`-style hooks an embedder sets before Py_Initialize().",
+         idiom="Data of the core with external linkage and a C-API name (`Py...`, `_Py...`; not an object, "
+               "not a table only read), written anywhere or set by CPython's tests: the legacy configuration "
+               "flags, the frozen-module and inittab tables, `PyOS_InputHook`-style hooks an embedder sets "
+               "before Py_Initialize().",
          example="int Py_VerboseFlag;  PyOS_InputHook = my_hook;  (before Py_Initialize())",
          false_positives="Exported data that an interpreter owns (none in CPython's public API: exported "
                          "data cannot follow an interpreter)."),
@@ -384,6 +405,14 @@ RULES: tuple[Rule, ...] = (
                "PyObject_SetArenaAllocator(), or of that API itself.",
          example="static PyMemAllocatorEx _PyMem;  tracemalloc's trace tables",
          false_positives="A helper also used by ordinary code."),
+    Rule(id="immutable.handed-out-table", state_class=StateClass.IMMUTABLE, match=_handed_out_table,
+         idiom="An array or struct with a static initializer that nothing writes directly, whose address is "
+               "only given to functions (parameters without const) or kept in a pointer, not only on runtime "
+               "init paths (there a helper fills it in).",
+         example="static struct constdef posix_constants_sysconf[] = {...};  conv_confname(arg, &v, "
+                 "posix_constants_sysconf, ...)",
+         false_positives="A callee that does write through the pointer (a buffer filled in, a struct the "
+                         "library updates); not seen without the callee's body."),
     Rule(id="immutable.static-object", state_class=StateClass.IMMUTABLE, match=_static_object,
          idiom="A statically allocated PyTypeObject or other object of the core, written only while readied "
                "(PyType_Ready, struct sequence init) or on lifecycle paths.",

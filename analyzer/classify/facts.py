@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..bodies import MUTATING_CALLS
 from ..memory import collector_paused
@@ -112,6 +112,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
     for use in result.uses:
         if use.target in identities:
             by_target[use.target].append(use)
+    entries_readied = _entries_readied(result)
     unit_kinds = dict(result.unit_kinds)
     facts = {}
     for var in wanted:
@@ -133,6 +134,9 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             elif use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address
                                                 and ATOMIC_WRITE.match(callee or "")):
                 writes.append(site(use))
+            elif use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and _holds_objects(var) \
+                    and not use.address:
+                readers.add(use.function)     # an entry is readied (see _entries_readied), not the array
             elif (use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array)
                   and var.family is not Family.API_TABLE):
                 readied.append(site(use))     # the type or object they ready; a description or spec is read
@@ -145,6 +149,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
                 escapes.append(site(use))
             else:
                 readers.add(use.function)
+        readied += [site(use) for use in entries_readied.get(var.identity, ())]
         assignments = [s for s in writes if s.use.kind is UseKind.ASSIGN]
         writers = {s.use.function for s in writes if s.use.function is not None}
         # a module's init or exec function configures its library beside
@@ -165,6 +170,35 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             holds_lock=var.family is not Family.LOCK and (
                 own_lock or not extension and bool(writers) and writers <= locking))
     return facts
+
+
+def _holds_objects(var: GlobalVar) -> bool:
+    """An array of object pointers (`static PyTypeObject *static_types[]`)."""
+    return var.family is Family.OBJECT_POINTER and var.type.endswith("]")
+
+
+def _entries_readied(result: ScanResult) -> dict[tuple[str, str, str], list[Use]]:
+    """The objects an array of object pointers names in its initializer,
+    each with the calls that ready the array's entries (`PyTypeObject *type =
+    static_types[i]; _PyStaticType_InitBuiltin(type)`): the call readies
+    the entry, not the array."""
+    arrays = {var.identity for var in result.globals if _holds_objects(var)}
+    calls: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
+    entries: dict[tuple[str, str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for use in result.uses:
+        if use.target not in arrays:
+            continue
+        if use.function is not None and use.kind is UseKind.ARGUMENT and not use.address \
+                and use.callee is not None and use.callee[1] in MUTATING_CALLS:
+            calls[use.target].append(use)
+    for use in result.uses:
+        if use.function is None and use.initializer_of in calls and use.kind is UseKind.ADDRESS:
+            entries[use.initializer_of].append(use.target)
+    readied: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
+    for array, targets in entries.items():
+        for target in targets:
+            readied[target] += [replace(use, target=target, via=f"{array[2]}[]") for use in calls[array]]
+    return readied
 
 
 def _lock_holders(result: ScanResult) -> set[FunctionKey]:

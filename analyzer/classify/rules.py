@@ -30,6 +30,9 @@ _OBJECT_DATA = frozenset({Family.OBJECT_POINTER, Family.OBJECT, Family.STATIC_TY
 _PER_INTERPRETER_INIT = frozenset({Context.INTERPRETER_LIFECYCLE, Context.MODULE_INIT})
 _PER_INTERPRETER_LIFECYCLE = frozenset({Context.INTERPRETER_LIFECYCLE, Context.RUNTIME_LIFECYCLE})
 _MAX_SITES = 3
+READYING_WRITES = ("readying writes the type's tp_flags, tp_version_tag, tp_base, tp_bases, tp_mro, tp_dict and "
+                   "tp_subclasses (3.12 keeps the last three per interpreter for static builtin types); a second "
+                   "interpreter readying it concurrently races on them (ThreadSanitizer shows it)")
 _PUBLIC_NAME = re.compile(r"_?Py[A-Z_]")
 
 
@@ -51,7 +54,7 @@ def _where(site: Site) -> str:
     if use.kind is UseKind.ARGUMENT and use.callee:
         how = f"address passed to {use.callee[1]}()"
     if use.via:
-        how += f" (via local {use.via})"
+        how += f" (as an entry of {use.via})" if use.via.endswith("[]") else f" (via local {use.via})"
     return f"{how} in {function}() at {use.file}:{use.line}"
 
 
@@ -130,7 +133,9 @@ def _callback(context: Context, why: str) -> Match:
         sites = [s for s in facts.changes if s.reach.callback is context]
         if context is Context.SIGNAL_HANDLER:
             sites += [s for s in facts.signal_state if s not in sites]
-        readers = [r for r, c in facts.callback_readers if c is context]
+        # reading a static object (a type check) in a handler shares nothing
+        readers = [r for r, c in facts.callback_readers if c is context] \
+            if facts.var.family not in OBJECT_FAMILIES else []
         if not sites and not readers:
             return None
         read = (f"read by {', '.join(r[1] + '()' for r in readers[:_MAX_SITES])}, which runs in a {context.value}",) \
@@ -211,8 +216,9 @@ def _static_object(facts: GlobalFacts) -> Evidence | None:
     if ordinary:
         return None
     what = "a static builtin type" if facts.var.family is Family.STATIC_TYPE else "a statically allocated object"
+    readying = (READYING_WRITES,) if facts.var.family is Family.STATIC_TYPE and facts.readied else ()
     return Confidence.MEDIUM, (f"{what}, shared by every interpreter (immortal from 3.12); "
-                               "written only while readied or initialized:", *_describe(facts.changes))
+                               "written only while readied or initialized:", *_describe(facts.changes), *readying)
 
 
 def _shared_object_written(facts: GlobalFacts) -> Evidence | None:

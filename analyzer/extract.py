@@ -62,6 +62,7 @@ _LOCKS = frozenset("""
     PyThread_type_lock PyThread_type_sema PyMutex PyMUTEX_T PyCOND_T PyRWMutex _PyOnceFlag _PyRecursiveMutex
     pthread_mutex_t pthread_cond_t pthread_once_t pthread_rwlock_t sem_t PyThread_type_key Py_tss_t
     """.split())
+_LOCK_NAME = re.compile(r"(?i)mutex|critical_section|srwlock|(?:^|_)lock(?:_t)?$")
 _BY_NAME = {"PyTypeObject": Family.STATIC_TYPE, "PyModuleDef": Family.MODULE_DEF,
             "_PyRuntimeState": Family.RUNTIME_STATE, "pyruntimestate": Family.RUNTIME_STATE,
             "_PyArg_Parser": Family.ARG_PARSER, "_Py_Identifier": Family.IDENTIFIER,
@@ -102,6 +103,8 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
         name = _base_name(node)
         if name in _BY_NAME:
             return _BY_NAME[name]
+        if name is not None and _LOCK_NAME.search(name):
+            return Family.LOCK       # a library's lock type: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK
         if name in _SCALAR_NAMES or (isinstance(inner, c_ast.IdentifierType) and len(inner.names) > 1):
             return Family.SCALAR
         if name is not None and name.endswith("Object"):

@@ -236,6 +236,7 @@ class ScanResult:
     unit_kinds: tuple[tuple[str, UnitKind], ...] = ()
     failed_units: tuple[str, ...] = field(default=())
     cache_hits: int = 0
+    library_files: frozenset[str] = frozenset()   # files of bundled C libraries (sources.library_files)
 
 
 class StateClass(enum.Enum):

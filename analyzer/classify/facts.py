@@ -75,6 +75,7 @@ class GlobalFacts:
     set_by_tests: bool = False       # written by CPython's test modules or programs (left out of `writes`)
     resources: tuple[str, ...] = ()  # PROCESS_RESOURCE_CALLS made by the functions that write it
     holds_lock: bool = False         # every write is made holding a process-wide lock, or it holds its own
+    library: bool = False            # defined in a bundled C library's file (ScanResult.library_files)
 
     @property
     def signal_state(self) -> tuple[Site, ...]:
@@ -164,7 +165,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             lazy=bool(assignments) and all(s.use.guarded for s in assignments),
             used_in=frozenset().union(*(site.reach.contexts for site in writes + readied + escapes),
                                       *(reach(reader).contexts for reader in readers)),
-            set_by_tests=set_by_tests,
+            set_by_tests=set_by_tests, library=var.file in result.library_files,
             resources=tuple(sorted({call for writer in paired for call in called.get(writer, ())
                                     if call in PROCESS_RESOURCE_CALLS})),
             holds_lock=var.family is not Family.LOCK and (

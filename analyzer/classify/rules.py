@@ -179,6 +179,14 @@ def _holds_lock(facts: GlobalFacts) -> Evidence | None:
                                "kept in a global", *_describe(facts.writes))
 
 
+def _library_state(facts: GlobalFacts) -> Evidence | None:
+    if not facts.library or not facts.changes:
+        return None
+    return Confidence.MEDIUM, ("state of a bundled C library (no file of its directory includes Python.h or a "
+                               "pycore_ header): the library keeps one copy per process, whichever interpreter "
+                               "calls into it", *_describe(facts.changes))
+
+
 def _object_allocator(facts: GlobalFacts) -> Evidence | None:
     changes = facts.changes
     if not any(s.reach.callback is Context.OBJECT_ALLOCATOR for s in changes):
@@ -400,6 +408,13 @@ RULES: tuple[Rule, ...] = (
                "in sa_handler/sa_sigaction; or given to sigaction()/sigaltstack()/sigprocmask().",
          example="static volatile sig_atomic_t is_tripped;  (set in the C signal handler)",
          false_positives="A helper called both from the handler and from ordinary code."),
+    Rule(id="runtime.library-state", state_class=StateClass.RUNTIME, match=_library_state,
+         idiom="Written data of a bundled C library: a file in a directory below the tree's top level none of "
+               "whose files (nor those of its subdirectories) includes Python.h or a pycore_ header.",
+         example="Objects/mimalloc/options.c: static long mi_max_error_count;  "
+                 "Modules/_decimal/libmpdec/mpalloc.c: mpd_ssize_t MPD_MINALLOC;",
+         false_positives="A library that keeps per-caller state in globals on purpose (then its caller must "
+                         "serialize the calls: still one per process)."),
     Rule(id="interpreter.object-allocator", state_class=StateClass.INTERPRETER, match=_object_allocator,
          idiom="Written within four calls of a function that a static allocator table "
                f"({', '.join(ALLOCATOR_TABLES)}) names, the default allocator, and otherwise only on "

@@ -297,7 +297,7 @@ def _hook(facts: GlobalFacts) -> Evidence | None:
     return None
 
 
-_TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING})
+_TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING, Family.API_TABLE})
 _INIT_CONTEXTS = _PER_INTERPRETER_INIT | _PER_INTERPRETER_LIFECYCLE
 
 
@@ -474,11 +474,12 @@ RULES: tuple[Rule, ...] = (
                  "mpd_mallocfunc = PyMem_Malloc;  (in _decimal.c)",
          false_positives="A per-interpreter callback kept in a function pointer."),
     Rule(id="immutable.init-table", state_class=StateClass.IMMUTABLE, match=_init_table,
-         idiom="An array or struct (not an object pointer) whose only changes are element or member writes, or "
+         idiom="An array, struct or API table (slots, a struct sequence description; not an object pointer) whose "
+               "only changes are element or member writes, or "
                "its address given away, in module init/exec or interpreter creation, never an assignment of the "
                "whole: entries filled in at init from constants, or a table sorted in place.",
          example="static Py_complex acos_special_values[7][7];  (filled by a macro in the module's exec); "
-                 "qsort(posix_constants_sysconf, ...)",
+                 "qsort(posix_constants_sysconf, ...);  Str_Type_slots[0].pfunc = &PyUnicode_Type;",
          false_positives="A table filled with values that differ between interpreters (objects are excluded by "
                          "family; other per-interpreter values are not seen)."),
     Rule(id="interpreter.module-state", state_class=StateClass.INTERPRETER, match=_module_state,

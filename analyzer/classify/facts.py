@@ -30,18 +30,19 @@ READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_Py
 # and the OS's process state (the syslog identity, the locale, stdio
 # buffering, exit handlers, the environment), probes of what the kernel
 # supports, libraries configured once per process (libmpdec's allocation
-# size, Tcl's executable) and watchdog threads.  The terminal's and
-# readline's state are left to their modules, as upstream keeps them.
+# size, Tcl's executable), the terminal curses sets up, and watchdog
+# threads.
 PROCESS_RESOURCE_CALLS = frozenset("""
     openlog closelog setlogmask setlocale setvbuf setbuf atexit on_exit pthread_atfork putenv setenv unsetenv
     tzset umask dup3 pipe2 accept4 ioctl getrandom getentropy sysconf confstr
     mpd_setminalloc Tcl_FindExecutable PyThread_start_new_thread PyThread_start_joinable_thread
+    initscr newterm setupterm start_color
     """.split())
 # Acquiring a lock: the data written while holding a process-wide lock is
 # shared on purpose.
 LOCK_CALLS = frozenset("""
     PyThread_acquire_lock PyThread_acquire_lock_timed PyMutex_Lock _PyMutex_Lock _PyMutex_LockTimed
-    PyMUTEX_LOCK pthread_mutex_lock pthread_rwlock_wrlock EnterCriticalSection AcquireSRWLockExclusive
+    _PyRawMutex_Lock PyMUTEX_LOCK pthread_mutex_lock pthread_rwlock_wrlock EnterCriticalSection AcquireSRWLockExclusive
     """.split())
 # pyatomic's read-modify-write and store operations: writes, though the
 # global's address is only passed (3.13 keeps many counters and pointers so).

@@ -62,6 +62,7 @@ _LOCKS = frozenset("""
     PyThread_type_lock PyThread_type_sema PyMutex PyMUTEX_T PyCOND_T PyRWMutex _PyOnceFlag _PyRecursiveMutex
     pthread_mutex_t pthread_cond_t pthread_once_t pthread_rwlock_t sem_t PyThread_type_key Py_tss_t
     """.split())
+_LOCK_NAME = re.compile(r"(?i)mutex|critical_section|srwlock|(?:^|_)lock(?:_t)?$")
 _BY_NAME = {"PyTypeObject": Family.STATIC_TYPE, "PyModuleDef": Family.MODULE_DEF,
             "_PyRuntimeState": Family.RUNTIME_STATE, "pyruntimestate": Family.RUNTIME_STATE,
             "_PyArg_Parser": Family.ARG_PARSER, "_Py_Identifier": Family.IDENTIFIER,
@@ -98,16 +99,26 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
         if isinstance(inner, (c_ast.Struct, c_ast.Union)):
             if inner.decls and any(d.name == "ob_base" for d in inner.decls):
                 return Family.OBJECT     # an object laid out inline: Argument Clinic's static _kwtuple, ...
-            return _BY_NAME.get(inner.name or "", Family.STRUCT)
+            return _BY_NAME.get(inner.name or "", None) or _object_struct(inner.name)
         name = _base_name(node)
         if name in _BY_NAME:
             return _BY_NAME[name]
+        if name is not None and _LOCK_NAME.search(name):
+            return Family.LOCK       # a library's lock type: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK
         if name in _SCALAR_NAMES or (isinstance(inner, c_ast.IdentifierType) and len(inner.names) > 1):
             return Family.SCALAR
         if name is not None and name.endswith("Object"):
             return Family.OBJECT
         return Family.OTHER
     return Family.OTHER
+
+
+def _object_struct(tag: str | None) -> Family:
+    """A struct named like an object's (`struct _longobject`, `struct _typeobject`):
+    CPython's object structs are tagged so, as their typedefs end in Object."""
+    if tag == "_typeobject":
+        return Family.STATIC_TYPE
+    return Family.OBJECT if tag is not None and tag.lower().endswith("object") else Family.STRUCT
 
 
 def _base_name(node: c_ast.Node) -> str | None:

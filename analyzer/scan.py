@@ -54,7 +54,16 @@ from .preprocess import (
 )
 from .resolve import UnitDeclarations, resolve_unit
 from .sites import collect_sites, function_sites, token_sites
-from .sources import FileHashes, SourceLines, TreeError, find_tree, generated_headers, list_units, take_inventory
+from .sources import (
+    FileHashes,
+    SourceLines,
+    TreeError,
+    find_tree,
+    generated_headers,
+    library_files,
+    list_units,
+    take_inventory,
+)
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -303,6 +312,7 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
             if _inside(exc.filename, tree.root):
                 raise TreeError(f"{exc.filename}: cannot read it: {exc.strerror or exc}") from None
             raise
+    result = replace(result, library_files=library_files(tree.root, {g.file for g in result.globals if not g.const}))
     if not refused:
         return result
     return replace(result, diagnostics=tuple(sorted(result.diagnostics + refused, key=_diagnostic_order)),

@@ -721,6 +721,30 @@ def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+_LIBRARY_SUFFIXES = (".c", ".h")
+
+
+def library_files(root: str, files: Iterable[str]) -> frozenset[str]:
+    """The files of bundled C libraries (mimalloc, libmpdec, expat, HACL*):
+    those in a directory below the tree's top level in which no file, nor
+    any in its subdirectories, includes Python.h or a pycore_ header.  Such
+    code knows nothing of interpreters.  (A module's own directory has one
+    file including Python.h, often a shared header, and so is not one.)"""
+    verdicts: dict[Path, bool] = {}
+
+    def is_library(directory: Path) -> bool:
+        if directory not in verdicts:
+            sources = [Path(top) / name for top, _, names in os.walk(directory)     # symlinks not followed
+                       for name in names if name.endswith(_LIBRARY_SUFFIXES)]
+            verdicts[directory] = bool(sources) and not any(
+                _API_INCLUDE_RE.search(read_source(p) or b"") for p in sources)
+        return verdicts[directory]
+
+    base = Path(root)
+    return frozenset(path for path in sorted(set(files))
+                     if path.count("/") >= 2 and is_library((base / path).parent))
+
+
 def symbolize_objects(root: str, wanted: dict[str, tuple[frozenset[int], frozenset[int]]]) -> tuple[
         dict[tuple[str, int], tuple[str, str, int]], dict[tuple[str, int], tuple[str, int, int]]]:
     """Names for what TSan left unsymbolized, read from the built objects of

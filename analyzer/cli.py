@@ -306,8 +306,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .cpython.state import INFRASTRUCTURE
     from .patch.plan import make_plan
-    from .patch.series import INFRASTRUCTURE, write_series
+    from .patch.series import write_series
     from .report.patches import render_moved_tsv, render_series_readme
     racing = load_racing_accesses(args.races) if args.races else ()
     root = Path(find_tree(args.tree).root)

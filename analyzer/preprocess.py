@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .cpython.layout import SOURCE_DIRECTORIES
 from .model import Diagnostic, SourceUnit, Tree
 
 _STUBS = Path(str(resources.files("analyzer") / "stubs"))
@@ -91,7 +92,7 @@ def prepare_environment(tree: Tree, generated: tuple[str, ...], system_includes:
                            "/* cglobals: stand-in for a header the build generates */\n")
     # Anchors for includes like "../Python/x.h" from a unit's directory: gcc
     # ignores include directories that do not exist.
-    for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
+    for directory in SOURCE_DIRECTORIES:
         for sub in (root / directory).rglob("*"):
             if sub.is_dir():
                 with contextlib.suppress(OSError):

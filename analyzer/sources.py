@@ -19,41 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import setup_py
+from .cpython import build
+from .cpython.layout import SOURCE_DIRECTORIES
 from .model import Change, SourceUnit, Suppression, Tree, UnitKind
 from .preprocess import PROFILE_DIR
 
 
 class TreeError(Exception):
     """The path is not a usable CPython tree; the message says why."""
-
-
-_VERSION_RE = re.compile(r'^#define\s+PY_VERSION\s+"([^"]+)"', re.M)
-
-# configure substitutions, as configure resolves them on Linux.
-_LINUX_SUBSTITUTIONS = {"DYNLOADFILE": "dynload_shlib.o"}
-
-# Flags configure adds on x86_64 Linux (configure.ac: LIBMPDEC_CFLAGS for the
-# "ansi64" machine; DBM_CFLAGS with Debian's gdbm compatibility layer;
-# BINASCII_CFLAGS when zlib is found).
-_CONFIGURE_DEFINES = (
-    ("Modules/_decimal/", ("CONFIG_64=1", "ANSI=1")),
-    ("Modules/_dbmmodule.c", ("USE_GDBM_COMPAT",)),
-    ("Modules/binascii.c", ("USE_ZLIB_CRC32",)),
-)
-
-# Object lists that are not C compiled on Linux by default.
-_SKIPPED_OBJ_VARIABLES = frozenset({"DTRACE_OBJS", "LINK_PYTHON_OBJS", "MODOBJS"})
-
-# Setup.stdlib.in modules whose configure condition is false on Linux.
-_NON_LINUX_MODULE_CONDITIONS = frozenset({"MODULE__SCPROXY_TRUE"})
-
-_SETUP_LINE_RE = re.compile(r"^(?:@(\w+)@)?([A-Za-z_][\w.]*)\s+(.*)$")
-_MAKE_VAR_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=(.*)$")
-_OBJ_RE = re.compile(r"(?:\$\(srcdir\)/)?((?:Objects|Python|Parser|Modules|Programs)/[\w./-]+?)\.o\b")
-_SRCDIR_INCLUDE_RE = re.compile(r"-I\\?\$\(srcdir\)/((?:Modules|Include)/[\w./-]+)")
-_RULE_RE = re.compile(r"^((?:Objects|Python|Parser|Modules|Programs)/[\w./-]+)\.o:[^\n]*\n((?:\t[^\n]*\n)+)", re.M)
-_RECIPE_DEFINE_RE = re.compile(r"""-D(\w+)(?:=('[^']*'|"(?:[^"\\]|\\.)*"|[^\s\\]+))?""")
-_GENERATED_HEADER_RE = re.compile(r"^((?:Python|Modules|Objects|Parser|Include)/[\w./-]+\.h)\s*:", re.M)
 
 
 def find_tree(path: str) -> Tree:
@@ -66,7 +39,7 @@ def find_tree(path: str) -> Tree:
     missing = [name for name in ("Include/patchlevel.h", "Makefile.pre.in") if not (root / name).is_file()]
     if missing:
         raise TreeError(f"{path}: not a CPython source tree (no {' or '.join(missing)})")
-    match = _VERSION_RE.search(_required_text(patchlevel))
+    match = build.VERSION_RE.search(_required_text(patchlevel))
     _required_text(root / "Makefile.pre.in")    # there but unreadable: a broken tree, said before any work
     if not match:
         raise TreeError(f"{patchlevel}: no PY_VERSION")
@@ -81,71 +54,6 @@ def _required_text(path: Path) -> str:
         raise TreeError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
-def _make_variables(joined: str) -> dict[str, str]:
-    """Variable assignments of a makefile whose continuation lines are joined."""
-    variables: dict[str, str] = {}
-    for line in joined.splitlines():
-        match = _MAKE_VAR_RE.match(line)
-        if match:
-            variables[match.group(1)] = match.group(2)
-    return variables
-
-
-_PROGRAM_RULE_RE = re.compile(r"^Programs/[\w.-]+:([^\n]*)$", re.M)
-
-
-def _core_sources(root: Path, makefile: str) -> list[str]:
-    """Objects of the *_OBJS lists, and those the Programs/ link rules name."""
-    sources: list[str] = []
-    joined = re.sub(r"\\\n", " ", makefile)
-    for prerequisites in _PROGRAM_RULE_RE.findall(joined):
-        sources.extend(f"{obj}.c" for obj in _OBJ_RE.findall(prerequisites) if (root / f"{obj}.c").is_file())
-    for name, value in _make_variables(joined).items():
-        if "OBJS" not in name or name in _SKIPPED_OBJ_VARIABLES:
-            continue
-        for key, replacement in _LINUX_SUBSTITUTIONS.items():
-            value = value.replace(f"@{key}@", replacement).replace(f"$({key})", replacement)
-        for obj in _OBJ_RE.findall(value):
-            for candidate in (f"{obj}.c", f"{obj}.c.in"):
-                if (root / candidate).is_file():
-                    sources.append(candidate)
-                    break
-    return sources
-
-
-def _setup_modules(text: str) -> list[tuple[str, list[str], list[str], bool]]:
-    """(name, sources, flags, builtin) for each enabled module line."""
-    modules = []
-    builtin = True   # makesetup's default until a *shared* marker
-    for raw in text.splitlines():
-        # 3.11 comments out the module lines that setup.py builds instead.
-        line = raw.strip()
-        line = line[1:] if line.startswith("#@MODULE_") else line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("*") and line.endswith("*"):
-            builtin = line == "*static*"
-            continue
-        match = _SETUP_LINE_RE.match(line)
-        if not match or "=" in match.group(2):
-            continue
-        condition, name, rest = match.groups()
-        if condition in _NON_LINUX_MODULE_CONDITIONS:
-            continue
-        words = rest.split()
-        sources = [w for w in words if w.endswith(".c")]
-        flags = [w for w in words if w.startswith(("-D", "-I"))]
-        modules.append((name, sources, flags, builtin))
-    return modules
-
-
-# What `./configure` without arguments leaves in the Makefile variables that
-# setup.py reads (sysconfig.get_config_var); other Makefile variables are unknown.
-_DEFAULT_CONFIGURE_VARIABLES = {"CONFIG_ARGS": ""}
-_PYCONFIG_DEFINE_RE = re.compile(r"^#define[ \t]+(\w+)(?:[ \t]+(.*?))?[ \t]*$", re.M)
-_PYCONFIG_TEMPLATE_RE = re.compile(r"^#[ \t]*undef[ \t]+(\w+)", re.M)
-
-
 def _setup_py_extensions(tree: Tree) -> tuple[setup_py.Extension, ...]:
     """The extensions setup.py (3.11 and older) builds on Linux, except those
     whose configure condition is false on Linux."""
@@ -154,29 +62,9 @@ def _setup_py_extensions(tree: Tree) -> tuple[setup_py.Extension, ...]:
     if not text:
         return ()
     pyconfig = _read(root / "pyconfig.h" if tree.configured else PROFILE_DIR / "pyconfig.h")
-    defined: dict[str, object] = {}
-    for name, value in _PYCONFIG_DEFINE_RE.findall(pyconfig):
-        if re.fullmatch(r"-?\d+", value):
-            defined[name] = int(value)
-        elif tree.configured:
-            defined[name] = value
-        else:   # the profile is the union of several releases: a string may be another release's
-            defined[name] = setup_py.UNKNOWN
-    template = frozenset(_PYCONFIG_TEMPLATE_RE.findall(_read(root / "pyconfig.h.in")))
-
-    def config(name: str) -> object:
-        # sysconfig.get_config_var: pyconfig.h's value, 0 for its undefined
-        # macros, the Makefile's for the rest (srcdir: an in-tree build).
-        if name == "srcdir":
-            return tree.root
-        if name in _DEFAULT_CONFIGURE_VARIABLES:
-            return _DEFAULT_CONFIGURE_VARIABLES[name]
-        if name in defined:
-            return defined[name]
-        return 0 if name in template else setup_py.UNKNOWN
-
-    return tuple(ext for ext in setup_py.read_extensions(text, tree.root, config)
-                 if f"MODULE_{ext.name.upper()}_TRUE" not in _NON_LINUX_MODULE_CONDITIONS)
+    config = build.setup_py_config(tree.root, tree.configured, pyconfig, _read(root / "pyconfig.h.in"),
+                                   setup_py.UNKNOWN)
+    return tuple(ext for ext in setup_py.read_extensions(text, tree.root, config) if build.built_on_linux(ext.name))
 
 
 def _tree_path(root: Path, path: str, base: str) -> str | None:
@@ -189,66 +77,15 @@ def _tree_path(root: Path, path: str, base: str) -> str | None:
         return None
 
 
-def _module_flags(flags: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    defines = tuple(f[2:] for f in flags if f.startswith("-D"))
-    includes = tuple(f[2:].replace("$(srcdir)/", "") for f in flags if f.startswith("-I"))
-    return defines, includes
-
-
-def _recipe_defines(makefile: str) -> dict[str, tuple[str, ...]]:
-    """-D flags that the Makefile's own rule for an object passes, its make
-    variables expanded (PY_CORE_CFLAGS holds -DPy_BUILD_CORE; configure's
-    @SUBSTITUTIONS@ are empty), with make variables in string values replaced
-    by their names (PREFIX="prefix")."""
-    variables = _make_variables(re.sub(r"\\\n", " ", makefile))
-    defines: dict[str, tuple[str, ...]] = {}
-    for target, recipe in _RULE_RE.findall(re.sub(r"\\\n", "\n\t", makefile)):
-        found = []
-        for name, value in _RECIPE_DEFINE_RE.findall(recipe):
-            if not value:
-                found.append(name)
-                continue
-            # A string built by make or the shell at build time: its name stands in.
-            found.append(f'{name}="{name}"' if '"' in value else f"{name}={value}")
-        for name, value in _RECIPE_DEFINE_RE.findall(_expand(recipe, variables)):
-            if name not in {f.split("=", 1)[0] for f in found}:
-                found.append(name if not value else f'{name}="{name}"' if '"' in value else f"{name}={value}")
-        if found:
-            defines[target] = tuple(found)
-    return defines
-
-
-_MAKE_REFERENCE_RE = re.compile(r"\$\((\w+)\)|@\w+@")
-
-
-def _expand(text: str, variables: dict[str, str]) -> str:
-    """The make variables in text, expanded (unknown ones and configure's
-    @SUBSTITUTIONS@ are empty)."""
-    def substitute(match: re.Match[str], seen: frozenset[str]) -> str:
-        name = match.group(1)
-        if name is None or name in seen or name not in variables:
-            return ""
-        return _MAKE_REFERENCE_RE.sub(lambda m: substitute(m, seen | {name}), variables[name])
-    return _MAKE_REFERENCE_RE.sub(lambda m: substitute(m, frozenset()), text)
-
-
-def _configure_defines(path: str, defines: tuple[str, ...]) -> tuple[str, ...]:
-    """configure's flags for the file, unless its build line already sets
-    those macros (setup.py's define_macros, before 3.11, do what configure does later)."""
-    named = {d.split("=", 1)[0] for d in defines}
-    return tuple(d for prefix, flags in _CONFIGURE_DEFINES if path.startswith(prefix)
-                 and not named & {f.split("=", 1)[0] for f in flags} for d in flags)
-
-
 def list_units(tree: Tree) -> tuple[SourceUnit, ...]:
     units = _collect_units(tree)
-    makefile_defines = _recipe_defines(_read(Path(tree.root) / "Makefile.pre.in"))
+    makefile_defines = build.recipe_defines(_read(Path(tree.root) / "Makefile.pre.in"))
     listed = []
     for unit in units:
         named = {d.split("=", 1)[0] for d in unit.defines}
         defines = unit.defines + tuple(d for d in makefile_defines.get(unit.path.split(".c")[0], ())
                                        if d.split("=", 1)[0] not in named)
-        listed.append(replace(unit, defines=defines + _configure_defines(unit.path, defines)))
+        listed.append(replace(unit, defines=defines + build.configure_defines(unit.path, defines)))
     return tuple(listed)
 
 
@@ -256,16 +93,15 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
     root = Path(tree.root)
     makefile = (root / "Makefile.pre.in").read_text(encoding="utf-8", errors="replace")
     vendored_includes = tuple(sorted(
-        {d for d in _SRCDIR_INCLUDE_RE.findall(makefile + _read(root / "configure.ac"))
-         if (root / d).is_dir()}))
+        {d for d in build.vendored_include_dirs(makefile + _read(root / "configure.ac")) if (root / d).is_dir()}))
     units: dict[str, SourceUnit] = {}
-    for path in _core_sources(root, makefile):
+    for path in build.core_sources(makefile, lambda source: (root / source).is_file()):
         kind = UnitKind.BUILTIN_MODULE if path == "Modules/config.c.in" else UnitKind.CORE
         units[path] = SourceUnit(path=path, kind=kind, defines=("Py_BUILD_CORE",),
                                  include_dirs=vendored_includes)
-    for setup in ("Setup.bootstrap.in", "Setup", "Setup.stdlib.in"):
-        for _name, sources, flags, builtin in _setup_modules(_read(root / "Modules" / setup)):
-            defines, includes = _module_flags(flags)
+    for setup in build.SETUP_FILES:
+        for _name, sources, flags, builtin in build.setup_modules(_read(root / "Modules" / setup)):
+            defines, includes = build.module_flags(flags)
             kind = UnitKind.BUILTIN_MODULE if builtin else UnitKind.SHARED_MODULE
             if builtin:
                 defines = ("Py_BUILD_CORE_BUILTIN", *defines)
@@ -310,8 +146,7 @@ def generated_headers(tree: Tree) -> tuple[str, ...]:
     """Headers the build generates (Makefile targets) that this tree lacks."""
     root = Path(tree.root)
     makefile = _read(root / "Makefile.pre.in")
-    return tuple(sorted({h for h in _GENERATED_HEADER_RE.findall(makefile)
-                         if not (root / h).exists()}))
+    return tuple(sorted({h for h in build.generated_header_names(makefile) if not (root / h).exists()}))
 
 
 def _read(path: Path) -> str:
@@ -324,7 +159,6 @@ def _read(path: Path) -> str:
 _FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
 _ANGLE_INCLUDE_RE = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>", re.M)
 _QUOTED_HEADER_RE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\s]+\.h)"', re.M)
-_SOURCE_DIRS = ("Include", "Objects", "Python", "Parser", "Modules", "Programs")
 # The headers of the C library (C11 7.1.2): `#include "setjmp.h"` finds one
 # when the tree has no such file.
 _C_STANDARD_HEADERS = frozenset({
@@ -394,7 +228,7 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         memo = {}
     current: dict[str, _Entry] = {}
-    for path in sorted(p for d in _SOURCE_DIRS for p in (root / d).rglob("*.[ch]")):
+    for path in sorted(p for d in SOURCE_DIRECTORIES for p in (root / d).rglob("*.[ch]")):
         try:
             info = path.stat()
         except (OSError, ValueError):

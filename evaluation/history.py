@@ -29,7 +29,7 @@ from pathlib import Path
 from pycparser import c_ast
 
 from analyzer import parse
-from analyzer.classify.facts import is_extension
+from analyzer.cpython.layout import is_extension
 from analyzer.model import ChunkFacts, Family, ScanResult, StateClass, Verdict
 from analyzer.preprocess import Preprocessed, preprocess
 from analyzer.scan import environment

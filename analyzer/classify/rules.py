@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..bodies import MUTATING_CALLS
+from ..cpython.api import MUTATING_CALLS, READ_ONLY_PARAMETERS
+from ..cpython.lifecycle import ALLOCATOR_API, CALLBACK_DEPTH, INSTALLERS, INTERPRETER_ENTRIES, RUNTIME_ENTRIES
 from ..model import Confidence, Family, StateClass, UseKind
-from .facts import OBJECT_FAMILIES, READ_ONLY_PARAMETERS, GlobalFacts, Site
-from .usage import ALLOCATOR_API, CALLBACK_DEPTH, INSTALLERS, INTERPRETER_ENTRIES, RUNTIME_ENTRIES, Context
+from .facts import OBJECT_FAMILIES, GlobalFacts, Site
+from .usage import Context
 
 Evidence = tuple[Confidence, tuple[str, ...]]
 Match = Callable[[GlobalFacts], Evidence | None]

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 
 from ..classify.facts import GlobalFacts, gather
 from ..classify.usage import Context
-from ..model import DECIDED_BY_TYPE, Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
+from ..cpython.families import DECIDED_BY_TYPE
+from ..cpython.layout import CORE_DIRECTORIES
+from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
 from ..sources import PublicNames
 
-CORE_DIRECTORIES = ("Objects/", "Python/")
 _NOT_PARTNERS = DECIDED_BY_TYPE - {Family.LOCK}
 _SAFE_CONTEXTS = frozenset({Context.ORDINARY, Context.MODULE_INIT})
 _C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool void const volatile".split())

@@ -17,8 +17,9 @@ import pytest
 from analyzer import pool as pool_module
 from analyzer import preprocess as preprocess_module
 from analyzer import scan as scan_module
-from analyzer.bodies import MUTATING_CALLS, read_tokens, readied_names, write_contexts
+from analyzer.bodies import read_tokens, readied_names, write_contexts
 from analyzer.cli import main
+from analyzer.cpython.api import MUTATING_CALLS
 from analyzer.parse import LONG_LITERAL, shorten_literals
 from analyzer.pool import Lost, Supervised
 from analyzer.preprocess import standin_names

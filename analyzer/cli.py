@@ -18,28 +18,20 @@ from .classify import classify
 from .classify.rules import render_rules
 from .config import ConfigError, load_baselines, load_racing_accesses
 from .fetch import FetchError, default_cache_dir, fetch
-from .gate import gate, render_baseline
+from .frontend.checkout import TreeError, find_tree
+from .frontend.preprocess import DEFAULT_TIMEOUT
+from .gate.check import gate, render_baseline
+from .gate.inputs import git_changes, read_suppressions, still_written
 from .model import ScanResult, Verdict
-from .preprocess import DEFAULT_TIMEOUT
+from .patch.inputs import api_files, initializer_texts, public_names
+from .races.binaries import member_names, symbolize_objects
+from .races.logs import read_logs
 from .report.findings import GateReport, render_gate_github, render_gate_json, render_gate_text
 from .report.json import render_json
 from .report.sarif import render_gate_sarif
 from .report.text import one_line, render_diagnostic, render_text
 from .report.tsv import render_tsv
-from .scan import OptionError, Progress, ScanOptions, scan
-from .sources import (
-    TreeError,
-    api_files,
-    find_tree,
-    git_changes,
-    initializer_texts,
-    member_names,
-    public_names,
-    read_logs,
-    read_suppressions,
-    still_written,
-    symbolize_objects,
-)
+from .scan.engine import OptionError, Progress, ScanOptions, scan
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -362,7 +354,7 @@ def _check_texts(root: Path, paths: set[str]) -> None:
 
 
 def _races(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .races import Race, attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
+    from .races.reports import Race, attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
     from .report.races import render_races_json, render_races_text
     find_tree(args.tree)
     logs, unreadable = read_logs(args.logs)

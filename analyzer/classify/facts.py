@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ..cpython.api import MUTATING_CALLS, READ_ONLY_PARAMETERS, REFCOUNT_CALLS, SIGNAL_STATE_CALLS
 from ..cpython.layout import is_extension
-from ..memory import collector_paused
 from ..model import Family, FunctionKey, GlobalVar, ScanResult, Use, UseKind
+from ..scan.memory import collector_paused
 from .usage import ONCE, CallGraph, Context, Reach
 
 _DIRECT_WRITES = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE})

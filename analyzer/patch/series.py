@@ -33,7 +33,6 @@ from ..cpython.state import (
     RUNTIME_STRUCT,
     makefile_header_line,
 )
-from ..sources import PublicNames
 from .edits import (
     Edit,
     EditError,
@@ -46,6 +45,7 @@ from .edits import (
     tokenize,
 )
 from .guards import FORMS, Guard, GuardSource, grouped_edits, guard_edit, guard_source
+from .inputs import PublicNames
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, add_isolation_test
 

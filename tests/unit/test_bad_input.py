@@ -222,11 +222,11 @@ def test_an_output_that_cannot_be_written(world, tmp_path, monkeypatch):
 
 
 def test_a_cache_directory_that_cannot_be_written(world, tmp_path, monkeypatch):
-    import analyzer.scan
+    from analyzer.scan import engine
 
     def refused(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(analyzer.scan.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(engine.tempfile, "mkstemp", refused)
     code, out, err = run("scan", world["tree"], "--cache-dir", str(tmp_path / "cache"))
     assert (code, out, err) == (2, "", f"cglobals: error: {tmp_path / 'cache'}: cannot write in the cache directory: "
                                        "Permission denied\n")

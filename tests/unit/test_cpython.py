@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import analyzer.cpython
-from analyzer import bodies, sites
 from analyzer.cpython import api, build
+from analyzer.frontend import bodies, sites
 
 PACKAGE = Path(analyzer.cpython.__file__).parent
 _PURE_IMPORTS = {"__future__", "re", "collections.abc", "model"}

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
-from .cpython.families import BY_NAME, LOCKS, SCALAR_NAMES
-from .model import Family, GlobalVar, Storage
+from ..cpython.families import BY_NAME, LOCKS, SCALAR_NAMES
+from ..model import Family, GlobalVar, Storage
 from .parse import names_function_type
 
 SourceLine = Callable[[str, int], str]

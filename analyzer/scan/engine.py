@@ -15,21 +15,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import parse
-from .cache import (
-    CachedUnit,
-    CacheFile,
-    LazyTable,
-    Packed,
-    pack_body,
-    pack_chunk,
-    stored_hashes,
-    unpack_body,
-    unpack_chunk,
+from ..frontend import parse
+from ..frontend.checkout import SourceLines, TreeError, find_tree, take_inventory
+from ..frontend.extract import extract_globals, path_relativizer
+from ..frontend.preprocess import (
+    DEFAULT_TIMEOUT,
+    Environment,
+    Preprocessed,
+    file_kind,
+    prepare_environment,
+    preprocess,
 )
-from .extract import extract_globals, path_relativizer
-from .memory import collector_paused
-from .model import (
+from ..frontend.resolve import UnitDeclarations, resolve_unit
+from ..frontend.sites import collect_sites, function_sites, token_sites
+from ..model import (
     ChunkFacts,
     Diagnostic,
     Function,
@@ -42,19 +41,22 @@ from .model import (
     UnitResult,
     Use,
 )
-from .pool import Lost, Supervised
-from .preprocess import (
-    DEFAULT_TIMEOUT,
-    Environment,
-    Preprocessed,
-    file_kind,
-    fingerprint,
-    prepare_environment,
-    preprocess,
+from .cache import (
+    CachedUnit,
+    CacheFile,
+    LazyTable,
+    Packed,
+    pack_body,
+    pack_chunk,
+    stored_hashes,
+    unpack_body,
+    unpack_chunk,
 )
-from .resolve import UnitDeclarations, resolve_unit
-from .sites import collect_sites, function_sites, token_sites
-from .sources import FileHashes, SourceLines, TreeError, find_tree, generated_headers, list_units, take_inventory
+from .discovery import generated_headers, list_units
+from .files import FileHashes
+from .fingerprint import fingerprint
+from .memory import collector_paused
+from .pool import Lost, Supervised
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -270,7 +272,7 @@ class OptionError(Exception):
 
 def scan(path: str, options: ScanOptions = ScanOptions(),
          progress: Progress | None = None) -> ScanResult:
-    """Raises sources.TreeError when `path` is not a usable CPython tree,
+    """Raises frontend.checkout.TreeError when `path` is not a usable CPython tree,
     OptionError when an option cannot be used (before any unit is analyzed)."""
     if options.jobs < 0:
         raise OptionError(f"{options.jobs} worker processes")

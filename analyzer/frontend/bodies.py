@@ -20,7 +20,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from .cpython.api import HANDLER_NAMES, MUTATING_CALLS
+from ..cpython.api import HANDLER_NAMES, MUTATING_CALLS
 
 STRING_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'')
 _LINE_MARKER_LINE_RE = re.compile(r'^#[^\n]*$', re.M)

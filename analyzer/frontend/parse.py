@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pycparser import c_ast
 from pycparser.c_parser import CParser, ParseError
 
+from ..cpython.api import MAIN_INTERPRETER_TESTS
+from ..cpython.families import watch_kind
+from ..model import Body, ChunkFacts, GlobalVar
 from .bodies import (
     LINEMARKER_RE,
     STRING_RE,
@@ -33,9 +36,6 @@ from .bodies import (
     position_only,
     write_contexts,
 )
-from .cpython.api import MAIN_INTERPRETER_TESTS
-from .cpython.families import watch_kind
-from .model import Body, ChunkFacts, GlobalVar
 
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
 # preceding newline rather than ^ with re.M: a literal prefix searches fast.

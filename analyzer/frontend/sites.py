@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast
 
+from ..cpython.api import HANDLER_ARGUMENTS, HANDLER_FIELDS, MAIN_INTERPRETER_TESTS
+from ..cpython.families import watch_kind
+from ..model import Body, NameUse, Prototype, UseKind
 from .bodies import BodyTokens, write_contexts
-from .cpython.api import HANDLER_ARGUMENTS, HANDLER_FIELDS, MAIN_INTERPRETER_TESTS
-from .cpython.families import watch_kind
 from .extract import is_const_object, type_family
-from .model import Body, NameUse, Prototype, UseKind
 
 _UPDATES = frozenset({"++", "--", "p++", "p--"})
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..frontend.checkout import SourceLines, read_source
+from ..frontend.checkout import SourceLines, TreeError, read_source
 
 
 def initializer_texts(root: str, variables: Iterable[tuple[tuple[str, str, str], int]]) -> dict[
@@ -80,3 +80,16 @@ def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
         if data is not None and _API_INCLUDE_RE.search(data):
             found.add(path)
     return frozenset(found)
+
+
+def check_texts(root: Path, paths: set[str]) -> None:
+    """The series edits these files as UTF-8 text: raises TreeError naming
+    the first one that is not (files the tree lacks are the series' to skip)."""
+    for path in sorted(paths):
+        try:
+            (root / path).read_bytes().decode("utf-8")
+        except OSError:
+            continue
+        except UnicodeDecodeError as exc:
+            raise TreeError(f"{root / path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                            f"{exc.start}): `cglobals patch` edits UTF-8 sources only") from None

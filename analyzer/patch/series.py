@@ -33,6 +33,7 @@ from ..cpython.state import (
     RUNTIME_STRUCT,
     makefile_header_line,
 )
+from ..model import ScanResult
 from .edits import (
     Edit,
     EditError,
@@ -69,6 +70,22 @@ class Series:
     modules: tuple[ModuleLeft, ...] = ()
     guarded: tuple[Guard, ...] = ()                      # racing accesses made safe
     unguarded: tuple[tuple[RacingAccess, str], ...] = ()  # racing writes left, with the reason
+
+
+def function_indexes(result: ScanResult) -> tuple[dict[tuple[str, str, str], frozenset[str]],
+                                                 dict[str, frozenset[str]]]:
+    """For write_series: per global, the functions of its file that use it
+    ("" for initializers of other globals); per file, every function the
+    scan saw."""
+    use_functions: dict[tuple[str, str, str], set[str]] = {}
+    for use in result.uses:
+        if use.file == use.target[0]:
+            use_functions.setdefault(use.target, set()).add(use.function[1] if use.function else "")
+    known_functions: dict[str, set[str]] = {}
+    for function in result.functions:
+        known_functions.setdefault(function.file, set()).add(function.key[1])
+    return ({k: frozenset(v) for k, v in use_functions.items()},
+            {k: frozenset(v) for k, v in known_functions.items()})
 
 
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],

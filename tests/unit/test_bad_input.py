@@ -253,10 +253,12 @@ def test_nothing_is_analyzed_before_the_inputs_are_known_good(world, monkeypatch
     """A bad --compare tree, output, log or races document is found before
     the first tree is scanned (minutes on a real tree)."""
     import analyzer.cli
+    import analyzer.jobs
 
     def no_scan(*args, **kwargs):
         raise AssertionError("scanned")
     monkeypatch.setattr(analyzer.cli, "scan", no_scan)
+    monkeypatch.setattr(analyzer.jobs, "scan", no_scan)
     for argv in (["report", world["tree"], "--compare", world["empty"], "-o", world["base"] + "/r"],
                  ["report", world["tree"], "-o", world["file"]],
                  ["scan", world["tree"], "-o", world["empty"]],

@@ -159,6 +159,7 @@ class Function:
     references: tuple[FunctionKey, ...]       # functions it uses as values (callbacks, tables)
     signal_handlers: tuple[FunctionKey, ...]  # functions it installs as signal handlers
     once_calls: tuple[FunctionKey, ...] = ()  # calls made only once per process (see Use.once)
+    library_calls: tuple[str, ...] = ()       # called names the unit does not declare: the C library's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +217,7 @@ class ScanResult:
     unit_kinds: tuple[tuple[str, UnitKind], ...] = ()
     failed_units: tuple[str, ...] = field(default=())
     cache_hits: int = 0
+    library_files: frozenset[str] = frozenset()   # files of bundled C libraries (scan.discovery.library_files)
 
 
 class StateClass(enum.Enum):

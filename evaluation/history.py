@@ -356,6 +356,19 @@ def upstream_sections(tree: Path) -> dict[Identity, tuple[StateClass, str]]:
     return implied
 
 
+def with_upstream_sections(labels: dict[Identity, Label],
+                           implied: dict[Identity, tuple[StateClass, str]]) -> dict[Identity, Label]:
+    """History's labels, and for the globals history leaves unlabelled (still
+    there and mutable, deleted, renamed) the class the section of the newer
+    tree's upstream lists implies for the same identity, when it implies one."""
+    merged = dict(labels)
+    for identity, found in labels.items():
+        if found.state_class is None and identity in implied:
+            state_class, section = implied[identity]
+            merged[identity] = Label(state_class=state_class, reason=f"upstream's {section}")
+    return merged
+
+
 def agreement(implied: dict[Identity, tuple[StateClass, str]],
               verdicts: dict[Identity, Verdict]) -> tuple[Scores, dict[str, Counter[StateClass]]]:
     labels = {identity: state_class for identity, (state_class, _) in implied.items()}

@@ -36,6 +36,9 @@ int _PyArg_Parse(PyObject *, _PyArg_Parser *);
 """
 
 
+LIBRARY = "libfixture"
+
+
 def fixture_tree_path(fixture: Path) -> str:
     """Where a fixture file lives in the fake tree: include/ in Include/,
     modules/ in Modules/ (extension modules), the others in Objects/."""
@@ -43,12 +46,14 @@ def fixture_tree_path(fixture: Path) -> str:
         return f"Include/{fixture.name}"
     if fixture.parent.name == "modules":
         return f"Modules/{fixture.name}"
+    if fixture.parent.name == LIBRARY:
+        return f"Modules/{LIBRARY}/{fixture.name}"      # a bundled library, included by a module
     return f"Objects/{fixture.name}"
 
 
 def all_fixtures() -> list[Path]:
     return (sorted(FIXTURES.glob("*.c")) + sorted((FIXTURES / "include").glob("*.h"))
-            + sorted((FIXTURES / "modules").glob("*.c")))
+            + sorted((FIXTURES / "modules").glob("*.c")) + sorted((FIXTURES / "modules" / LIBRARY).glob("*.c")))
 
 
 def make_tree(root: Path, sources: list[Path]) -> Path:
@@ -56,8 +61,9 @@ def make_tree(root: Path, sources: list[Path]) -> Path:
     (root / "Objects").mkdir()
     (root / "Include" / "patchlevel.h").write_text('#define PY_VERSION "3.99.0"\n')
     (root / "Include" / "Python.h").write_text(PYTHON_H)
-    (root / "Modules").mkdir()
-    objects = " ".join(f"Objects/{s.stem}.o" for s in sources if s.suffix == ".c" and s.parent.name != "modules")
+    (root / "Modules" / LIBRARY).mkdir(parents=True)
+    objects = " ".join(f"Objects/{s.stem}.o" for s in sources
+                       if s.suffix == ".c" and s.parent.name not in ("modules", LIBRARY))
     (root / "Makefile.pre.in").write_text(f"OBJECT_OBJS= {objects}\n")
     modules = "".join(f"{s.stem} {s.name}\n" for s in sources if s.parent.name == "modules")
     (root / "Modules" / "Setup.stdlib.in").write_text("*shared*\n" + modules)

@@ -3,10 +3,18 @@ written, read and given away, and in which contexts the writing functions run.""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..cpython.api import MUTATING_CALLS, READ_ONLY_PARAMETERS, REFCOUNT_CALLS, SIGNAL_STATE_CALLS
-from ..cpython.layout import is_extension
+from ..cpython.api import (
+    ATOMIC_WRITE,
+    LOCK_CALLS,
+    MUTATING_CALLS,
+    PROCESS_RESOURCE_CALLS,
+    READ_ONLY_PARAMETERS,
+    REFCOUNT_CALLS,
+    SIGNAL_STATE_CALLS,
+)
+from ..cpython.layout import is_extension, is_test_code
 from ..model import Family, FunctionKey, GlobalVar, ScanResult, Use, UseKind
 from ..scan.memory import collector_paused
 from .usage import ONCE, CallGraph, Context, Reach
@@ -37,6 +45,10 @@ class GlobalFacts:
     callback_readers: tuple[tuple[FunctionKey, Context], ...]   # readers that run in a signal handler or hook
     lazy: bool                       # every assignment sits in a body that tests the variable first
     used_in: frozenset[Context] = frozenset()   # the contexts of every function that uses it
+    set_by_tests: bool = False       # written by CPython's test modules or programs (left out of `writes`)
+    resources: tuple[str, ...] = ()  # PROCESS_RESOURCE_CALLS made by the functions that write it
+    holds_lock: bool = False         # every write is made holding a process-wide lock, or it holds its own
+    library: bool = False            # defined in a bundled C library's file (ScanResult.library_files)
 
     @property
     def signal_state(self) -> tuple[Site, ...]:
@@ -56,6 +68,9 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
     with collector_paused():
         graph = CallGraph(result.functions, result.initializers, result.globals)
     reach_memo: dict[FunctionKey, Reach] = {}
+    called = {function.key: {*function.library_calls, *(name for _, name in function.calls)}
+              for function in result.functions}
+    locking = _lock_holders(result)
 
     def reach(key: FunctionKey) -> Reach:
         if key not in reach_memo:
@@ -71,19 +86,31 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
     for use in result.uses:
         if use.target in identities:
             by_target[use.target].append(use)
+    entries_readied = _entries_readied(result)
     unit_kinds = dict(result.unit_kinds)
     facts = {}
     for var in wanted:
         writes, readied, escapes, readers = [], [], [], set()
         array = var.type.endswith("]")
+        set_by_tests = own_lock = False
         for use in by_target.get(var.identity, ()):
             if use.function is None:
                 continue          # an initializer: reads and addresses only
             callee = use.callee[1] if use.callee else None
+            if is_test_code(use.file):
+                set_by_tests |= use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address)
+                continue          # test code's callers are artificial, its writes set up a test
+            # its own mutex: `&x.mutex` or `x.mutex` (x a struct) given to a lock call
+            own_lock |= use.kind is UseKind.ARGUMENT and callee in LOCK_CALLS and (
+                use.address or var.family is Family.STRUCT)
             if use.kind in _DIRECT_WRITES and use.via is not None and var.family in OBJECT_FAMILIES:
                 readers.add(use.function)     # an object header through a generic object pointer: refcounts
-            elif use.kind in _DIRECT_WRITES:
+            elif use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address
+                                                and ATOMIC_WRITE.match(callee or "")):
                 writes.append(site(use))
+            elif use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and _holds_objects(var) \
+                    and not use.address:
+                readers.add(use.function)     # an entry is readied (see _entries_readied), not the array
             elif (use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array)
                   and var.family is not Family.API_TABLE):
                 readied.append(site(use))     # the type or object they ready; a description or spec is read
@@ -96,13 +123,61 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
                 escapes.append(site(use))
             else:
                 readers.add(use.function)
+        readied += [site(use) for use in entries_readied.get(var.identity, ())]
         assignments = [s for s in writes if s.use.kind is UseKind.ASSIGN]
+        writers = {s.use.function for s in writes if s.use.function is not None}
+        # a module's init or exec function configures its library beside
+        # filling its module state: its writes do not pair with a resource
+        paired = {s.use.function for s in writes if s.use.function is not None
+                  and Context.MODULE_INIT not in s.reach.contexts}
+        extension = is_extension(var.file, unit_kinds)
         facts[var.identity] = GlobalFacts(
-            var=var, extension=is_extension(var.file, unit_kinds), writes=tuple(writes),
+            var=var, extension=extension, writes=tuple(writes),
             readied=tuple(readied), escapes=tuple(escapes), readers=tuple(sorted(readers)),
             callback_readers=tuple(sorted((r, c) for r in readers if (c := reach(r).callback) is not None)),
             lazy=bool(assignments) and all(s.use.guarded for s in assignments),
             used_in=frozenset().union(*(site.reach.contexts for site in writes + readied + escapes),
-                                      *(reach(reader).contexts for reader in readers)))
+                                      *(reach(reader).contexts for reader in readers)),
+            set_by_tests=set_by_tests, library=var.file in result.library_files,
+            resources=tuple(sorted({call for writer in paired for call in called.get(writer, ())
+                                    if call in PROCESS_RESOURCE_CALLS})),
+            holds_lock=var.family is not Family.LOCK and (
+                own_lock or not extension and bool(writers) and writers <= locking))
     return facts
 
+
+def _holds_objects(var: GlobalVar) -> bool:
+    """An array of object pointers (`static PyTypeObject *static_types[]`)."""
+    return var.family is Family.OBJECT_POINTER and var.type.endswith("]")
+
+
+def _entries_readied(result: ScanResult) -> dict[tuple[str, str, str], list[Use]]:
+    """The objects an array of object pointers names in its initializer,
+    each with the calls that ready the array's entries (`PyTypeObject *type =
+    static_types[i]; _PyStaticType_InitBuiltin(type)`): the call readies
+    the entry, not the array."""
+    arrays = {var.identity for var in result.globals if _holds_objects(var)}
+    calls: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
+    entries: dict[tuple[str, str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for use in result.uses:
+        if use.target not in arrays:
+            continue
+        if use.function is not None and use.kind is UseKind.ARGUMENT and not use.address \
+                and use.callee is not None and use.callee[1] in MUTATING_CALLS:
+            calls[use.target].append(use)
+    for use in result.uses:
+        if use.function is None and use.initializer_of in calls and use.kind is UseKind.ADDRESS:
+            entries[use.initializer_of].append(use.target)
+    readied: dict[tuple[str, str, str], list[Use]] = defaultdict(list)
+    for array, targets in entries.items():
+        for target in targets:
+            readied[target] += [replace(use, target=target, via=f"{array[2]}[]") for use in calls[array]]
+    return readied
+
+
+def _lock_holders(result: ScanResult) -> set[FunctionKey]:
+    """The functions that acquire a lock kept in a global (a process-wide lock)."""
+    locks = {var.identity for var in result.globals if var.family is Family.LOCK}
+    return {use.function for use in result.uses
+            if use.function is not None and use.target in locks and use.kind is UseKind.ARGUMENT
+            and use.callee is not None and use.callee[1] in LOCK_CALLS}

@@ -7,9 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..cpython.api import MUTATING_CALLS, READ_ONLY_PARAMETERS
-from ..cpython.lifecycle import ALLOCATOR_API, CALLBACK_DEPTH, INSTALLERS, INTERPRETER_ENTRIES, RUNTIME_ENTRIES
-from ..model import Confidence, Family, StateClass, UseKind
+from ..cpython.api import LOCK_CALLS, MUTATING_CALLS, PROCESS_RESOURCE_CALLS, PUBLIC_NAME, READ_ONLY_PARAMETERS
+from ..cpython.lifecycle import (
+    ALLOCATOR_API,
+    ALLOCATOR_TABLES,
+    CALLBACK_DEPTH,
+    INSTALLERS,
+    INTERPRETER_ENTRIES,
+    PRE_INIT_API,
+    RUNTIME_ENTRIES,
+)
+from ..model import Confidence, Family, StateClass, Storage, UseKind
 from .facts import OBJECT_FAMILIES, GlobalFacts, Site
 from .usage import Context
 
@@ -19,7 +27,11 @@ Match = Callable[[GlobalFacts], Evidence | None]
 _LIFECYCLE = frozenset({Context.RUNTIME_LIFECYCLE})
 _OBJECT_DATA = frozenset({Family.OBJECT_POINTER, Family.OBJECT, Family.STATIC_TYPE})
 _PER_INTERPRETER_INIT = frozenset({Context.INTERPRETER_LIFECYCLE, Context.MODULE_INIT})
+_PER_INTERPRETER_LIFECYCLE = frozenset({Context.INTERPRETER_LIFECYCLE, Context.RUNTIME_LIFECYCLE})
 _MAX_SITES = 3
+READYING_WRITES = ("readying writes the type's tp_flags, tp_version_tag, tp_base, tp_bases, tp_mro, tp_dict and "
+                   "tp_subclasses (3.12 keeps the last three per interpreter for static builtin types); a second "
+                   "interpreter readying it concurrently races on them (ThreadSanitizer shows it)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +52,7 @@ def _where(site: Site) -> str:
     if use.kind is UseKind.ARGUMENT and use.callee:
         how = f"address passed to {use.callee[1]}()"
     if use.via:
-        how += f" (via local {use.via})"
+        how += f" (as an entry of {use.via})" if use.via.endswith("[]") else f" (via local {use.via})"
     return f"{how} in {function}() at {use.file}:{use.line}"
 
 
@@ -119,7 +131,9 @@ def _callback(context: Context, why: str) -> Match:
         sites = [s for s in facts.changes if s.reach.callback is context]
         if context is Context.SIGNAL_HANDLER:
             sites += [s for s in facts.signal_state if s not in sites]
-        readers = [r for r, c in facts.callback_readers if c is context]
+        # reading a static object (a type check) in a handler shares nothing
+        readers = [r for r, c in facts.callback_readers if c is context] \
+            if facts.var.family not in OBJECT_FAMILIES else []
         if not sites and not readers:
             return None
         read = (f"read by {', '.join(r[1] + '()' for r in readers[:_MAX_SITES])}, which runs in a {context.value}",) \
@@ -134,6 +148,73 @@ _allocator = _callback(Context.ALLOCATOR, "used by the process-wide memory alloc
                                           "them, which every interpreter's allocations run")
 
 
+def _public_data(facts: GlobalFacts) -> Evidence | None:
+    var = facts.var
+    if (var.storage is not Storage.EXTERN or var.func or facts.extension or not PUBLIC_NAME.match(var.name)
+            or var.family in _OBJECT_DATA or not (facts.changes or facts.set_by_tests)):
+        return None
+    if _handed_out_table(facts) is not None:
+        return None     # a table filled at build time and only read: immutable.handed-out-table
+    tests = ("also set by CPython's tests, as an embedder would",) if facts.set_by_tests else ()
+    return Confidence.MEDIUM, ("public C-API data (a legacy configuration flag, a hook or table an embedder sets "
+                               "before Py_Initialize()): one per process by contract, as C code outside CPython "
+                               "reads and writes it by name", *tests, *_describe(facts.changes))
+
+
+def _process_resource(facts: GlobalFacts) -> Evidence | None:
+    if not facts.resources or facts.var.family in OBJECT_FAMILIES:
+        return None
+    calls = ", ".join(f"{name}()" for name in facts.resources)
+    return Confidence.MEDIUM, (f"written together with process-wide state: the functions that write it call {calls}, "
+                               "which the process has one of (or which probes what the system supports)",
+                               *_describe(facts.writes))
+
+
+def _holds_lock(facts: GlobalFacts) -> Evidence | None:
+    if not facts.holds_lock or facts.var.family in OBJECT_FAMILIES:
+        return None
+    return Confidence.MEDIUM, ("shared on purpose: it holds its own lock, or every write is made holding a lock "
+                               "kept in a global", *_describe(facts.writes))
+
+
+def _library_state(facts: GlobalFacts) -> Evidence | None:
+    if not facts.library or not facts.changes:
+        return None
+    return Confidence.MEDIUM, ("state of a bundled C library (no file of its directory includes Python.h or a "
+                               "pycore_ header): the library keeps one copy per process, whichever interpreter "
+                               "calls into it", *_describe(facts.changes))
+
+
+def _object_allocator(facts: GlobalFacts) -> Evidence | None:
+    changes = facts.changes
+    if not any(s.reach.callback is Context.OBJECT_ALLOCATOR for s in changes):
+        return None
+    if not all(s.reach.callback is Context.OBJECT_ALLOCATOR or s.reach.contexts <= _PER_INTERPRETER_LIFECYCLE
+               for s in changes):
+        return None
+    return Confidence.MEDIUM, ("the small-object allocator's state: the default object allocator's pools and "
+                               "arenas, which 3.12 made per interpreter (objects belong to one interpreter and "
+                               "are freed by it)", *_describe(changes))
+
+
+_BUILD_TIME_TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING, Family.OTHER})
+
+
+def _handed_out_table(facts: GlobalFacts) -> Evidence | None:
+    var = facts.var
+    if not var.has_initializer or var.family not in _BUILD_TIME_TABLES or facts.writes or facts.readied:
+        return None
+    if var.family is Family.STRING and not var.type.endswith("]"):
+        return None
+    if not facts.escapes or any(s.use.callee and s.use.callee[1] in LOCK_CALLS for s in facts.escapes):
+        return None
+    if all(s.reach.contexts <= _LIFECYCLE for s in facts.escapes):
+        return None     # runtime init filling it in through a helper (_PyWideStringList_Append(&x, ...))
+    return Confidence.LOW, ("filled at build time by its initializer and never written: its address is only "
+                            "handed to functions that take it without const (lookups, searches, a callback "
+                            "table), which read it; it should be const", *_describe(facts.escapes))
+
+
 def _static_object(facts: GlobalFacts) -> Evidence | None:
     if facts.var.family not in OBJECT_FAMILIES:
         return None
@@ -141,8 +222,9 @@ def _static_object(facts: GlobalFacts) -> Evidence | None:
     if ordinary:
         return None
     what = "a static builtin type" if facts.var.family is Family.STATIC_TYPE else "a statically allocated object"
+    readying = (READYING_WRITES,) if facts.var.family is Family.STATIC_TYPE and facts.readied else ()
     return Confidence.MEDIUM, (f"{what}, shared by every interpreter (immortal from 3.12); "
-                               "written only while readied or initialized:", *_describe(facts.changes))
+                               "written only while readied or initialized:", *_describe(facts.changes), *readying)
 
 
 def _shared_object_written(facts: GlobalFacts) -> Evidence | None:
@@ -201,9 +283,36 @@ def _once_flag(facts: GlobalFacts) -> Evidence | None:
 
 
 def _hook(facts: GlobalFacts) -> Evidence | None:
-    if facts.var.family is not Family.FUNCTION_POINTER or not facts.changes or facts.extension:
+    if facts.var.family is not Family.FUNCTION_POINTER or not facts.changes:
         return None
-    return Confidence.MEDIUM, ("a function pointer written at run time: a process-wide hook", *_describe(facts.changes))
+    if not facts.extension:
+        return Confidence.MEDIUM, ("a function pointer written at run time: a process-wide hook",
+                                   *_describe(facts.changes))
+    if facts.var.storage is Storage.EXTERN and all(s.use.file != facts.var.file for s in facts.changes):
+        return Confidence.MEDIUM, ("a library's hook (an exported function pointer written only by other files, "
+                                   "the module that configures the library): the library has one per process",
+                                   *_describe(facts.changes))
+    return None
+
+
+_TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING, Family.API_TABLE})
+_INIT_CONTEXTS = _PER_INTERPRETER_INIT | _PER_INTERPRETER_LIFECYCLE
+
+
+def _init_table(facts: GlobalFacts) -> Evidence | None:
+    var = facts.var
+    if var.family not in _TABLES or (var.family is Family.STRING and not var.type.endswith("]")):
+        return None
+    changes = facts.changes
+    if not changes or any(s.use.kind in (UseKind.ASSIGN, UseKind.UPDATE) for s in changes):
+        return None
+    if not all(s.reach.contexts and s.reach.contexts <= _INIT_CONTEXTS for s in changes):
+        return None
+    if not any(s.reach.contexts & _PER_INTERPRETER_INIT for s in changes):
+        return None
+    return Confidence.LOW, ("a table filled in or sorted in place only while a module or an interpreter is "
+                            "initialized, never replaced: every initialization stores the same entries, so it "
+                            "is shared data that should be const (filled at build time)", *_describe(changes))
 
 
 def _module_state(facts: GlobalFacts) -> Evidence | None:
@@ -278,6 +387,14 @@ RULES: tuple[Rule, ...] = (
          idiom="A static PyTypeObject defined by an extension module.",
          example="static PyTypeObject Custom_Type = {...};  PyType_Ready(&Custom_Type);",
          false_positives="Types of modules that cannot be loaded in a subinterpreter at all."),
+    Rule(id="runtime.public-data", state_class=StateClass.RUNTIME, match=_public_data,
+         idiom="Data of the core with external linkage and a C-API name (`Py...`, `_Py...`; not an object, "
+               "not a table only read), written anywhere or set by CPython's tests: the legacy configuration "
+               "flags, the frozen-module and inittab tables, `PyOS_InputHook`-style hooks an embedder sets "
+               "before Py_Initialize().",
+         example="int Py_VerboseFlag;  PyOS_InputHook = my_hook;  (before Py_Initialize())",
+         false_positives="Exported data that an interpreter owns (none in CPython's public API: exported "
+                         "data cannot follow an interpreter)."),
     Rule(id="immutable.never-written", state_class=StateClass.IMMUTABLE, match=_never_written,
          idiom="No assignment, update, member or element write, or address given to writing code, anywhere "
                "in the tree (for static objects: no member write and no mutating API call).",
@@ -289,11 +406,32 @@ RULES: tuple[Rule, ...] = (
                "in sa_handler/sa_sigaction; or given to sigaction()/sigaltstack()/sigprocmask().",
          example="static volatile sig_atomic_t is_tripped;  (set in the C signal handler)",
          false_positives="A helper called both from the handler and from ordinary code."),
+    Rule(id="runtime.library-state", state_class=StateClass.RUNTIME, match=_library_state,
+         idiom="Written data of a bundled C library: a file in a directory below the tree's top level none of "
+               "whose files (nor those of its subdirectories) includes Python.h or a pycore_ header.",
+         example="Objects/mimalloc/options.c: static long mi_max_error_count;  "
+                 "Modules/_decimal/libmpdec/mpalloc.c: mpd_ssize_t MPD_MINALLOC;",
+         false_positives="A library that keeps per-caller state in globals on purpose (then its caller must "
+                         "serialize the calls: still one per process)."),
+    Rule(id="interpreter.object-allocator", state_class=StateClass.INTERPRETER, match=_object_allocator,
+         idiom="Written within four calls of a function that a static allocator table "
+               f"({', '.join(ALLOCATOR_TABLES)}) names, the default allocator, and otherwise only on "
+               "interpreter or runtime lifecycle paths.",
+         example="static struct arena_object *arenas;  (pymalloc's, grown by new_arena())",
+         false_positives="Process-wide facts the allocator computes once (the page size)."),
     Rule(id="runtime.allocator", state_class=StateClass.RUNTIME, match=_allocator,
          idiom="Written or read within three calls of a function installed with PyMem_SetAllocator()/"
                "PyObject_SetArenaAllocator(), or of that API itself.",
          example="static PyMemAllocatorEx _PyMem;  tracemalloc's trace tables",
          false_positives="A helper also used by ordinary code."),
+    Rule(id="immutable.handed-out-table", state_class=StateClass.IMMUTABLE, match=_handed_out_table,
+         idiom="An array or struct with a static initializer that nothing writes directly, whose address is "
+               "only given to functions (parameters without const) or kept in a pointer, not only on runtime "
+               "init paths (there a helper fills it in).",
+         example="static struct constdef posix_constants_sysconf[] = {...};  conv_confname(arg, &v, "
+                 "posix_constants_sysconf, ...)",
+         false_positives="A callee that does write through the pointer (a buffer filled in, a struct the "
+                         "library updates); not seen without the callee's body."),
     Rule(id="immutable.static-object", state_class=StateClass.IMMUTABLE, match=_static_object,
          idiom="A statically allocated PyTypeObject or other object of the core, written only while readied "
                "(PyType_Ready, struct sequence init) or on lifecycle paths.",
@@ -304,6 +442,18 @@ RULES: tuple[Rule, ...] = (
          idiom="A statically allocated object of the core with member writes reachable from ordinary code.",
          example="PyFoo_Type.tp_flags |= ... in a method",
          false_positives="Writes that only run before the object is shared (the graph cannot order them)."),
+    Rule(id="runtime.process-resource", state_class=StateClass.RUNTIME, match=_process_resource,
+         idiom="Written by a function that also calls into process-wide state: "
+               f"{', '.join(sorted(PROCESS_RESOURCE_CALLS))}.",
+         example="static int dup3_works = -1; ... res = dup3(fd, fd2, O_CLOEXEC); if (errno == ENOSYS) "
+                 "dup3_works = 0;  static PyObject *S_ident_o; ... openlog(ident, ...)",
+         false_positives="Module state written by a function that also, on the side, calls one of these."),
+    Rule(id="runtime.holds-lock", state_class=StateClass.RUNTIME, match=_holds_lock,
+         idiom=f"Its own address is given to a lock call ({', '.join(sorted(LOCK_CALLS))}), or every write "
+               "is in a function that acquires a lock kept in a global.",
+         example="PyThread_acquire_lock(_PyOS_ReadlineLock, 1); _PyOS_ReadlineTState = tstate;",
+         false_positives="A module's own lock that guards its module state (then both belong in module "
+                         "state)."),
     Rule(id="runtime.lifecycle", state_class=StateClass.RUNTIME, match=_runtime_lifecycle,
          idiom="Every write is in a function reachable only from runtime init/fini (Py_InitializeFromConfig, "
                "Py_FinalizeEx, fork hooks, ...) without passing interpreter creation, or in a function that "
@@ -316,9 +466,20 @@ RULES: tuple[Rule, ...] = (
          example="static int initialized; if (initialized) return; ...; initialized = 1;",
          false_positives="A per-interpreter flag reset on interpreter teardown; a counter reset by assignment."),
     Rule(id="runtime.hook", state_class=StateClass.RUNTIME, match=_hook,
-         idiom="A function pointer of the core written at run time.",
-         example="char *(*PyOS_ReadlineFunctionPointer)(FILE *, FILE *, const char *);",
+         idiom="A function pointer of the core written at run time; or a bundled library's exported function "
+               "pointer that only other files write (the module configuring the library).",
+         example="char *(*PyOS_ReadlineFunctionPointer)(FILE *, FILE *, const char *);  "
+                 "mpd_mallocfunc = PyMem_Malloc;  (in _decimal.c)",
          false_positives="A per-interpreter callback kept in a function pointer."),
+    Rule(id="immutable.init-table", state_class=StateClass.IMMUTABLE, match=_init_table,
+         idiom="An array, struct or API table (slots, a struct sequence description; not an object pointer) whose "
+               "only changes are element or member writes, or "
+               "its address given away, in module init/exec or interpreter creation, never an assignment of the "
+               "whole: entries filled in at init from constants, or a table sorted in place.",
+         example="static Py_complex acos_special_values[7][7];  (filled by a macro in the module's exec); "
+                 "qsort(posix_constants_sysconf, ...);  Str_Type_slots[0].pfunc = &PyUnicode_Type;",
+         false_positives="A table filled with values that differ between interpreters (objects are excluded by "
+                         "family; other per-interpreter values are not seen)."),
     Rule(id="interpreter.module-state", state_class=StateClass.INTERPRETER, match=_module_state,
          idiom="Any other written global of an extension module.",
          example="static PyObject *ErrorObject;  set in the module's exec function",
@@ -371,15 +532,27 @@ def render_rules() -> str:
              "an early return on its negation) run once per process.",
              "- **contexts**: a whole-tree call graph (networkx) of direct calls. A function runs in the "
              "contexts whose entry points reach it, without passing the entry points of another context:",
-             f"  - runtime init/fini: {names(RUNTIME_ENTRIES)};",
+             f"  - runtime init/fini: {names(RUNTIME_ENTRIES - PRE_INIT_API)}, and the pre-init API an "
+             f"embedder calls before Py_Initialize(): {names(PRE_INIT_API)} (a test program's `main()` is "
+             "test code);",
              f"  - interpreter creation/teardown: {names(INTERPRETER_ENTRIES)};",
              "  - module init/exec: `PyInit_*` and the functions a `PyModuleDef_Slot` table names;",
              "  - signal handler: functions given to `signal()`/`PyOS_setsig()` or stored in "
              f"`sa_handler`/`sa_sigaction`, within {CALLBACK_DEPTH['SIGNAL_HANDLER']} calls;",
+             "  - the default allocator: the functions the initializer of a static allocator table "
+             f"({names(frozenset(ALLOCATOR_TABLES))}) names, within {CALLBACK_DEPTH['OBJECT_ALLOCATOR']} calls;",
              f"  - allocator hook: {names(ALLOCATOR_API)}, and functions installed with "
              f"{names(INSTALLERS)}, within {CALLBACK_DEPTH['ALLOCATOR']} calls;",
              "  - ordinary calls: everything reachable from functions nothing calls or whose address is "
-             "taken (methods, callbacks), except test modules (`_test*`).",
+             "taken (methods, callbacks), and code deeper than those limits below a signal handler or an "
+             "allocator, except test modules (`_test*`).",
+             "- **test code**: uses in CPython's test modules and programs (`_test*`) are not sites (their "
+             "callers are artificial); that they write a global is kept as a fact of its own.",
+             "- **process-wide resources**: the calls the functions writing a global make into state the "
+             f"process has one of ({names(PROCESS_RESOURCE_CALLS)}); a module's init or exec function does "
+             "not pair its writes with them (it configures its library beside filling its state).",
+             f"- **locks**: a global whose own member is given to a lock call ({names(LOCK_CALLS)}), or "
+             "(in the core) whose every write is in a function that acquires a lock kept in a global.",
              "",
              "Confidence is `high` when the fact is structural (const, thread-local, a lazily created object, a "
              "signal handler's data), `medium` for rules that rest on the call graph or on CPython's "

@@ -2,11 +2,15 @@
 reachable.
 
 Nodes are functions; edges are direct calls.  Entry points come from generic
-knowledge of CPython's lifecycle API: runtime initialization and finalization,
-interpreter creation and teardown, extension module init and exec functions
-(`PyInit_*` and the functions a `PyModuleDef_Slot` table names), and signal
-handlers (functions given to `signal`/`PyOS_setsig` or stored in a
-`sigaction`).  Everything else that nothing calls, or whose address is taken
+knowledge of CPython's lifecycle API: the C program's `main()` and what an
+embedder calls before `Py_Initialize()`, runtime initialization and
+finalization, interpreter creation and teardown, extension module init and
+exec functions (`PyInit_*` and the functions a `PyModuleDef_Slot` table
+names), signal handlers (functions given to `signal`/`PyOS_setsig` or stored
+in a `sigaction`), the default allocator (the functions a static allocator
+table names) and allocator hooks.  Code within a few calls of a signal
+handler or an allocator runs in it; deeper code is shared with ordinary
+code.  Everything else that nothing calls, or whose address is taken
 (methods, callbacks, slots), is an ordinary root: it may run at any time, in
 any interpreter.  Reachability from one kind of entry stops at the entries of
 the other kinds: what `Py_InitializeFromConfig` reaches through
@@ -25,6 +29,7 @@ import networkx as nx
 from ..cpython.layout import is_test_code
 from ..cpython.lifecycle import (
     ALLOCATOR_API,
+    ALLOCATOR_TABLES,
     CALLBACK_DEPTH,
     INSTALLERS,
     INTERPRETER_ENTRIES,
@@ -40,8 +45,13 @@ class Context(enum.Enum):
     INTERPRETER_LIFECYCLE = "interpreter creation/teardown"
     MODULE_INIT = "module init/exec"
     SIGNAL_HANDLER = "signal handler"
+    OBJECT_ALLOCATOR = "the default allocator"
     ALLOCATOR = "allocator hook"
     ORDINARY = "ordinary calls"
+
+
+CALLBACKS = (Context.SIGNAL_HANDLER, Context.OBJECT_ALLOCATOR, Context.ALLOCATOR)
+"""The contexts of callbacks: code within CALLBACK_DEPTH calls of their entries runs in them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +59,7 @@ class Reach:
     """The contexts a function runs in, each with an entry point that reaches it."""
     contexts: frozenset[Context]
     entries: tuple[tuple[Context, FunctionKey], ...]
-    callback: Context | None = None       # SIGNAL_HANDLER or ALLOCATOR: close enough to run in one
+    callback: Context | None = None       # the first of CALLBACKS it runs in
 
 
 _UNREACHED = Reach(contexts=frozenset(), entries=())
@@ -62,6 +72,7 @@ class CallGraph:
                  globals_: Iterable[GlobalVar]) -> None:
         graph: nx.DiGraph = nx.DiGraph()
         functions = list(functions)
+        globals_ = list(globals_)
         referenced: set[FunctionKey] = set()
         handlers: set[FunctionKey] = set()
         once_targets: set[FunctionKey] = set()
@@ -81,54 +92,65 @@ class CallGraph:
             for caller in graph.predecessors(installer):     # the hooks it installs
                 allocator.update(by_key[caller].references if caller in by_key else ())
         slot_tables = {var.identity for var in globals_ if MODULE_SLOT_TYPE in var.type}
+        allocator_tables = {var.identity for var in globals_ if any(t in var.type for t in ALLOCATOR_TABLES)}
         module_entries: set[FunctionKey] = set()
+        default_allocator: set[FunctionKey] = set()
         for initializer in initializers:
             referenced.update(initializer.functions)
             if initializer.target in slot_tables:
                 module_entries.update(initializer.functions)
+            if initializer.target in allocator_tables:
+                default_allocator.update(initializer.functions)
         nodes = set(graph.nodes)
         module_entries.update(key for key in nodes if key[1].startswith(MODULE_INIT_PREFIX))
         module_entries &= nodes
-        runtime = {key for key in nodes if key[1] in RUNTIME_ENTRIES}
+        runtime = {key for key in nodes if key[1] in RUNTIME_ENTRIES} - test_code
         interpreter = {key for key in nodes if key[1] in INTERPRETER_ENTRIES}
         handlers &= nodes
+        default_allocator &= nodes
         allocator = (allocator | {key for key in nodes if key[1] in ALLOCATOR_API}) & nodes
         lifecycle = runtime | interpreter | module_entries
         roots = {key for key, degree in graph.in_degree() if degree == 0} | (referenced & nodes)
-        roots -= lifecycle | handlers | allocator | test_code
+        roots -= lifecycle | handlers | allocator | default_allocator | test_code
+        callbacks = {Context.SIGNAL_HANDLER: handlers, Context.OBJECT_ALLOCATOR: default_allocator,
+                     Context.ALLOCATOR: allocator}
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
             Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes),
                                               interpreter | module_entries, set()),
             Context.INTERPRETER_LIFECYCLE: _reach(graph, interpreter, runtime | module_entries, once_edges),
             Context.MODULE_INIT: _reach(graph, module_entries, runtime | interpreter, once_edges),
-            Context.SIGNAL_HANDLER: _reach(graph, handlers, lifecycle, once_edges),
-            Context.ALLOCATOR: _reach(graph, allocator, lifecycle, once_edges),
-            Context.ORDINARY: _reach(graph, roots, lifecycle | test_code, once_edges),
         }
+        beyond: set[FunctionKey] = set()     # called from a callback's code, too deep to run in it
+        for context, sources in callbacks.items():
+            depth = CALLBACK_DEPTH[context.name]
+            reached = _reach(graph, sources, lifecycle, once_edges, depth)
+            self._reached[context] = reached
+            beyond.update(successor for key, (_, d) in reached.items() if d == depth
+                          for successor in graph.successors(key) if successor not in reached)
+        self._reached[Context.ORDINARY] = _reach(graph, roots | (beyond - lifecycle - test_code),
+                                                 lifecycle | test_code, once_edges)
 
     def reach(self, key: FunctionKey) -> Reach:
         entries = tuple((context, reached[key][0]) for context, reached in self._reached.items() if key in reached)
         if not entries:
             return _UNREACHED
-        callback = None
-        for context in (Context.SIGNAL_HANDLER, Context.ALLOCATOR):
-            found = self._reached[context].get(key)
-            if found is not None and found[1] <= CALLBACK_DEPTH[context.name]:
-                callback = context
-                break
-        return Reach(contexts=frozenset(c for c, _ in entries), entries=entries, callback=callback)
+        contexts = frozenset(c for c, _ in entries)
+        callback = next((context for context in CALLBACKS if context in contexts), None)
+        return Reach(contexts=contexts, entries=entries, callback=callback)
 
 
 def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],
-           skip: set[tuple[FunctionKey, FunctionKey]]) -> dict[FunctionKey, tuple[FunctionKey, int]]:
-    """Every function reachable from `sources` without entering `stop`, with
-    the source that reaches it and the number of calls from it (breadth
-    first, sources in a stable order), not following the calls in `skip`
-    (those made only once per process, for every context but runtime's)."""
+           skip: set[tuple[FunctionKey, FunctionKey]],
+           max_depth: int | None = None) -> dict[FunctionKey, tuple[FunctionKey, int]]:
+    """Every function reachable from `sources` without entering `stop`, within
+    `max_depth` calls when given, with the source that reaches it and the
+    number of calls from it (breadth first, sources in a stable order), not
+    following the calls in `skip` (those made only once per process, for
+    every context but runtime's)."""
     reached: dict[FunctionKey, tuple[FunctionKey, int]] = {source: (source, 0) for source in sorted(sources)}
     frontier = sorted(sources)
     depth = 0
-    while frontier:
+    while frontier and (max_depth is None or depth < max_depth):
         depth += 1
         following = []
         for node in frontier:

@@ -1,6 +1,8 @@
 """Calls and fields of CPython's C API (and of libc) that the analysis reacts to."""
 from __future__ import annotations
 
+import re
+
 MUTATING_CALLS = frozenset("""
     PyType_Ready PyStructSequence_InitType PyStructSequence_InitType2 _PyStructSequence_InitType
     _PyStructSequence_InitBuiltin _PyStructSequence_InitBuiltinWithFlags _PyStaticType_InitBuiltin
@@ -43,3 +45,30 @@ READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_Py
                                              "PyArg_VaParseTupleAndKeywords", "_PyArg_VaParseTupleAndKeywords_SizeT")}
 """Parameters CPython declares without const but only reads: the keyword
 list of the keyword-parsing API (3.13 declares it `char * const *`)."""
+
+PROCESS_RESOURCE_CALLS = frozenset("""
+    openlog closelog setlogmask setlocale setvbuf setbuf atexit on_exit pthread_atfork putenv setenv unsetenv
+    tzset umask dup3 pipe2 accept4 ioctl getrandom getentropy sysconf confstr
+    mpd_setminalloc Tcl_FindExecutable PyThread_start_new_thread PyThread_start_joinable_thread
+    initscr newterm setupterm start_color
+    """.split())
+"""What exists once per process, whichever interpreter asks: the C library's
+and the OS's process state (the syslog identity, the locale, stdio
+buffering, exit handlers, the environment), probes of what the kernel
+supports, libraries configured once per process (libmpdec's allocation
+size, Tcl's executable), the terminal curses sets up, and watchdog
+threads."""
+
+LOCK_CALLS = frozenset("""
+    PyThread_acquire_lock PyThread_acquire_lock_timed PyMutex_Lock _PyMutex_Lock _PyMutex_LockTimed
+    _PyRawMutex_Lock PyMUTEX_LOCK pthread_mutex_lock pthread_rwlock_wrlock EnterCriticalSection AcquireSRWLockExclusive
+    """.split())
+"""Acquiring a lock: the data written while holding a process-wide lock is
+shared on purpose."""
+
+ATOMIC_WRITE = re.compile(r"_Py_atomic_(?:store|add|exchange|compare_exchange|or|and|fetch)")
+"""pyatomic's read-modify-write and store operations: writes, though the
+global's address is only passed (3.13 keeps many counters and pointers so)."""
+
+PUBLIC_NAME = re.compile(r"_?Py[A-Z_]")
+"""The prefix of the C API's names, public and private (Py_, Py[A-Z], _Py_, _Py[A-Z])."""

@@ -3,6 +3,8 @@ C's and CPython's types; which families the classifier decides from the type
 alone."""
 from __future__ import annotations
 
+import re
+
 from ..model import Family
 
 SCALAR_NAMES = frozenset("""
@@ -27,6 +29,16 @@ BY_NAME = {"PyTypeObject": Family.STATIC_TYPE, "PyModuleDef": Family.MODULE_DEF,
            "_PyArg_Parser": Family.ARG_PARSER, "_Py_Identifier": Family.IDENTIFIER,
            **dict.fromkeys(API_TABLES, Family.API_TABLE), **dict.fromkeys(LOCKS, Family.LOCK)}
 """The family of a type (a typedef name or a struct tag) known by its name."""
+LOCK_NAME = re.compile(r"(?i)mutex|critical_section|srwlock|(?:^|_)lock(?:_t)?$")
+"""A library's lock type, by its name: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK."""
+
+
+def struct_family(tag: str | None) -> Family:
+    """A struct named like an object's (`struct _longobject`, `struct _typeobject`):
+    CPython's object structs are tagged so, as their typedefs end in Object."""
+    if tag == "_typeobject":
+        return Family.STATIC_TYPE
+    return Family.OBJECT if tag is not None and tag.lower().endswith("object") else Family.STRUCT
 
 
 DECIDED_BY_TYPE = frozenset({Family.LOCK, Family.RUNTIME_STATE, Family.IDENTIFIER, Family.ARG_PARSER,

@@ -1,10 +1,16 @@
 """Where things live in a CPython checkout."""
 from __future__ import annotations
 
+import re
+
 from ..model import UnitKind
 
 SOURCE_DIRECTORIES = ("Include", "Objects", "Python", "Parser", "Modules", "Programs")
 """The directories whose C files a default build compiles or includes."""
+
+API_INCLUDE_RE = re.compile(rb'^\s*#\s*include\s*[<"](?:Python\.h|pycore_\w+\.h)[">]', re.M)
+"""An #include of Python.h or of an internal pycore_ header: a file with one
+is CPython's own code, not a bundled library (mimalloc) or a stand-alone helper."""
 
 CORE_DIRECTORIES = ("Objects/", "Python/")
 """The core's own code, outside the extension modules (Modules/)."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
-from ..cpython.families import BY_NAME, LOCKS, SCALAR_NAMES
+from ..cpython.families import BY_NAME, LOCK_NAME, LOCKS, SCALAR_NAMES, struct_family
 from ..model import Family, GlobalVar, Storage
 from .parse import names_function_type
 
@@ -75,10 +75,12 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
         if isinstance(inner, (c_ast.Struct, c_ast.Union)):
             if inner.decls and any(d.name == "ob_base" for d in inner.decls):
                 return Family.OBJECT     # an object laid out inline: Argument Clinic's static _kwtuple, ...
-            return BY_NAME.get(inner.name or "", Family.STRUCT)
+            return BY_NAME.get(inner.name or "", None) or struct_family(inner.name)
         name = _base_name(node)
         if name in BY_NAME:
             return BY_NAME[name]
+        if name is not None and LOCK_NAME.search(name):
+            return Family.LOCK       # a library's lock type: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK
         if name in SCALAR_NAMES or (isinstance(inner, c_ast.IdentifierType) and len(inner.names) > 1):
             return Family.SCALAR
         if name is not None and name.endswith("Object"):

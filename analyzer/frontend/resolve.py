@@ -79,7 +79,9 @@ def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations,
                 references=tuple(sorted(references)),
                 signal_handlers=tuple(sorted(function_key(n) for n in body.signal_handlers if is_function(n))),
                 once_calls=tuple(sorted({function_key(n) for n, flags in body.once_calls
-                                         if is_function(n) and once(flags, body)}))))
+                                         if is_function(n) and once(flags, body)})),
+                library_calls=tuple(sorted(n for n in body.calls
+                                           if not is_function(n) and n not in declarations.variables))))
         elif owner is not None and references:
             initializers.append(Initializer(target=owner, functions=tuple(sorted(references))))
     return ResolvedUnit(uses=tuple(uses), functions=tuple(functions), initializers=tuple(initializers))

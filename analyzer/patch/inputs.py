@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cpython.layout import API_INCLUDE_RE
 from ..frontend.checkout import SourceLines, TreeError, read_source
 
 
@@ -67,7 +68,6 @@ def public_names(root: str) -> PublicNames:
                        macro_bodies=tuple(sorted(bodies.items())))
 
 
-_API_INCLUDE_RE = re.compile(rb'^\s*#\s*include\s*[<"](?:Python\.h|pycore_\w+\.h)[">]', re.M)
 
 
 def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
@@ -77,7 +77,7 @@ def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
     found = set()
     for path in sorted(set(files)):
         data = read_source(Path(root) / path)
-        if data is not None and _API_INCLUDE_RE.search(data):
+        if data is not None and API_INCLUDE_RE.search(data):
             found.add(path)
     return frozenset(found)
 

@@ -33,7 +33,7 @@ from ..model import (
     UseKind,
 )
 
-_FORMAT = 6
+_FORMAT = 7
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,13 +201,13 @@ def _unpack_use(packed: Packed) -> Use:
 
 def _pack_function(function: Function) -> Packed:
     return (function.key, function.file, function.line, function.calls, function.references,
-            function.signal_handlers, function.once_calls)
+            function.signal_handlers, function.once_calls, function.library_calls)
 
 
 def _unpack_function(packed: Packed) -> Function:
-    key, file, line, calls, references, handlers, once = packed
+    key, file, line, calls, references, handlers, once, library = packed
     return Function(key=key, file=file, line=line, calls=calls, references=references, signal_handlers=handlers,
-                    once_calls=once)
+                    once_calls=once, library_calls=library)
 
 
 def stored_hashes(packed: Packed) -> tuple[tuple[str, str], ...]:

@@ -3,15 +3,19 @@
 The unit list comes from the tree's own build data: the object lists in
 Makefile.pre.in (libpython); the module lines of Modules/Setup.bootstrap.in,
 Modules/Setup and Modules/Setup.stdlib.in (as makesetup reads them); the
-extensions of setup.py (3.11 and older); and Programs/*.c.
+extensions of setup.py (3.11 and older); and Programs/*.c.  Also which
+files belong to bundled C libraries (library_files).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from ..cpython import build
+from ..cpython.layout import API_INCLUDE_RE
+from ..frontend.checkout import read_source
 from ..frontend.preprocess import PROFILE_DIR
 from ..model import SourceUnit, Tree, UnitKind
 from . import setup_py
@@ -117,3 +121,27 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
+
+
+_LIBRARY_SUFFIXES = (".c", ".h")
+
+
+def library_files(root: str, files: Iterable[str]) -> frozenset[str]:
+    """The files of bundled C libraries (mimalloc, libmpdec, expat, HACL*):
+    those in a directory below the tree's top level in which no file, nor
+    any in its subdirectories, includes Python.h or a pycore_ header.  Such
+    code knows nothing of interpreters.  (A module's own directory has one
+    file including Python.h, often a shared header, and so is not one.)"""
+    verdicts: dict[Path, bool] = {}
+
+    def is_library(directory: Path) -> bool:
+        if directory not in verdicts:
+            sources = [Path(top) / name for top, _, names in os.walk(directory)     # symlinks not followed
+                       for name in names if name.endswith(_LIBRARY_SUFFIXES)]
+            verdicts[directory] = bool(sources) and not any(
+                API_INCLUDE_RE.search(read_source(p) or b"") for p in sources)
+        return verdicts[directory]
+
+    base = Path(root)
+    return frozenset(path for path in sorted(set(files))
+                     if path.count("/") >= 2 and is_library((base / path).parent))

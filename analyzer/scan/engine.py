@@ -49,7 +49,7 @@ from .cache import (
     unpack_body,
     unpack_chunk,
 )
-from .discovery import generated_headers, list_units
+from .discovery import generated_headers, library_files, list_units
 from .files import FileHashes
 from .fingerprint import fingerprint
 from .link import diagnostic_order, link_units
@@ -303,6 +303,7 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
             if _inside(exc.filename, tree.root):
                 raise TreeError(f"{exc.filename}: cannot read it: {exc.strerror or exc}") from None
             raise
+    result = replace(result, library_files=library_files(tree.root, {g.file for g in result.globals if not g.const}))
     if not refused:
         return result
     return replace(result, diagnostics=tuple(sorted(result.diagnostics + refused, key=diagnostic_order)),

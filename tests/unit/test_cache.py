@@ -85,3 +85,16 @@ def test_a_few_changed_units_analyzed_beside_the_unpacking_give_the_same_scan(tm
     cold = scan(str(tree), ScanOptions(jobs=1))
     assert warm.cache_hits == 1
     assert render_json(warm, classify(warm)) == render_json(cold, classify(cold))
+
+
+def test_every_field_of_the_records_survives_the_cache(tmp_path):
+    """Dataclass equality compares every field, so a field the packer forgets
+    (as library_calls once was) fails here even when the JSON does not show it."""
+    tree = make_tree(tmp_path / "tree", [*SOURCES, FIXTURES / "process_wide.c"])
+    options = ScanOptions(jobs=1, cache_dir=str(tmp_path / "cache"))
+    cold = scan(str(tree), options)
+    warm = scan(str(tree), options)
+    assert warm.cache_hits == 4
+    assert (warm.globals, warm.uses, warm.functions, warm.initializers) == \
+        (cold.globals, cold.uses, cold.functions, cold.initializers)
+    assert any(function.library_calls for function in cold.functions)

@@ -35,9 +35,10 @@ MUTATIONS = (
              text="static long float_mutation_counter;\n"
                   "void _PyFloat_MutationBump(void) { float_mutation_counter++; }\n",
              marker="static long float_mutation_counter;"),
-    Mutation(file="Objects/longobject.c", name="_PyLong_MutationFlag", state_class="interpreter",
-             text="int _PyLong_MutationFlag = 0;\nvoid _PyLong_MutationSet(int v) { _PyLong_MutationFlag = v; }\n",
-             marker="int _PyLong_MutationFlag = 0;"),
+    Mutation(file="Objects/longobject.c", name="longobject_mutation_flag", state_class="interpreter",
+             text="int longobject_mutation_flag = 0;\n"
+                  "void _PyLong_MutationSet(int v) { longobject_mutation_flag = v; }\n",
+             marker="int longobject_mutation_flag = 0;"),
     Mutation(file="Objects/listobject.c", name="calls", func="_PyList_MutationCalls", state_class="interpreter",
              text="int\n_PyList_MutationCalls(void)\n{\n    static int calls;\n    return ++calls;\n}\n",
              marker="    static int calls;"),

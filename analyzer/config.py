@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cpython.layout import UPSTREAM_COLUMNS
 from .model import StateClass
 
 BASELINE_SCHEMA = 1
@@ -17,8 +18,6 @@ BASELINE_HEADER = (
     "# cglobals baseline: the mutable globals a tree may keep for now, one per line.\n"
     "# Keyed on (file, func, name): line moves change nothing. func is - at file scope.\n"
     "# Regenerate with: cglobals baseline TREE -o FILE\n")
-UPSTREAM_COLUMNS = ("filename", "funcname", "name", "reason")
-"""The header of Tools/c-analyzer/cpython/globals-to-fix.tsv and ignored.tsv."""
 
 
 class ConfigError(Exception):

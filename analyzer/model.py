@@ -37,25 +37,6 @@ class Family(enum.Enum):
     OTHER = "other"                        # a typedef name the analyzer cannot see through
 
 
-DECIDED_BY_TYPE = frozenset({Family.LOCK, Family.RUNTIME_STATE, Family.IDENTIFIER, Family.ARG_PARSER,
-                             Family.MODULE_DEF})
-"""Families the classifier decides from the type alone (CPython's own
-machinery writes them, the same way everywhere): their write sites are not
-needed, so bodies are not parsed for their sake."""
-
-
-def watch_kind(*, const: bool, family: Family, array: bool) -> str | None:
-    """How a body can write a variable, for deciding which bodies to parse
-    (parse.parse_unit): "objects" (static types and other static objects: by
-    member writes and the mutating API), "arrays" (by any mention), "watched"
-    (by a write context), or None (const, or a family decided by its type)."""
-    if const or family in DECIDED_BY_TYPE:
-        return None
-    if family in (Family.STATIC_TYPE, Family.OBJECT):
-        return "objects"
-    return "arrays" if array else "watched"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceUnit:
     """One translation unit that the default Linux build compiles."""
@@ -236,7 +217,7 @@ class ScanResult:
     unit_kinds: tuple[tuple[str, UnitKind], ...] = ()
     failed_units: tuple[str, ...] = field(default=())
     cache_hits: int = 0
-    library_files: frozenset[str] = frozenset()   # files of bundled C libraries (sources.library_files)
+    library_files: frozenset[str] = frozenset()   # files of bundled C libraries (scan.discovery.library_files)
 
 
 class StateClass(enum.Enum):

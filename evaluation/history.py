@@ -28,12 +28,13 @@ from pathlib import Path
 
 from pycparser import c_ast
 
-from analyzer import parse
-from analyzer.classify.facts import is_extension
+from analyzer.cpython.layout import is_extension
+from analyzer.frontend import parse
+from analyzer.frontend.checkout import find_tree
+from analyzer.frontend.preprocess import Preprocessed, preprocess
 from analyzer.model import ChunkFacts, Family, ScanResult, StateClass, Verdict
-from analyzer.preprocess import Preprocessed, preprocess
-from analyzer.scan import environment
-from analyzer.sources import find_tree, list_units
+from analyzer.scan.discovery import list_units
+from analyzer.scan.engine import environment
 
 Identity = tuple[str, str, str]
 _STATE_ROOTS = {"_is": StateClass.INTERPRETER, "pyruntimestate": StateClass.RUNTIME}

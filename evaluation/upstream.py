@@ -22,11 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.extract import path_relativizer
-from analyzer.parse import INCLUDE_MARKER_RE
-from analyzer.preprocess import Preprocessed, preprocess
-from analyzer.scan import environment
-from analyzer.sources import find_tree, list_units
+from analyzer.frontend.checkout import find_tree
+from analyzer.frontend.extract import path_relativizer
+from analyzer.frontend.parse import INCLUDE_MARKER_RE
+from analyzer.frontend.preprocess import Preprocessed, preprocess
+from analyzer.scan.discovery import list_units
+from analyzer.scan.engine import environment
 
 Identity = tuple[str, str, str]
 # Where each release keeps its lists: 3.10 and later under cpython/, 3.9 (known.tsv: every

@@ -141,7 +141,7 @@ def fixture_tree(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def fixture_scan(fixture_tree):
-    from analyzer.scan import ScanOptions, scan
+    from analyzer.scan.engine import ScanOptions, scan
     return scan(str(fixture_tree), ScanOptions(jobs=1))
 
 

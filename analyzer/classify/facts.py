@@ -2,51 +2,23 @@
 written, read and given away, and in which contexts the writing functions run."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from ..bodies import MUTATING_CALLS
-from ..memory import collector_paused
-from ..model import Family, FunctionKey, GlobalVar, ScanResult, UnitKind, Use, UseKind
-from .usage import ONCE, CallGraph, Context, Reach, is_test_code
+from ..cpython.api import (
+    ATOMIC_WRITE,
+    LOCK_CALLS,
+    MUTATING_CALLS,
+    PROCESS_RESOURCE_CALLS,
+    READ_ONLY_PARAMETERS,
+    REFCOUNT_CALLS,
+    SIGNAL_STATE_CALLS,
+)
+from ..cpython.layout import is_extension, is_test_code
+from ..model import Family, FunctionKey, GlobalVar, ScanResult, Use, UseKind
+from ..scan.memory import collector_paused
+from .usage import ONCE, CallGraph, Context, Reach
 
-# Reference counting: a write to the object header that immortal objects
-# (3.12+) make harmless; not a change of state.
-REFCOUNT_CALLS = frozenset("""
-    Py_INCREF Py_DECREF Py_XINCREF Py_XDECREF _Py_INCREF _Py_DECREF _Py_XINCREF _Py_XDECREF Py_NewRef Py_XNewRef
-    _Py_NewRef _Py_XNewRef Py_SET_REFCNT _Py_SET_REFCNT Py_REFCNT _Py_REFCNT Py_TYPE _Py_TYPE Py_SIZE _Py_SIZE
-    Py_IS_TYPE _Py_IS_TYPE _Py_IsImmortal _Py_IncRef _Py_DecRef Py_IncRef Py_DecRef _Py_Dealloc _Py_DECREF_SPECIALIZED
-    _Py_DECREF_NO_DEALLOC _Py_RefcntAdd _Py_NewReference
-    """.split())
-# The process's signal disposition: what these get is process-wide.
-SIGNAL_STATE_CALLS = frozenset({"sigaction", "sigaltstack", "signal", "PyOS_setsig", "sigprocmask",
-                                "pthread_sigmask"})
-# Parameters CPython declares without const but only reads: the keyword
-# list of the keyword-parsing API (3.13 declares it `char * const *`).
-READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_PyArg_ParseTupleAndKeywords_SizeT",
-                                             "PyArg_VaParseTupleAndKeywords", "_PyArg_VaParseTupleAndKeywords_SizeT")}
-# What exists once per process, whichever interpreter asks: the C library's
-# and the OS's process state (the syslog identity, the locale, stdio
-# buffering, exit handlers, the environment), probes of what the kernel
-# supports, libraries configured once per process (libmpdec's allocation
-# size, Tcl's executable), the terminal curses sets up, and watchdog
-# threads.
-PROCESS_RESOURCE_CALLS = frozenset("""
-    openlog closelog setlogmask setlocale setvbuf setbuf atexit on_exit pthread_atfork putenv setenv unsetenv
-    tzset umask dup3 pipe2 accept4 ioctl getrandom getentropy sysconf confstr
-    mpd_setminalloc Tcl_FindExecutable PyThread_start_new_thread PyThread_start_joinable_thread
-    initscr newterm setupterm start_color
-    """.split())
-# Acquiring a lock: the data written while holding a process-wide lock is
-# shared on purpose.
-LOCK_CALLS = frozenset("""
-    PyThread_acquire_lock PyThread_acquire_lock_timed PyMutex_Lock _PyMutex_Lock _PyMutex_LockTimed
-    _PyRawMutex_Lock PyMUTEX_LOCK pthread_mutex_lock pthread_rwlock_wrlock EnterCriticalSection AcquireSRWLockExclusive
-    """.split())
-# pyatomic's read-modify-write and store operations: writes, though the
-# global's address is only passed (3.13 keeps many counters and pointers so).
-ATOMIC_WRITE = re.compile(r"_Py_atomic_(?:store|add|exchange|compare_exchange|or|and|fetch)")
 _DIRECT_WRITES = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE})
 OBJECT_FAMILIES = frozenset({Family.STATIC_TYPE, Family.OBJECT})
 SHARED_BY_ADDRESS = OBJECT_FAMILIES | {Family.API_TABLE}
@@ -209,20 +181,3 @@ def _lock_holders(result: ScanResult) -> set[FunctionKey]:
     return {use.function for use in result.uses
             if use.function is not None and use.target in locks and use.kind is UseKind.ARGUMENT
             and use.callee is not None and use.callee[1] in LOCK_CALLS}
-
-
-_EXTENSION_KINDS = frozenset({UnitKind.BUILTIN_MODULE, UnitKind.SHARED_MODULE})
-
-
-def is_extension(path: str, unit_kinds: dict[str, UnitKind]) -> bool:
-    """Whether a file is extension module code: a module unit, the clinic
-    header of one, or another file under Modules/ (the core's files there
-    sit at its top level; Modules/_io is core-linked but a module)."""
-    if path in unit_kinds and path.count("/") == 1:
-        return unit_kinds[path] in _EXTENSION_KINDS     # Modules/main.c, getpath.c, ... are the core
-    if "/clinic/" in path and path.endswith(".c.h"):
-        directory, name = path.split("/clinic/")
-        unit = f"{directory}/{name[:-2]}"
-        if unit in unit_kinds:
-            return unit_kinds[unit] in _EXTENSION_KINDS
-    return path.startswith("Modules/")

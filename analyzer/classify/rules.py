@@ -4,14 +4,11 @@ returns its confidence and evidence, or None.  docs/rules.md is rendered
 from this table (`cglobals rules`)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..bodies import MUTATING_CALLS
-from ..model import Confidence, Family, StateClass, Storage, UseKind
-from .facts import LOCK_CALLS, OBJECT_FAMILIES, PROCESS_RESOURCE_CALLS, READ_ONLY_PARAMETERS, GlobalFacts, Site
-from .usage import (
+from ..cpython.api import LOCK_CALLS, MUTATING_CALLS, PROCESS_RESOURCE_CALLS, PUBLIC_NAME, READ_ONLY_PARAMETERS
+from ..cpython.lifecycle import (
     ALLOCATOR_API,
     ALLOCATOR_TABLES,
     CALLBACK_DEPTH,
@@ -19,8 +16,10 @@ from .usage import (
     INTERPRETER_ENTRIES,
     PRE_INIT_API,
     RUNTIME_ENTRIES,
-    Context,
 )
+from ..model import Confidence, Family, StateClass, Storage, UseKind
+from .facts import OBJECT_FAMILIES, GlobalFacts, Site
+from .usage import Context
 
 Evidence = tuple[Confidence, tuple[str, ...]]
 Match = Callable[[GlobalFacts], Evidence | None]
@@ -33,7 +32,6 @@ _MAX_SITES = 3
 READYING_WRITES = ("readying writes the type's tp_flags, tp_version_tag, tp_base, tp_bases, tp_mro, tp_dict and "
                    "tp_subclasses (3.12 keeps the last three per interpreter for static builtin types); a second "
                    "interpreter readying it concurrently races on them (ThreadSanitizer shows it)")
-_PUBLIC_NAME = re.compile(r"_?Py[A-Z_]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,7 +150,7 @@ _allocator = _callback(Context.ALLOCATOR, "used by the process-wide memory alloc
 
 def _public_data(facts: GlobalFacts) -> Evidence | None:
     var = facts.var
-    if (var.storage is not Storage.EXTERN or var.func or facts.extension or not _PUBLIC_NAME.match(var.name)
+    if (var.storage is not Storage.EXTERN or var.func or facts.extension or not PUBLIC_NAME.match(var.name)
             or var.family in _OBJECT_DATA or not (facts.changes or facts.set_by_tests)):
         return None
     if _handed_out_table(facts) is not None:

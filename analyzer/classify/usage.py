@@ -26,6 +26,17 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from ..cpython.layout import is_test_code
+from ..cpython.lifecycle import (
+    ALLOCATOR_API,
+    ALLOCATOR_TABLES,
+    CALLBACK_DEPTH,
+    INSTALLERS,
+    INTERPRETER_ENTRIES,
+    MODULE_INIT_PREFIX,
+    MODULE_SLOT_TYPE,
+    RUNTIME_ENTRIES,
+)
 from ..model import Function, FunctionKey, GlobalVar, Initializer
 
 
@@ -39,42 +50,8 @@ class Context(enum.Enum):
     ORDINARY = "ordinary calls"
 
 
-PRE_INIT_API = frozenset("""
-    Py_SetProgramName Py_SetPythonHome Py_SetPath Py_SetStandardStreamEncoding _Py_SetProgramFullPath
-    PySys_SetArgv PySys_SetArgvEx PySys_AddWarnOption PySys_AddWarnOptionUnicode PySys_ResetWarnOptions
-    PySys_AddXOption PySys_HasWarnOptions PyImport_AppendInittab PyImport_ExtendInittab
-    """.split())
-"""What an embedder calls before Py_Initialize(): the legacy configuration API."""
-RUNTIME_ENTRIES = frozenset("""
-    main wmain
-    Py_Initialize Py_InitializeEx Py_InitializeFromConfig _Py_InitializeMain Py_PreInitialize
-    Py_PreInitializeFromArgs Py_PreInitializeFromBytesArgs _Py_PreInitializeFromConfig _Py_PreInitializeFromPyArgv
-    _PyRuntime_Initialize _PyRuntimeState_Init _PyRuntime_Finalize _PyRuntimeState_Fini Py_Finalize Py_FinalizeEx
-    _Py_Finalize PyOS_BeforeFork PyOS_AfterFork_Parent PyOS_AfterFork_Child _PyRuntimeState_ReInitThreads
-    Py_Main Py_BytesMain Py_RunMain Py_Exit Py_FatalError _Py_FatalErrorFunc _Py_FatalErrorFormat
-    """.split()) | PRE_INIT_API
-"""The C program's main(), the pre-init API, runtime init and finalization,
-fork hooks, the main program, fatal errors: once per process (a test
-program's main() excepted)."""
-INTERPRETER_ENTRIES = frozenset("""
-    Py_NewInterpreter Py_NewInterpreterFromConfig _Py_NewInterpreter _Py_NewInterpreterFromConfig
-    Py_EndInterpreter PyInterpreterState_New _PyInterpreterState_New PyInterpreterState_Clear
-    PyInterpreterState_Delete _PyInterpreterState_Clear
-    """.split())
-ALLOCATOR_API = frozenset("""
-    PyMem_SetAllocator PyMem_GetAllocator PyObject_SetArenaAllocator PyObject_GetArenaAllocator
-    PyMem_SetupDebugHooks _PyMem_SetupAllocators _PyMem_SetDefaultAllocator
-    """.split())
-"""The process-wide memory allocator tables, and installing hooks into them."""
-INSTALLERS = frozenset({"PyMem_SetAllocator", "PyObject_SetArenaAllocator"})
-ALLOCATOR_TABLES = ("PyMemAllocatorEx", "PyObjectArenaAllocator")
-"""The types of the allocator tables; the functions a static one's initializer
-names are the default allocator (pymalloc's, or mimalloc's)."""
-CALLBACK_DEPTH = {"SIGNAL_HANDLER": 2, "OBJECT_ALLOCATOR": 4, "ALLOCATOR": 3}
-"""How far from a signal handler, the default allocator or an allocator hook
-code still counts as running in it: they set flags or record through a
-helper or a few; deeper calls are shared with ordinary code."""
 CALLBACKS = (Context.SIGNAL_HANDLER, Context.OBJECT_ALLOCATOR, Context.ALLOCATOR)
+"""The contexts of callbacks: code within CALLBACK_DEPTH calls of their entries runs in them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,12 +65,6 @@ class Reach:
 _UNREACHED = Reach(contexts=frozenset(), entries=())
 ONCE = Reach(contexts=frozenset({Context.RUNTIME_LIFECYCLE}), entries=())
 """The reach of code that runs once per process (see model.Use.once)."""
-
-
-def is_test_code(path: str) -> bool:
-    """CPython's test modules and test programs: their callers are artificial."""
-    name = path.rsplit("/", 1)[-1]
-    return name.startswith("_test") or "/_test" in path
 
 
 class CallGraph:
@@ -120,7 +91,7 @@ class CallGraph:
         for installer in (key for key in graph if key[1] in INSTALLERS):
             for caller in graph.predecessors(installer):     # the hooks it installs
                 allocator.update(by_key[caller].references if caller in by_key else ())
-        slot_tables = {var.identity for var in globals_ if "PyModuleDef_Slot" in var.type}
+        slot_tables = {var.identity for var in globals_ if MODULE_SLOT_TYPE in var.type}
         allocator_tables = {var.identity for var in globals_ if any(t in var.type for t in ALLOCATOR_TABLES)}
         module_entries: set[FunctionKey] = set()
         default_allocator: set[FunctionKey] = set()
@@ -131,7 +102,7 @@ class CallGraph:
             if initializer.target in allocator_tables:
                 default_allocator.update(initializer.functions)
         nodes = set(graph.nodes)
-        module_entries.update(key for key in nodes if key[1].startswith("PyInit_"))
+        module_entries.update(key for key in nodes if key[1].startswith(MODULE_INIT_PREFIX))
         module_entries &= nodes
         runtime = {key for key in nodes if key[1] in RUNTIME_ENTRIES} - test_code
         interpreter = {key for key in nodes if key[1] in INTERPRETER_ENTRIES}

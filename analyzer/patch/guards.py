@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, replace
 
 from ..config import RacingAccess
+from ..cpython.api import ATOMIC_SUFFIXES
+from ..cpython.layout import is_public_header
 from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies
 
 _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return goto break continue".split())
@@ -134,9 +136,6 @@ def guard_edit(source: GuardSource, access: RacingAccess) -> Guard:
     return _store(source, access, start, end, "store")
 
 
-_ATOMIC_SUFFIX = {"int": "int", "unsigned int": "uint", "unsigned": "uint", "long": "long",
-                  "unsigned long": "ulong", "Py_ssize_t": "ssize", "intptr_t": "intptr", "uintptr_t": "uintptr",
-                  **{f"{s}int{n}_t": f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)}}
 _ATOMIC_OP_RE = re.compile(r"_Py_atomic_(?:add|and|or|exchange|compare_exchange|store|load)_([a-z0-9]+?)"
                            r"(?:_relaxed|_release|_acquire)?")
 
@@ -173,7 +172,7 @@ def _counter(source: GuardSource, access: RacingAccess, body: tuple[int, int], s
     plus = increments[0]
     first = _operand_start(code, plus - 1)
     target = text[code[first].start:code[plus - 1].end]
-    suffix = _ATOMIC_SUFFIX.get(_scalar_type(source, target) or "")
+    suffix = ATOMIC_SUFFIXES.get(_scalar_type(source, target) or "")
     wanted = {f"_Py_atomic_{op}_{suffix}" for op in ("add", "load", "compare_exchange")} | {
         f"_Py_atomic_load_{suffix}_relaxed"}
     if suffix is None or not wanted <= source.atomics:
@@ -615,7 +614,7 @@ def _free_threaded(source: GuardSource, access: RacingAccess) -> Guard | None:
     access's line, with the access in the `#else` branch and atomics in the
     first, replaced by its first branch.  Not in the public headers: what
     extensions compile against stays as it is."""
-    if access.file.startswith("Include/") and not access.file.startswith("Include/internal/"):
+    if is_public_header(access.file):
         return None
     code, text = source.code, source.text
     stack: list[list[int]] = []       # per open conditional: its `#`, then its `#else`/`#elif`

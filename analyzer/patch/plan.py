@@ -23,10 +23,11 @@ from dataclasses import dataclass
 
 from ..classify.facts import GlobalFacts, gather
 from ..classify.usage import Context
-from ..model import DECIDED_BY_TYPE, Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
-from ..sources import PublicNames
+from ..cpython.families import DECIDED_BY_TYPE
+from ..cpython.layout import CORE_DIRECTORIES
+from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
+from .inputs import PublicNames
 
-CORE_DIRECTORIES = ("Objects/", "Python/")
 _NOT_PARTNERS = DECIDED_BY_TYPE - {Family.LOCK}
 _SAFE_CONTEXTS = frozenset({Context.ORDINARY, Context.MODULE_INIT})
 _C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool void const volatile".split())
@@ -86,7 +87,7 @@ def make_plan(result: ScanResult, verdicts: tuple[Verdict, ...], initializers: d
               public: PublicNames, api_files: frozenset[str], only: frozenset[str] | None = None) -> Plan:
     """`initializers`: the source text of each global's initializer;
     `public`: what the public headers declare; `api_files`: the files that
-    include Python.h or a pycore_ header (sources.py reads all three)."""
+    include Python.h or a pycore_ header (patch/inputs.py reads all three)."""
     mutable = [(var, verdict) for var, verdict in zip(result.globals, verdicts, strict=True)
                if verdict.state_class is not StateClass.IMMUTABLE and var.file.startswith(CORE_DIRECTORIES)
                and (only is None or var.file in only)]

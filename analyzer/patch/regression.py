@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-# CPython's tests of its low-level interpreters module, and the name that
-# module has there: 3.11/3.12, then 3.13+.  3.13's _interpreters.create()
-# makes an isolated interpreter with its own GIL.
-TEST_MODULES = (("Lib/test/test__xxsubinterpreters.py", "interpreters"),
-                ("Lib/test/test__interpreters.py", "_interpreters"))
 CLASS_NAME = "CGlobalsIsolationTests"
 
 _TEST_CLASS = '''

@@ -15,7 +15,25 @@ from typing import Any
 import networkx as nx
 
 from ..config import RacingAccess
-from ..sources import PublicNames
+from ..cpython.layout import TEST_MODULES
+from ..cpython.state import (
+    INFRASTRUCTURE,
+    INIT_HEADER,
+    INTERP_HEADER,
+    INTERPRETER_INIT_MACRO,
+    INTERPRETER_STATE,
+    INTERPRETER_STATE_HEADER,
+    INTERPRETER_STRUCT,
+    MAKEFILE,
+    RUNTIME_HEADER,
+    RUNTIME_INIT_MACRO,
+    RUNTIME_SOURCE,
+    RUNTIME_STATE,
+    RUNTIME_STATE_HEADER,
+    RUNTIME_STRUCT,
+    makefile_header_line,
+)
+from ..model import ScanResult
 from .edits import (
     Edit,
     EditError,
@@ -28,23 +46,17 @@ from .edits import (
     tokenize,
 )
 from .guards import FORMS, Guard, GuardSource, grouped_edits, guard_edit, guard_source
+from .inputs import PublicNames
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
-from .regression import CLASS_NAME, TEST_MODULES, add_isolation_test
+from .regression import CLASS_NAME, add_isolation_test
 
 HEADER = "Include/internal/pycore_cglobals.h"
-INTERP_HEADER = "Include/internal/pycore_interp.h"
-RUNTIME_HEADER = "Include/internal/pycore_runtime.h"
-INIT_HEADER = "Include/internal/pycore_runtime_init.h"
-RUNTIME_SOURCE = "Python/pystate.c"
-MAKEFILE = "Makefile.pre.in"
-INFRASTRUCTURE = (INTERP_HEADER, RUNTIME_HEADER, INIT_HEADER, RUNTIME_SOURCE, MAKEFILE)
 _AUTHOR = {"GIT_AUTHOR_NAME": "cglobals", "GIT_AUTHOR_EMAIL": "cglobals@localhost",
            "GIT_COMMITTER_NAME": "cglobals", "GIT_COMMITTER_EMAIL": "cglobals@localhost",
            "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
 # Per home: the state's expression, the header declaring it, what the include is for.
-_REFERENCE = {Home.INTERPRETER: ("_PyInterpreterState_GET()->cglobals", "pycore_pystate.h",
-                                 "_PyInterpreterState_GET()"),
-              Home.RUNTIME: ("_PyRuntime.cglobals", "pycore_runtime.h", "_PyRuntime")}
+_REFERENCE = {Home.INTERPRETER: (f"{INTERPRETER_STATE}->cglobals", INTERPRETER_STATE_HEADER, INTERPRETER_STATE),
+              Home.RUNTIME: (f"{RUNTIME_STATE}.cglobals", RUNTIME_STATE_HEADER, RUNTIME_STATE)}
 _STRUCT_SUFFIX = {Home.INTERPRETER: "", Home.RUNTIME: "_runtime"}
 _TOP_STRUCT = {Home.INTERPRETER: "_cglobals_interp_state", Home.RUNTIME: "_cglobals_runtime_state"}
 _INIT_MACRO = {Home.INTERPRETER: "_PyCGlobals_INTERP_INIT", Home.RUNTIME: "_PyCGlobals_RUNTIME_INIT"}
@@ -58,6 +70,22 @@ class Series:
     modules: tuple[ModuleLeft, ...] = ()
     guarded: tuple[Guard, ...] = ()                      # racing accesses made safe
     unguarded: tuple[tuple[RacingAccess, str], ...] = ()  # racing writes left, with the reason
+
+
+def function_indexes(result: ScanResult) -> tuple[dict[tuple[str, str, str], frozenset[str]],
+                                                 dict[str, frozenset[str]]]:
+    """For write_series: per global, the functions of its file that use it
+    ("" for initializers of other globals); per file, every function the
+    scan saw."""
+    use_functions: dict[tuple[str, str, str], set[str]] = {}
+    for use in result.uses:
+        if use.file == use.target[0]:
+            use_functions.setdefault(use.target, set()).add(use.function[1] if use.function else "")
+    known_functions: dict[str, set[str]] = {}
+    for function in result.functions:
+        known_functions.setdefault(function.file, set()).add(function.key[1])
+    return ({k: frozenset(v) for k, v in use_functions.items()},
+            {k: frozenset(v) for k, v in known_functions.items()})
 
 
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],
@@ -314,21 +342,22 @@ def _infrastructure_edits(texts: dict[str, str]) -> dict[str, list[Edit]]:
     edits: dict[str, list[Edit]] = {}
     tokens = tokenize(texts[INTERP_HEADER])
     include = include_edit(texts[INTERP_HEADER], tokens, "pycore_cglobals.h", f"struct {_TOP_STRUCT[Home.INTERPRETER]}")
-    edits[INTERP_HEADER] = [member_edit(tokens, "_is", f"struct {_TOP_STRUCT[Home.INTERPRETER]} cglobals;  "
-                                                       "// pycore_cglobals.h")] + ([include] if include else [])
-    edits[RUNTIME_HEADER] = [member_edit(tokenize(texts[RUNTIME_HEADER]), "pyruntimestate",
+    edits[INTERP_HEADER] = [member_edit(tokens, INTERPRETER_STRUCT, f"struct {_TOP_STRUCT[Home.INTERPRETER]} "
+                                                                    "cglobals;  // pycore_cglobals.h")
+                            ] + ([include] if include else [])
+    edits[RUNTIME_HEADER] = [member_edit(tokenize(texts[RUNTIME_HEADER]), RUNTIME_STRUCT,
                                          f"struct {_TOP_STRUCT[Home.RUNTIME]} cglobals;  // pycore_cglobals.h")]
     tokens = tokenize(texts[INIT_HEADER])
     include = include_edit(texts[INIT_HEADER], tokens, "pycore_cglobals.h", "_PyCGlobals_*_INIT")
-    edits[INIT_HEADER] = [define_edit(tokens, "_PyRuntimeState_INIT", _INIT_MACRO[Home.RUNTIME]),
-                          define_edit(tokens, "_PyInterpreterState_INIT", _INIT_MACRO[Home.INTERPRETER])
+    edits[INIT_HEADER] = [define_edit(tokens, RUNTIME_INIT_MACRO, _INIT_MACRO[Home.RUNTIME]),
+                          define_edit(tokens, INTERPRETER_INIT_MACRO, _INIT_MACRO[Home.INTERPRETER])
                           ] + ([include] if include else [])
     edits[RUNTIME_SOURCE] = reset_edits(texts[RUNTIME_SOURCE], tokenize(texts[RUNTIME_SOURCE]),
                                         f"struct {_TOP_STRUCT[Home.RUNTIME]}", "cglobals")
-    anchor = texts[MAKEFILE].find("\t\t$(srcdir)/Include/internal/pycore_interp.h \\\n")
+    anchor = texts[MAKEFILE].find(makefile_header_line(INTERP_HEADER))
     if anchor < 0:      # the list of headers every object depends on
         raise EditError(f"no pycore_interp.h in the header list of {MAKEFILE}")
-    edits[MAKEFILE] = [Edit(start=anchor, end=anchor, text="\t\t$(srcdir)/Include/internal/pycore_cglobals.h \\\n")]
+    edits[MAKEFILE] = [Edit(start=anchor, end=anchor, text=makefile_header_line(HEADER))]
     return edits
 
 

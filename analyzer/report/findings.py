@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from ..codes import CODES, Code, Severity
-from ..gate import Finding, GateResult
+from ..gate.check import Finding, GateResult
 from ..model import Diagnostic, GlobalVar, Suppression, Verdict
 from .text import one_line, printable
 

@@ -5,7 +5,7 @@ import json
 from collections import Counter
 
 from ..model import Verdict
-from ..races import Attributed
+from ..races.reports import Attributed
 from .text import one_line
 
 Verdicts = dict[tuple[str, str, str], Verdict]

@@ -291,7 +291,8 @@ def restore(applied: Applied) -> None:
 
 def pick_units(tree: Path, count: int = 30, seed: int = 0, max_bytes: int = 120_000) -> list[str]:
     """`count` units of the tree (sources under max_bytes, for speed), the same for a seed."""
-    from analyzer.sources import find_tree, list_units
+    from analyzer.frontend.checkout import find_tree
+    from analyzer.scan.discovery import list_units
     units = [u.path for u in list_units(find_tree(str(tree)))
              if u.path.endswith(".c") and (tree / u.path).stat().st_size <= max_bytes]
     return sorted(random.Random(seed).sample(sorted(units), min(count, len(units))))

@@ -48,7 +48,7 @@ def scan_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_scan(real_tree, scan_cache):
-    from analyzer.scan import ScanOptions, scan
+    from analyzer.scan.engine import ScanOptions, scan
     cold = scan(str(real_tree), ScanOptions(jobs=2, cache_dir=str(scan_cache)))
     warm = scan(str(real_tree), ScanOptions(jobs=2, cache_dir=str(scan_cache)))
     return cold, warm

@@ -7,7 +7,7 @@ import pytest
 
 from analyzer.classify import classify
 from analyzer.model import StateClass
-from analyzer.scan import ScanOptions, scan
+from analyzer.scan.engine import ScanOptions, scan
 from evaluation.history import CLASSES, label, score, state_fields, upstream_sections, with_upstream_sections
 from tests.integration.conftest import tree_path
 
@@ -100,7 +100,7 @@ def test_harder_set_floors(history):
 def test_gate_is_exact_on_an_unchanged_tree(real_scan, tmp_path):
     """A baseline generated from a tree covers that tree: zero findings, nothing stale."""
     from analyzer.config import load_baseline
-    from analyzer.gate import gate, render_baseline
+    from analyzer.gate.check import gate, render_baseline
     cold, _ = real_scan
     verdicts = classify(cold)
     path = tmp_path / "baseline.tsv"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.sources import list_units
+from analyzer.scan.discovery import list_units
 from evaluation.compiled import data_symbols, generated_sources
 from evaluation.upstream import built_files, check_against_compiler, compare, confirm_found, load_upstream
 

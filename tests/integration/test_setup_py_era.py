@@ -10,8 +10,8 @@ import pytest
 
 from analyzer.classify import classify
 from analyzer.report.json import render_json
-from analyzer.scan import ScanOptions, scan
-from analyzer.sources import list_units
+from analyzer.scan.discovery import list_units
+from analyzer.scan.engine import ScanOptions, scan
 from evaluation.compiled import data_symbols, generated_sources
 from evaluation.upstream import built_files, check_against_compiler, compare, confirm_found, load_upstream
 

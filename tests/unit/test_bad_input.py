@@ -222,11 +222,11 @@ def test_an_output_that_cannot_be_written(world, tmp_path, monkeypatch):
 
 
 def test_a_cache_directory_that_cannot_be_written(world, tmp_path, monkeypatch):
-    import analyzer.scan
+    from analyzer.scan import engine
 
     def refused(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(analyzer.scan.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(engine.tempfile, "mkstemp", refused)
     code, out, err = run("scan", world["tree"], "--cache-dir", str(tmp_path / "cache"))
     assert (code, out, err) == (2, "", f"cglobals: error: {tmp_path / 'cache'}: cannot write in the cache directory: "
                                        "Permission denied\n")
@@ -253,10 +253,12 @@ def test_nothing_is_analyzed_before_the_inputs_are_known_good(world, monkeypatch
     """A bad --compare tree, output, log or races document is found before
     the first tree is scanned (minutes on a real tree)."""
     import analyzer.cli
+    import analyzer.jobs
 
     def no_scan(*args, **kwargs):
         raise AssertionError("scanned")
     monkeypatch.setattr(analyzer.cli, "scan", no_scan)
+    monkeypatch.setattr(analyzer.jobs, "scan", no_scan)
     for argv in (["report", world["tree"], "--compare", world["empty"], "-o", world["base"] + "/r"],
                  ["report", world["tree"], "-o", world["file"]],
                  ["scan", world["tree"], "-o", world["empty"]],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.classify import classify
 from analyzer.report.json import render_json
-from analyzer.scan import ScanOptions, scan
+from analyzer.scan.engine import ScanOptions, scan
 from tests.conftest import FIXTURES, make_tree
 
 SOURCES = [FIXTURES / "user_a.c", FIXTURES / "user_b.c", FIXTURES / "macros.c",
@@ -44,7 +44,7 @@ def test_parallel_equals_serial(tmp_path):
 
 
 def test_an_edit_is_journaled_and_many_edits_fold_into_the_main_file(tmp_path, monkeypatch):
-    from analyzer import cache as cache_module
+    from analyzer.scan import cache as cache_module
     tree = make_tree(tmp_path / "tree", SOURCES)
     cache_dir = tmp_path / "cache"
     options = ScanOptions(jobs=1, cache_dir=str(cache_dir))
@@ -68,7 +68,7 @@ def test_an_edit_is_journaled_and_many_edits_fold_into_the_main_file(tmp_path, m
 
 
 def test_lazy_table_unpacks_on_first_use():
-    from analyzer.cache import LazyTable
+    from analyzer.scan.cache import LazyTable
     unpacked = []
     table = LazyTable({"a": (1,), "b": (2,)}, lambda packed: unpacked.append(packed) or packed[0])
     assert "a" in table and "c" not in table and unpacked == []

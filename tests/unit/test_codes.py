@@ -1,9 +1,9 @@
 """Every diagnostic code is one that some input really produces."""
 from __future__ import annotations
 
-from analyzer import scan as scan_module
 from analyzer.codes import CODES
-from analyzer.scan import ScanOptions, scan
+from analyzer.scan import engine as scan_module
+from analyzer.scan.engine import ScanOptions, scan
 from tests.conftest import FIXTURES, make_tree
 
 

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from analyzer.model import GlobalVar, Storage
-from analyzer.races import attribute, parse_reports
+from analyzer.races.reports import attribute, parse_reports
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "tsan" / "sample.log"
 
@@ -75,8 +75,8 @@ def test_what_tsan_left_unsymbolized_is_named_from_the_built_objects(tmp_path):
 
     import pytest
 
-    from analyzer.races import UNKNOWN, symbolize, unresolved
-    from analyzer.sources import symbolize_objects
+    from analyzer.races.binaries import symbolize_objects
+    from analyzer.races.reports import UNKNOWN, symbolize, unresolved
     if not (shutil.which("gcc") and shutil.which("addr2line") and shutil.which("nm")):
         pytest.skip("needs gcc and binutils")
     source = tmp_path / "mod.c"
@@ -125,7 +125,7 @@ PTYPE = """type = struct pyruntimestate {
 
 
 def test_members_are_named_from_gdbs_ptype_offsets():
-    from analyzer.sources import _ptype_members
+    from analyzer.races.binaries import _ptype_members
     members = _ptype_members(PTYPE)
     def at(offset):
         containing = [(start, size, name) for start, size, name in members if start <= offset < start + size]

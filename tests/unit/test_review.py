@@ -17,7 +17,7 @@ from analyzer.classify import classify
 from analyzer.classify.rules import RULES
 from analyzer.model import ScanResult, StateClass, Verdict
 from analyzer.report.review import GITHUB_BLOB, embed_json, render_review, review
-from analyzer.scan import ScanOptions, scan
+from analyzer.scan.engine import ScanOptions, scan
 from tests.conftest import FIXTURES, make_tree
 
 HOSTILE = FIXTURES.parent / "review" / "hostile.c"

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import pool as pool_module
-from analyzer import preprocess as preprocess_module
-from analyzer import scan as scan_module
-from analyzer.bodies import MUTATING_CALLS, read_tokens, readied_names, write_contexts
 from analyzer.cli import main
-from analyzer.parse import LONG_LITERAL, shorten_literals
-from analyzer.pool import Lost, Supervised
-from analyzer.preprocess import standin_names
-from analyzer.scan import ScanOptions, scan
+from analyzer.cpython.api import MUTATING_CALLS
+from analyzer.frontend import preprocess as preprocess_module
+from analyzer.frontend.bodies import read_tokens, readied_names, write_contexts
+from analyzer.frontend.parse import LONG_LITERAL, shorten_literals
+from analyzer.frontend.preprocess import standin_names
+from analyzer.scan import engine as scan_module
+from analyzer.scan import pool as pool_module
+from analyzer.scan.engine import ScanOptions, scan
+from analyzer.scan.pool import Lost, Supervised
 from tests.conftest import make_tree
 
 HEADER = '#include "Python.h"\n'

@@ -5,7 +5,8 @@ import pytest
 
 from analyzer.classify.facts import GlobalFacts
 from analyzer.classify.rules import RULES
-from analyzer.model import DECIDED_BY_TYPE, Family, GlobalVar, Storage
+from analyzer.cpython.families import DECIDED_BY_TYPE
+from analyzer.model import Family, GlobalVar, Storage
 
 
 def facts(family: Family) -> GlobalFacts:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.scan import OptionError, ScanOptions, scan
-from analyzer.sources import TreeError
+from analyzer.frontend.checkout import TreeError
+from analyzer.scan.engine import OptionError, ScanOptions, scan
 from tests.conftest import FIXTURES, make_tree
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from analyzer.setup_py import UNKNOWN, read_extensions
+from analyzer.scan.setup_py import UNKNOWN, read_extensions
 
 HEADER = '''
 import os, sys, sysconfig

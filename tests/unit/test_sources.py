@@ -11,18 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.frontend.checkout import TreeError, find_tree, take_inventory
+from analyzer.gate.inputs import git_changes, still_written
 from analyzer.model import UnitKind
-from analyzer.sources import (
-    TreeError,
-    find_tree,
-    git_changes,
-    list_units,
-    member_names,
-    read_logs,
-    still_written,
-    symbolize_objects,
-    take_inventory,
-)
+from analyzer.races.binaries import member_names, symbolize_objects
+from analyzer.races.logs import read_logs
+from analyzer.scan.discovery import list_units
 from tests.conftest import FIXTURES
 from tests.conftest import make_tree as make_fixture_tree
 

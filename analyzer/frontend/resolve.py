@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Body, Family, Function, FunctionKey, GlobalVar, Initializer, Prototype, Use, UseKind
+from ..model import Body, Family, Function, FunctionKey, GlobalVar, Initializer, Prototype, Use, UseKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

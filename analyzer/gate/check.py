@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import BASELINE_COLUMNS, BASELINE_HEADER, BASELINE_SCHEMA, BaselineEntry
-from .model import Change, GlobalVar, StateClass, Suppression, Use, UseKind, Verdict
+from ..config import BASELINE_COLUMNS, BASELINE_HEADER, BASELINE_SCHEMA, BaselineEntry
+from ..model import Change, GlobalVar, StateClass, Suppression, Use, UseKind, Verdict
 
 MUTABLE = frozenset({StateClass.RUNTIME, StateClass.INTERPRETER})
 _CHANGING = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE, UseKind.ADDRESS, UseKind.ARGUMENT})

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import re
 import resource
@@ -24,7 +23,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .model import Diagnostic, SourceUnit, Tree
+from ..cpython.layout import SOURCE_DIRECTORIES
+from ..model import Diagnostic, SourceUnit, Tree
 
 _STUBS = Path(str(resources.files("analyzer") / "stubs"))
 STUB_INCLUDE = _STUBS / "include"
@@ -45,22 +45,6 @@ class Environment:
     tree: Tree
     overlay: str          # directory with generated stand-ins for this tree
     config_dir: str       # directory holding the pyconfig.h to use
-
-
-# Stages after the scan: their code does not change what the cache holds.
-_AFTER_SCAN = ("classify/", "report/", "patch/", "cli.py", "gate.py", "config.py", "fetch.py", "__main__.py")
-
-
-def fingerprint(tree: Tree) -> str:
-    """Identifies the scan's code, stand-ins and profile, and which
-    pyconfig.h applies: a change to any of them invalidates cached results."""
-    digest = hashlib.sha256()
-    package = _STUBS.parent
-    code = [p for p in package.rglob("*.py") if not p.relative_to(package).as_posix().startswith(_AFTER_SCAN)]
-    for path in sorted([*_STUBS.rglob("*.h"), *code]):
-        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    digest.update(str(tree.configured).encode())
-    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +75,7 @@ def prepare_environment(tree: Tree, generated: tuple[str, ...], system_includes:
                            "/* cglobals: stand-in for a header the build generates */\n")
     # Anchors for includes like "../Python/x.h" from a unit's directory: gcc
     # ignores include directories that do not exist.
-    for directory in ("Include", "Objects", "Python", "Parser", "Modules", "Programs"):
+    for directory in SOURCE_DIRECTORIES:
         for sub in (root / directory).rglob("*"):
             if sub.is_dir():
                 with contextlib.suppress(OSError):

@@ -1,5 +1,6 @@
 """Scan a tree: run preprocess -> parse -> extract on every unit, in parallel,
-reusing cached results for units whose files did not change."""
+reusing cached results for units whose files did not change, and link the
+units' results (link.py)."""
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import parse
+from ..frontend import parse
+from ..frontend.checkout import SourceLines, TreeError, find_tree, take_inventory
+from ..frontend.extract import extract_globals, path_relativizer
+from ..frontend.preprocess import (
+    DEFAULT_TIMEOUT,
+    Environment,
+    Preprocessed,
+    file_kind,
+    prepare_environment,
+    preprocess,
+)
+from ..frontend.resolve import UnitDeclarations, resolve_unit
+from ..frontend.sites import collect_sites, function_sites, token_sites
+from ..model import (
+    ChunkFacts,
+    Diagnostic,
+    Prototype,
+    ScanResult,
+    SourceUnit,
+    Tree,
+    UnitResult,
+)
 from .cache import (
     CachedUnit,
     CacheFile,
@@ -27,43 +49,12 @@ from .cache import (
     unpack_body,
     unpack_chunk,
 )
-from .extract import extract_globals, path_relativizer
+from .discovery import generated_headers, library_files, list_units
+from .files import FileHashes
+from .fingerprint import fingerprint
+from .link import diagnostic_order, link_units
 from .memory import collector_paused
-from .model import (
-    ChunkFacts,
-    Diagnostic,
-    Function,
-    GlobalVar,
-    Initializer,
-    Prototype,
-    ScanResult,
-    SourceUnit,
-    Tree,
-    UnitResult,
-    Use,
-)
 from .pool import Lost, Supervised
-from .preprocess import (
-    DEFAULT_TIMEOUT,
-    Environment,
-    Preprocessed,
-    file_kind,
-    fingerprint,
-    prepare_environment,
-    preprocess,
-)
-from .resolve import UnitDeclarations, resolve_unit
-from .sites import collect_sites, function_sites, token_sites
-from .sources import (
-    FileHashes,
-    SourceLines,
-    TreeError,
-    find_tree,
-    generated_headers,
-    library_files,
-    list_units,
-    take_inventory,
-)
 
 Progress = Callable[[int, int], None]
 """(units done, units total)"""
@@ -279,7 +270,7 @@ class OptionError(Exception):
 
 def scan(path: str, options: ScanOptions = ScanOptions(),
          progress: Progress | None = None) -> ScanResult:
-    """Raises sources.TreeError when `path` is not a usable CPython tree,
+    """Raises frontend.checkout.TreeError when `path` is not a usable CPython tree,
     OptionError when an option cannot be used (before any unit is analyzed)."""
     if options.jobs < 0:
         raise OptionError(f"{options.jobs} worker processes")
@@ -315,7 +306,7 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
     result = replace(result, library_files=library_files(tree.root, {g.file for g in result.globals if not g.const}))
     if not refused:
         return result
-    return replace(result, diagnostics=tuple(sorted(result.diagnostics + refused, key=_diagnostic_order)),
+    return replace(result, diagnostics=tuple(sorted(result.diagnostics + refused, key=diagnostic_order)),
                    failed_units=tuple(sorted(result.failed_units + tuple(d.unit for d in refused))))
 
 
@@ -413,7 +404,7 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
     if cache and hashes.changed:
         cache.save_stamps(hashes.known)
     with collector_paused():
-        return _merge(tree, units, results, hits, options.focus)
+        return link_units(tree, units, results, hits, options.focus)
 
 
 _BACKGROUND_UNITS = 4
@@ -440,55 +431,3 @@ def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]
 
 def _tree_key(tree: Tree) -> str:
     return hashlib.blake2b(tree.root.encode(), digest_size=8).hexdigest()
-
-
-def _merge(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, UnitResult],
-           hits: int, focus: frozenset[str] | None) -> ScanResult:
-    """Header globals and header functions come from many units: keep each
-    identity once; settle uses of external variables by name."""
-    globals_: dict[tuple[str, str, str], GlobalVar] = {}
-    diagnostics: list[Diagnostic] = []
-    uses: set[Use] = set()
-    functions: dict[tuple[str, str], Function] = {}
-    initializers: set[Initializer] = set()
-    for unit in units:
-        result = results[unit.path]
-        diagnostics.extend(result.diagnostics)
-        for var in result.globals:
-            known = globals_.get(var.identity)
-            if known is None or var.line < known.line:
-                globals_[var.identity] = var
-        uses.update(result.uses)
-        for function in result.functions:
-            functions.setdefault(function.key, function)
-        initializers.update(result.initializers)
-    externs = {var.name: var.identity for var in globals_.values() if var.storage.value == "extern"}
-    settled = []
-    for use in uses:
-        if use.target[0] == "":
-            identity = externs.get(use.target[2])
-            if identity is None or (focus is not None and identity[0] not in focus):
-                continue          # a variable outside the tree (errno, environ, ...), or out of focus
-            use = replace(use, target=identity)
-        if focus is None or use.target[0] in focus:
-            settled.append(use)
-    return ScanResult(
-        tree=tree,
-        units=tuple(u.path for u in units),
-        globals=tuple(sorted(globals_.values(), key=lambda g: (g.file, g.line, g.func or "", g.name))),
-        diagnostics=tuple(sorted(set(diagnostics), key=_diagnostic_order)),
-        uses=tuple(sorted(settled, key=_use_order)),
-        functions=tuple(functions[k] for k in sorted(functions)),
-        initializers=tuple(sorted(initializers, key=lambda i: i.target)),
-        unit_kinds=tuple((u.path, u.kind) for u in units),
-        failed_units=tuple(sorted(u.path for u in units if results[u.path].failed)),
-        cache_hits=hits)
-
-
-def _diagnostic_order(diagnostic: Diagnostic) -> tuple[str, int, int, str, str]:
-    return (diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.unit)
-
-
-def _use_order(use: Use) -> tuple[object, ...]:
-    return (use.target, use.file, use.line, use.kind.value, use.function or ("", ""), use.callee or ("", ""),
-            use.position, use.via or "", use.initializer_of or ("", "", ""))

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .model import GlobalVar
+from ..model import GlobalVar
 
 _FRAME_RE = re.compile(r"^\s+#\d+\s+(?P<func>\S+)\s+(?P<where>\S+)(?:\s+\((?P<object>[^)]*)\))?")
 _ACCESS_RE = re.compile(r"^\s+(?:Previous\s+)?(?P<kind>[Rr]ead|[Ww]rite|[Aa]tomic \w+)\s+of size (?P<size>\d+)"
@@ -151,7 +151,7 @@ def symbolize(races: Iterable[Race], code: dict[tuple[str, int], tuple[str, str,
               data: dict[tuple[str, int], tuple[str, int, int]], tree_root: str = "") -> tuple[Race, ...]:
     """The races with unsymbolized frames and locations named: `code` maps
     (object, offset) to (function, file, line), `data` to the symbol holding
-    it (name, start, size) (sources.symbolize_objects reads both)."""
+    it (name, start, size) (binaries.symbolize_objects reads both)."""
     def frame(f: Frame) -> Frame:
         found = code.get((f.object, f.offset)) if f.function == UNKNOWN else None
         if found is None:
@@ -174,7 +174,7 @@ def symbolize(races: Iterable[Race], code: dict[tuple[str, int], tuple[str, str,
 def name_members(races: Iterable[Race], members: dict[tuple[str, str, int], str]) -> tuple[Race, ...]:
     """The races with the member they access inside a big global named:
     `members` maps (object, global, offset) to a dotted member name
-    (sources.member_names reads it for members_wanted)."""
+    (binaries.member_names reads it for members_wanted)."""
     return tuple(replace(race, member=members.get((race.location_object, race.location, race.member_offset)))
                  if race.member_offset is not None and race.location and race.location_object else race
                  for race in races)

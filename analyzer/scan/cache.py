@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .model import (
+from .. import __version__
+from ..frontend.parse import ChunkSummary
+from ..model import (
     Body,
     ChunkFacts,
     Diagnostic,
@@ -31,7 +32,6 @@ from .model import (
     Use,
     UseKind,
 )
-from .parse import ChunkSummary
 
 _FORMAT = 7
 
@@ -96,7 +96,7 @@ class CacheFile:
         return self.path.with_suffix(".stamps.pickle")
 
     def load_stamps(self) -> dict[str, Any]:
-        """What sources.FileHashes recorded: path -> (file stamp, content hash)."""
+        """What files.FileHashes recorded: path -> (file stamp, content hash)."""
         return self._read(self._stamps_path, whole=True)[1]
 
     def save_stamps(self, stamps: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
-from .model import Family, GlobalVar, Storage
+from ..cpython.families import BY_NAME, LOCK_NAME, LOCKS, SCALAR_NAMES, struct_family
+from ..model import Family, GlobalVar, Storage
 from .parse import names_function_type
 
 SourceLine = Callable[[str, int], str]
@@ -44,31 +45,6 @@ def points_to_const(node: c_ast.Node) -> bool | None:
     return None
 
 
-# Generic knowledge of C and of CPython's API types, by declared type name.
-_SCALAR_NAMES = frozenset("""
-    char short int long signed unsigned float double _Bool bool __int128 _Complex
-    size_t ssize_t ptrdiff_t intptr_t uintptr_t intmax_t uintmax_t wchar_t wint_t time_t clock_t pid_t
-    uid_t gid_t off_t mode_t sig_atomic_t socklen_t int8_t int16_t int32_t int64_t uint8_t uint16_t
-    uint32_t uint64_t u_char u_short u_int u_long Py_ssize_t Py_hash_t Py_uhash_t Py_UCS1 Py_UCS2 Py_UCS4
-    Py_UNICODE digit sdigit twodigits stwodigits PyTime_t _PyTime_t uint_fast8_t uint_fast16_t
-    uint_fast32_t uint_fast64_t int_fast8_t int_fast16_t int_fast32_t int_fast64_t
-    """.split())
-_API_TABLES = frozenset("""
-    PyMethodDef PyMemberDef PyGetSetDef PyType_Slot PyType_Spec PyModuleDef_Slot PyBufferProcs
-    PyNumberMethods PySequenceMethods PyMappingMethods PyAsyncMethods PyStructSequence_Field
-    PyStructSequence_Desc PyCapsule _PyArg_Parser_kwtuple
-    """.split())
-_LOCKS = frozenset("""
-    PyThread_type_lock PyThread_type_sema PyMutex PyMUTEX_T PyCOND_T PyRWMutex _PyOnceFlag _PyRecursiveMutex
-    pthread_mutex_t pthread_cond_t pthread_once_t pthread_rwlock_t sem_t PyThread_type_key Py_tss_t
-    """.split())
-_LOCK_NAME = re.compile(r"(?i)mutex|critical_section|srwlock|(?:^|_)lock(?:_t)?$")
-_BY_NAME = {"PyTypeObject": Family.STATIC_TYPE, "PyModuleDef": Family.MODULE_DEF,
-            "_PyRuntimeState": Family.RUNTIME_STATE, "pyruntimestate": Family.RUNTIME_STATE,
-            "_PyArg_Parser": Family.ARG_PARSER, "_Py_Identifier": Family.IDENTIFIER,
-            **dict.fromkeys(_API_TABLES, Family.API_TABLE), **dict.fromkeys(_LOCKS, Family.LOCK)}
-
-
 def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) -> Family:
     """The family of the object a declarator declares (see model.Family);
     function_types are the typedef names of function types in scope."""
@@ -87,7 +63,7 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
             return Family.FUNCTION_POINTER
         if name == "char":
             return Family.STRING
-        if name in _LOCKS:      # PyThread_type_lock is itself a pointer typedef; a pointer to one is not a lock
+        if name in LOCKS:      # PyThread_type_lock is itself a pointer typedef; a pointer to one is not a lock
             return Family.POINTER
         if name is not None and (name.endswith("Object") or name in ("PyObject", "PyTypeObject")):
             return Family.OBJECT_POINTER
@@ -99,26 +75,18 @@ def type_family(node: c_ast.Node, function_types: frozenset[str] = frozenset()) 
         if isinstance(inner, (c_ast.Struct, c_ast.Union)):
             if inner.decls and any(d.name == "ob_base" for d in inner.decls):
                 return Family.OBJECT     # an object laid out inline: Argument Clinic's static _kwtuple, ...
-            return _BY_NAME.get(inner.name or "", None) or _object_struct(inner.name)
+            return BY_NAME.get(inner.name or "", None) or struct_family(inner.name)
         name = _base_name(node)
-        if name in _BY_NAME:
-            return _BY_NAME[name]
-        if name is not None and _LOCK_NAME.search(name):
+        if name in BY_NAME:
+            return BY_NAME[name]
+        if name is not None and LOCK_NAME.search(name):
             return Family.LOCK       # a library's lock type: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK
-        if name in _SCALAR_NAMES or (isinstance(inner, c_ast.IdentifierType) and len(inner.names) > 1):
+        if name in SCALAR_NAMES or (isinstance(inner, c_ast.IdentifierType) and len(inner.names) > 1):
             return Family.SCALAR
         if name is not None and name.endswith("Object"):
             return Family.OBJECT
         return Family.OTHER
     return Family.OTHER
-
-
-def _object_struct(tag: str | None) -> Family:
-    """A struct named like an object's (`struct _longobject`, `struct _typeobject`):
-    CPython's object structs are tagged so, as their typedefs end in Object."""
-    if tag == "_typeobject":
-        return Family.STATIC_TYPE
-    return Family.OBJECT if tag is not None and tag.lower().endswith("object") else Family.STRUCT
 
 
 def _base_name(node: c_ast.Node) -> str | None:

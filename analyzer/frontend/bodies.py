@@ -20,6 +20,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from ..cpython.api import HANDLER_NAMES, MUTATING_CALLS
+
 STRING_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'')
 _LINE_MARKER_LINE_RE = re.compile(r'^#[^\n]*$', re.M)
 _BRACE_TOKEN_RE = re.compile(
@@ -42,20 +44,9 @@ _UPDATE_BEFORE_RE = re.compile(r"(\+\+|--)[\s(]*([A-Za-z_]\w*)")
 _ADDRESS_RE = re.compile(r"(?<!&)&[\s(]*([A-Za-z_]\w*)")
 _DEREF_RE = re.compile(r"\*[\s(]*([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
 _DECAY_RE = re.compile(r"(?:[(,=?:)]|\breturn)\s*([A-Za-z_]\w*)\s*(?=[,);:])")
-# Generic CPython API that writes into the type or object whose address it is
-# given (readying a static type, filling a struct sequence type).
-MUTATING_CALLS = frozenset("""
-    PyType_Ready PyStructSequence_InitType PyStructSequence_InitType2 _PyStructSequence_InitType
-    _PyStructSequence_InitBuiltin _PyStructSequence_InitBuiltinWithFlags _PyStaticType_InitBuiltin
-    _PyStaticType_Dealloc _PyStaticType_FiniBuiltin _PyStructSequence_FiniBuiltin _PyStructSequence_FiniType
-    PyModule_AddType PyType_Modified _PyType_Fini _PyTypes_InitTypes _PyStaticType_ClearWeakRefs
-    """.split())
 _MUTATING_CALL_RE = re.compile(r"\b(?:" + "|".join(sorted(MUTATING_CALLS)) + r")\s*\(")
 _ADDRESS_ARGUMENT_RE = re.compile(r"&[\s(]*([A-Za-z_]\w*)")
-# Generic CPython API: code under a test of it runs for the main interpreter
-# only, so once per process.
-MAIN_INTERPRETER_TESTS = frozenset({"_Py_IsMainInterpreter"})
-_HANDLER_RE = re.compile(r"\b(?:sa_handler|sa_sigaction|signal|PyOS_setsig|sigset)\b")
+_HANDLER_RE = re.compile(r"\b(?:" + "|".join(sorted(HANDLER_NAMES)) + r")\b")
 _KEYWORDS = frozenset("""
     auto break case char const continue default do double else enum extern float for goto if inline int long
     register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while

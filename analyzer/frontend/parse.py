@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from pycparser import c_ast
 from pycparser.c_parser import CParser, ParseError
 
+from ..cpython.api import MAIN_INTERPRETER_TESTS
+from ..cpython.families import watch_kind
+from ..model import Body, ChunkFacts, GlobalVar
 from .bodies import (
     LINEMARKER_RE,
-    MAIN_INTERPRETER_TESTS,
     STRING_RE,
     BodySpan,
     BodyTokens,
@@ -34,7 +36,6 @@ from .bodies import (
     position_only,
     write_contexts,
 )
-from .model import Body, ChunkFacts, GlobalVar, watch_kind
 
 # Markers that enter (flag 1) or return to (flag 2) a file.  Anchored on the
 # preceding newline rather than ^ with re.M: a literal prefix searches fast.

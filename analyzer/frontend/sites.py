@@ -13,13 +13,12 @@ from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast
 
-from .bodies import MAIN_INTERPRETER_TESTS, BodyTokens, write_contexts
+from ..cpython.api import HANDLER_ARGUMENTS, HANDLER_FIELDS, MAIN_INTERPRETER_TESTS
+from ..cpython.families import watch_kind
+from ..model import Body, NameUse, Prototype, UseKind
+from .bodies import BodyTokens, write_contexts
 from .extract import is_const_object, type_family
-from .model import Body, NameUse, Prototype, UseKind, watch_kind
 
-# Calls that install a function as a signal handler: (callee, argument position).
-_HANDLER_ARGUMENTS = {"signal": 1, "PyOS_setsig": 1, "sigset": 1}
-_HANDLER_FIELDS = frozenset({"sa_handler", "sa_sigaction"})
 _UPDATES = frozenset({"++", "--", "p++", "p--"})
 
 
@@ -309,7 +308,7 @@ class SitesVisitor(c_ast.NodeVisitor):
                 if alias is not None:
                     self._set_alias(target.name, alias)
                     self._consumed.add(id(_strip_casts(node.rvalue)))
-        if isinstance(target, c_ast.StructRef) and target.field.name in _HANDLER_FIELDS:
+        if isinstance(target, c_ast.StructRef) and target.field.name in HANDLER_FIELDS:
             handler = _strip_casts(node.rvalue)
             if isinstance(handler, c_ast.ID):
                 self._handlers.add(handler.name)
@@ -365,7 +364,7 @@ class SitesVisitor(c_ast.NodeVisitor):
                     self._use(name, UseKind.ARGUMENT, value, callee=callee, position=position, address=True)
             elif isinstance(value, c_ast.ID):
                 self._use(value.name, UseKind.ARGUMENT, value, callee=callee, position=position)
-                if callee is not None and _HANDLER_ARGUMENTS.get(callee) == position:
+                if callee is not None and HANDLER_ARGUMENTS.get(callee) == position:
                     self._handlers.add(value.name)
             self.visit(argument)
 

@@ -1,0 +1,74 @@
+"""Calls and fields of CPython's C API (and of libc) that the analysis reacts to."""
+from __future__ import annotations
+
+import re
+
+MUTATING_CALLS = frozenset("""
+    PyType_Ready PyStructSequence_InitType PyStructSequence_InitType2 _PyStructSequence_InitType
+    _PyStructSequence_InitBuiltin _PyStructSequence_InitBuiltinWithFlags _PyStaticType_InitBuiltin
+    _PyStaticType_Dealloc _PyStaticType_FiniBuiltin _PyStructSequence_FiniBuiltin _PyStructSequence_FiniType
+    PyModule_AddType PyType_Modified _PyType_Fini _PyTypes_InitTypes _PyStaticType_ClearWeakRefs
+    """.split())
+"""Generic API that writes into the type or object whose address it is given
+(readying a static type, filling a struct sequence type)."""
+
+MAIN_INTERPRETER_TESTS = frozenset({"_Py_IsMainInterpreter"})
+"""Code under a test of these runs for the main interpreter only, so once per process."""
+
+REFCOUNT_CALLS = frozenset("""
+    Py_INCREF Py_DECREF Py_XINCREF Py_XDECREF _Py_INCREF _Py_DECREF _Py_XINCREF _Py_XDECREF Py_NewRef Py_XNewRef
+    _Py_NewRef _Py_XNewRef Py_SET_REFCNT _Py_SET_REFCNT Py_REFCNT _Py_REFCNT Py_TYPE _Py_TYPE Py_SIZE _Py_SIZE
+    Py_IS_TYPE _Py_IS_TYPE _Py_IsImmortal _Py_IncRef _Py_DecRef Py_IncRef Py_DecRef _Py_Dealloc _Py_DECREF_SPECIALIZED
+    _Py_DECREF_NO_DEALLOC _Py_RefcntAdd _Py_NewReference
+    """.split())
+"""Reference counting: a write to the object header that immortal objects
+(3.12+) make harmless; not a change of state."""
+
+SIGNAL_STATE_CALLS = frozenset({"sigaction", "sigaltstack", "signal", "PyOS_setsig", "sigprocmask",
+                                "pthread_sigmask"})
+"""The process's signal disposition: what these get is process-wide."""
+
+HANDLER_ARGUMENTS = {"signal": 1, "PyOS_setsig": 1, "sigset": 1}
+"""Calls that install a function as a signal handler: callee -> the handler's argument position."""
+HANDLER_FIELDS = frozenset({"sa_handler", "sa_sigaction"})
+"""Members of struct sigaction that hold a handler."""
+HANDLER_NAMES = frozenset(HANDLER_ARGUMENTS) | HANDLER_FIELDS
+"""Every name whose mention may install a signal handler: a body that
+mentions one is parsed in full, so that its handlers are recorded."""
+
+ATOMIC_SUFFIXES = {"int": "int", "unsigned int": "uint", "unsigned": "uint", "long": "long",
+                   "unsigned long": "ulong", "Py_ssize_t": "ssize", "intptr_t": "intptr", "uintptr_t": "uintptr",
+                   **{f"{s}int{n}_t": f"{s}int{n}" for s in ("", "u") for n in (8, 16, 32, 64)}}
+"""The suffix of pyatomic's functions for each scalar type (_Py_atomic_add_ssize for Py_ssize_t)."""
+
+READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_PyArg_ParseTupleAndKeywords_SizeT",
+                                             "PyArg_VaParseTupleAndKeywords", "_PyArg_VaParseTupleAndKeywords_SizeT")}
+"""Parameters CPython declares without const but only reads: the keyword
+list of the keyword-parsing API (3.13 declares it `char * const *`)."""
+
+PROCESS_RESOURCE_CALLS = frozenset("""
+    openlog closelog setlogmask setlocale setvbuf setbuf atexit on_exit pthread_atfork putenv setenv unsetenv
+    tzset umask dup3 pipe2 accept4 ioctl getrandom getentropy sysconf confstr
+    mpd_setminalloc Tcl_FindExecutable PyThread_start_new_thread PyThread_start_joinable_thread
+    initscr newterm setupterm start_color
+    """.split())
+"""What exists once per process, whichever interpreter asks: the C library's
+and the OS's process state (the syslog identity, the locale, stdio
+buffering, exit handlers, the environment), probes of what the kernel
+supports, libraries configured once per process (libmpdec's allocation
+size, Tcl's executable), the terminal curses sets up, and watchdog
+threads."""
+
+LOCK_CALLS = frozenset("""
+    PyThread_acquire_lock PyThread_acquire_lock_timed PyMutex_Lock _PyMutex_Lock _PyMutex_LockTimed
+    _PyRawMutex_Lock PyMUTEX_LOCK pthread_mutex_lock pthread_rwlock_wrlock EnterCriticalSection AcquireSRWLockExclusive
+    """.split())
+"""Acquiring a lock: the data written while holding a process-wide lock is
+shared on purpose."""
+
+ATOMIC_WRITE = re.compile(r"_Py_atomic_(?:store|add|exchange|compare_exchange|or|and|fetch)")
+"""pyatomic's read-modify-write and store operations: writes, though the
+global's address is only passed (3.13 keeps many counters and pointers so)."""
+
+PUBLIC_NAME = re.compile(r"_?Py[A-Z_]")
+"""The prefix of the C API's names, public and private (Py_, Py[A-Z], _Py_, _Py[A-Z])."""

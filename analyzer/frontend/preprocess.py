@@ -10,10 +10,9 @@ profile otherwise.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
-import resource
+import select
 import shutil
 import signal
 import stat
@@ -174,14 +173,16 @@ def preprocess(env: Environment, unit: SourceUnit,
     if not stat.S_ISREG(mode):
         return _failure(unit, "unreadable-file", unit.path, 0, 0, f"not a regular file ({file_kind(mode)})")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        argv = command(env, unit)
+        if shutil.which(argv[0]) is None:
+            return _failure(unit, "preprocess-error", unit.path, 0, 0, f"cannot run gcc: no {argv[0]} on PATH")
         try:
-            proc = subprocess.Popen(command(env, unit), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                    cwd=env.tree.root, start_new_session=True,
-                                    preexec_fn=functools.partial(_limit_gcc, timeout))
+            proc = subprocess.Popen(_limited(argv, timeout), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=err, cwd=env.tree.root, start_new_session=True)
         except OSError as exc:
             return _failure(unit, "preprocess-error", unit.path, 0, 0, f"cannot run gcc: {exc}")
         try:
-            returncode = proc.wait(timeout)
+            returncode = _wait(proc, timeout)
         except subprocess.TimeoutExpired:
             return _failure(unit, "unit-timeout", unit.path, 0, 0,
                             f"gcc did not finish preprocessing in {timeout:g} s")
@@ -205,14 +206,32 @@ def preprocess(env: Environment, unit: SourceUnit,
     return Preprocessed(unit=unit.path, text=text.decode("utf-8", "surrogateescape"))
 
 
-def _limit_gcc(timeout: float) -> None:
-    """In gcc's process, before it starts: its memory, the size of what it
-    writes, its CPU time (a backstop for the wall-clock timeout) and no core."""
-    resource.setrlimit(resource.RLIMIT_AS, (GCC_MEMORY_BYTES, GCC_MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_PREPROCESSED_BYTES + 1, MAX_PREPROCESSED_BYTES + 1))
-    cpu = int(timeout) + 5
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _limited(argv: list[str], timeout: float) -> list[str]:
+    """argv run by a shell that first sets gcc's limits: its memory, the size
+    of what it writes, its CPU time (a backstop for the wall-clock timeout)
+    and no core.  A shell rather than a preexec_fn, which makes Python fork
+    the whole (large) analyzing process instead of using vfork: that fork
+    and the wait for it cost as much as gcc's own run."""
+    limits = (f"ulimit -v {GCC_MEMORY_BYTES >> 10}", f"ulimit -f {(MAX_PREPROCESSED_BYTES >> 9) + 1}",
+              f"ulimit -t {int(timeout) + 5}", "ulimit -c 0")
+    return ["/bin/sh", "-c", " && ".join((*limits, 'exec "$@"')), "sh", *argv]
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    """proc's exit status, waiting at most `timeout` seconds (TimeoutExpired
+    past it).  Popen.wait(timeout) polls with sleeps of up to 50 ms, which
+    adds tens of milliseconds to every unit; a pidfd wakes us when gcc exits."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return proc.wait(timeout)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return proc.wait()
 
 
 def _gcc_failure(env: Environment, unit: SourceUnit, stderr: str, returncode: int) -> PreprocessFailure:

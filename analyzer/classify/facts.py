@@ -49,6 +49,7 @@ class GlobalFacts:
     resources: tuple[str, ...] = ()  # PROCESS_RESOURCE_CALLS made by the functions that write it
     holds_lock: bool = False         # every write is made holding a process-wide lock, or it holds its own
     library: bool = False            # defined in a bundled C library's file (ScanResult.library_files)
+    partners: tuple[str, ...] = ()   # see _partners
 
     @property
     def signal_state(self) -> tuple[Site, ...]:
@@ -143,7 +144,50 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
                                     if call in PROCESS_RESOURCE_CALLS})),
             holds_lock=var.family is not Family.LOCK and (
                 own_lock or not extension and bool(writers) and writers <= locking))
-    return facts
+    return _with_partners(facts)
+
+
+_PROCESS_CALLBACKS = frozenset({Context.SIGNAL_HANDLER, Context.ALLOCATOR})
+
+
+def _with_partners(facts: dict[tuple[str, str, str], GlobalFacts]) -> dict[tuple[str, str, str], GlobalFacts]:
+    """Each global's partners: the globals of its file that a signal handler
+    or an allocator hook uses (process-wide by what the code does with them)
+    and that are written by every function that writes it, none of which is
+    a module's init or exec function, and which the runtime's own
+    initialization reaches (tracemalloc_init() creates the filename table
+    beside the trace tables its allocator hooks read).  State set up together
+    with process-wide state is process-wide too; a module's exec function that
+    saves a signal handler sets up per-module state, if badly."""
+    def writers(fact: GlobalFacts) -> frozenset[FunctionKey] | None:
+        functions = frozenset(s.use.function for s in fact.writes if s.use.function is not None)
+        if any(context is Context.MODULE_INIT and entry in functions
+               for s in fact.writes for context, entry in s.reach.entries):
+            return None
+        if not any(Context.RUNTIME_LIFECYCLE in s.reach.contexts for s in fact.writes):
+            return None
+        return functions
+
+    hooked = {identity: functions for identity, fact in facts.items()
+              if (any(c in _PROCESS_CALLBACKS for _, c in fact.callback_readers)
+                  or any(s.reach.callback in _PROCESS_CALLBACKS for s in fact.changes))
+              and (functions := writers(fact))}
+    if not hooked:
+        return facts
+    by_file: dict[str, list[tuple[tuple[str, str, str], frozenset[FunctionKey]]]] = defaultdict(list)
+    for identity, functions in hooked.items():
+        by_file[identity[0]].append((identity, functions))
+    paired = {}
+    for identity, fact in facts.items():
+        if identity in hooked or identity[0] not in by_file:
+            continue
+        functions = writers(fact)
+        if not functions:
+            continue
+        names = sorted(other[2] for other, theirs in by_file[identity[0]] if functions <= theirs)
+        if names:
+            paired[identity] = replace(fact, partners=tuple(names))
+    return {**facts, **paired}
 
 
 def _holds_objects(var: GlobalVar) -> bool:

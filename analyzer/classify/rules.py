@@ -295,6 +295,15 @@ def _hook(facts: GlobalFacts) -> Evidence | None:
     return None
 
 
+def _set_up_with(facts: GlobalFacts) -> Evidence | None:
+    if not facts.partners or facts.var.family in OBJECT_FAMILIES:
+        return None
+    names = ", ".join(facts.partners[:_MAX_SITES]) + (" ..." if len(facts.partners) > _MAX_SITES else "")
+    return Confidence.MEDIUM, (f"set up together with process-wide state: every function that writes it also "
+                               f"writes {names}, which a signal handler or an allocator hook uses",
+                               *_describe(facts.writes))
+
+
 _TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING, Family.API_TABLE})
 _INIT_CONTEXTS = _PER_INTERPRETER_INIT | _PER_INTERPRETER_LIFECYCLE
 
@@ -471,6 +480,15 @@ RULES: tuple[Rule, ...] = (
          example="char *(*PyOS_ReadlineFunctionPointer)(FILE *, FILE *, const char *);  "
                  "mpd_mallocfunc = PyMem_Malloc;  (in _decimal.c)",
          false_positives="A per-interpreter callback kept in a function pointer."),
+    Rule(id="runtime.set-up-with", state_class=StateClass.RUNTIME, match=_set_up_with,
+         idiom="Every function that writes it (none a module's init or exec function, one at least reached from "
+               "the runtime's initialization) also writes a global of the same file that a signal handler or an "
+               "allocator hook uses: set up together.",
+         example="tracemalloc_init(): tracemalloc_filenames = hashtable_new(...); tracemalloc_traces = "
+                 "tracemalloc_create_traces_table();  (the traces are read by the allocator hooks)",
+         false_positives="A function that sets up a process-wide table and, on the side, a module's own state. "
+                         "Not matched: state a module's exec function sets up beside a signal handler it installs "
+                         "(readline's): per-module by intent."),
     Rule(id="immutable.init-table", state_class=StateClass.IMMUTABLE, match=_init_table,
          idiom="An array, struct or API table (slots, a struct sequence description; not an object pointer) whose "
                "only changes are element or member writes, or "

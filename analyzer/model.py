@@ -107,6 +107,11 @@ class NameUse:
     once_flags: tuple[str, ...] = ()  # the once tests it is under: "" for _Py_IsMainInterpreter(), else a flag
 
 
+ELEMENT_FLAG = "[]"
+"""Appended to a once flag that is an element of a table (`if (t[i] == 0) {
+... t[i] = ...; }`): the region runs once per entry."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prototype:
     writes: tuple[bool, ...]        # per parameter: a pointer to non-const data
@@ -144,7 +149,10 @@ class Use:
     callee: FunctionKey | None = None
     position: int = -1
     address: bool = False
-    callee_writes: bool | None = None     # ARGUMENT: the parameter points to non-const data (None: no prototype)
+    callee_writes: bool | None = None     # ARGUMENT: the parameter points to non-const data (None: no prototype);
+                                          # False also when the unit's body of the callee only reads through it
+    callee_writes_through: bool = False   # ARGUMENT: the unit's body of the callee writes through the parameter
+    callee_locks: bool = False            # ARGUMENT: ... and gives a member of it to a lock call
     via: str | None = None
     guarded: bool = False
     once: bool = False              # under a _Py_IsMainInterpreter() test or a scalar once-flag: once per process

@@ -325,30 +325,44 @@ _TO_FIX_TOP = {
 }
 
 
+_UNDECIDED_GROUPS = frozenset({("global non-objects to fix in extension modules", "initialized once")})
+"""(heading, group) whose entries imply no class: values set once that are
+not objects (a page size, C-API capsule pointers, library probes, a terminal's
+set-up flags) listed to fix, apart from the module `state` group: set once
+per process by what they hold, yet to be fixed by upstream's reckoning."""
+
+
 def upstream_sections(tree: Path) -> dict[Identity, tuple[StateClass, str]]:
     """The class each section of upstream's lists implies for its entries
     (see docs/classification.md); entries of sections that imply none (test
-    code, unused, analyzer workarounds) are left out."""
+    code, unused, analyzer workarounds, _UNDECIDED_GROUPS) are left out."""
     implied: dict[Identity, tuple[StateClass, str]] = {}
     for name, top_map, sub_map in (("ignored.tsv", _IGNORED_TOP, _IGNORED_SUB),
                                    ("globals-to-fix.tsv", _TO_FIX_TOP, {})):
-        top = sub = ""
-        after_rule = False
+        top = group = sub = ""
+        after_rule = after_divider = False
         for line in (tree / "Tools" / "c-analyzer" / "cpython" / name).read_text().splitlines():
             if line.startswith("####"):
-                after_rule, sub = True, ""
+                after_rule, group, sub = True, "", ""
                 continue
             if line.startswith("##-"):
+                after_divider, group, sub = True, "", ""
                 continue
             if line.startswith("## "):
+                heading = line[3:].strip()
                 if after_rule:
-                    top, after_rule = line[3:].strip(), False
+                    top, after_rule = heading, False
+                elif after_divider:
+                    group = sub = heading      # `##---` then `## initialized once`: a group of subsections
+                    after_divider = False
                 else:
-                    sub = line[3:].strip()
+                    sub = heading
                 continue
             if not line.strip() or line.startswith("#") or line.startswith("filename\t"):
                 continue
             file, func, var = line.split("\t")[:3]
+            if (top, group) in _UNDECIDED_GROUPS:
+                continue
             state_class = sub_map.get(sub) or top_map.get(top)
             if state_class is not None:
                 section = f"{name}: {top}" + (f" / {sub}" if sub else "")

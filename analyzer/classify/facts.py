@@ -11,8 +11,8 @@ from ..cpython.api import (
     MUTATING_CALLS,
     PROCESS_RESOURCE_CALLS,
     READ_ONLY_PARAMETERS,
-    REFCOUNT_CALLS,
     SIGNAL_STATE_CALLS,
+    is_refcount_call,
 )
 from ..cpython.layout import is_extension, is_test_code
 from ..model import Family, FunctionKey, GlobalVar, ScanResult, Use, UseKind
@@ -104,6 +104,8 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             # its own mutex: `&x.mutex` or `x.mutex` (x a struct) given to a lock call
             own_lock |= use.kind is UseKind.ARGUMENT and callee in LOCK_CALLS and (
                 use.address or var.family is Family.STRUCT)
+            # or its address given to a function of the unit that locks a member of it
+            own_lock |= use.kind is UseKind.ARGUMENT and use.callee_locks and use.address
             if use.kind in _DIRECT_WRITES and use.via is not None and var.family in OBJECT_FAMILIES:
                 readers.add(use.function)     # an object header through a generic object pointer: refcounts
             elif use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address
@@ -115,9 +117,11 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             elif (use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and (use.address or array)
                   and var.family is not Family.API_TABLE):
                 readied.append(site(use))     # the type or object they ready; a description or spec is read
-            elif use.kind is UseKind.ARGUMENT and (callee in REFCOUNT_CALLS
+            elif use.kind is UseKind.ARGUMENT and (is_refcount_call(callee)
                                                    or READ_ONLY_PARAMETERS.get(callee or "") == use.position):
                 readers.add(use.function)
+            elif use.kind is UseKind.ARGUMENT and use.callee_writes_through and (use.address or array):
+                writes.append(site(use))      # the unit's body of the callee writes through it
             elif use.kind is UseKind.ARGUMENT and (use.address or array) and use.callee_writes is not False:
                 escapes.append(site(use))
             elif use.kind is UseKind.ADDRESS:

@@ -50,15 +50,19 @@ def _where(site: Site) -> str:
     how = {UseKind.ASSIGN: "assigned", UseKind.UPDATE: "updated", UseKind.MEMBER_WRITE: "written through",
            UseKind.ADDRESS: "address kept", UseKind.ARGUMENT: "address passed"}[use.kind]
     if use.kind is UseKind.ARGUMENT and use.callee:
-        how = f"address passed to {use.callee[1]}()"
+        how = f"address passed to {use.callee[1]}()" + (", which writes through it"
+                                                        if use.callee_writes_through else "")
     if use.via:
         how += f" (as an entry of {use.via})" if use.via.endswith("[]") else f" (via local {use.via})"
     return f"{how} in {function}() at {use.file}:{use.line}"
 
 
+_ONCE = "once per process (under a _Py_IsMainInterpreter() test, a once-flag or a test of a table's entry)"
+
+
 def _contexts(site: Site) -> str:
     if site.use.once:
-        return "once per process (under a _Py_IsMainInterpreter() test or a once-flag)"
+        return _ONCE
     if not site.reach.contexts:
         return "no caller in the tree"
     parts = []
@@ -264,8 +268,7 @@ def _runtime_lifecycle(facts: GlobalFacts) -> Evidence | None:
     if not all(s.reach.contexts and s.reach.contexts <= _LIFECYCLE for s in changes):
         return None
     guarded = any(s.use.once for s in changes)
-    note = ("written only on runtime init/fini paths or once per process (under a _Py_IsMainInterpreter() "
-            "test or a once-flag)"
+    note = (f"written only on runtime init/fini paths or {_ONCE}"
             if guarded else "written only on runtime init/fini paths (once per process)")
     return Confidence.MEDIUM, (note, *_describe(changes))
 
@@ -439,8 +442,10 @@ RULES: tuple[Rule, ...] = (
                "init paths (there a helper fills it in).",
          example="static struct constdef posix_constants_sysconf[] = {...};  conv_confname(arg, &v, "
                  "posix_constants_sysconf, ...)",
-         false_positives="A callee that does write through the pointer (a buffer filled in, a struct the "
-                         "library updates); not seen without the callee's body."),
+         false_positives="A callee of another unit that does write through the pointer (a buffer filled in, a "
+                         "struct the library updates); not seen without the callee's body.  A callee of the same "
+                         "unit is read: one that writes through its parameter makes the call a write, one that "
+                         "only reads makes it a read."),
     Rule(id="immutable.static-object", state_class=StateClass.IMMUTABLE, match=_static_object,
          idiom="A statically allocated PyTypeObject or other object of the core, written only while readied "
                "(PyType_Ready, struct sequence init) or on lifecycle paths.",
@@ -465,10 +470,13 @@ RULES: tuple[Rule, ...] = (
                          "state)."),
     Rule(id="runtime.lifecycle", state_class=StateClass.RUNTIME, match=_runtime_lifecycle,
          idiom="Every write is in a function reachable only from runtime init/fini (Py_InitializeFromConfig, "
-               "Py_FinalizeEx, fork hooks, ...) without passing interpreter creation, or in a function that "
-               "tests _Py_IsMainInterpreter().",
-         example="static int initialized;  set in _PyRuntime_Initialize()",
-         false_positives="A main-interpreter test that guards only part of the function."),
+               "Py_FinalizeEx, fork hooks, ...) without passing interpreter creation, or under a once test: "
+               "_Py_IsMainInterpreter(), a scalar static the code then sets, or an entry of a table of plain "
+               "values the code then fills (a table computed lazily, entry by entry).",
+         example="static int initialized;  set in _PyRuntime_Initialize();  "
+                 "if (log_base_BASE[base] == 0.0) { log_base_BASE[base] = ...; convwidth_base[base] = i; }",
+         false_positives="A main-interpreter test that guards only part of the function; a lazily filled table "
+                         "whose values depend on the interpreter (a table of objects is not taken)."),
     Rule(id="runtime.once-flag", state_class=StateClass.RUNTIME, match=_once_flag,
          idiom="Data of the core (not Python objects) whose every write is an assignment or member write in a "
                "function that tests it first, or is on a runtime init/fini path.",

@@ -24,6 +24,15 @@ REFCOUNT_CALLS = frozenset("""
 """Reference counting: a write to the object header that immortal objects
 (3.12+) make harmless; not a change of state."""
 
+
+def is_refcount_call(name: str | None) -> bool:
+    """One of REFCOUNT_CALLS, or a helper named as CPython names its own
+    reference counting of other structures (`dictkeys_incref`, `..._decref`)."""
+    return name is not None and (name in REFCOUNT_CALLS or _REFCOUNT_HELPER.search(name) is not None)
+
+
+_REFCOUNT_HELPER = re.compile(r"_(?:inc|dec)ref$", re.I)
+
 SIGNAL_STATE_CALLS = frozenset({"sigaction", "sigaltstack", "signal", "PyOS_setsig", "sigprocmask",
                                 "pthread_sigmask"})
 """The process's signal disposition: what these get is process-wide."""
@@ -45,6 +54,15 @@ READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_Py
                                              "PyArg_VaParseTupleAndKeywords", "_PyArg_VaParseTupleAndKeywords_SizeT")}
 """Parameters CPython declares without const but only reads: the keyword
 list of the keyword-parsing API (3.13 declares it `char * const *`)."""
+
+BUFFER_WRITING_CALLS = frozenset("""
+    memcpy memmove memset strcpy strncpy strcat strncat sprintf snprintf vsprintf vsnprintf PyOS_snprintf
+    PyOS_vsnprintf fgets fread read recv recvfrom readlink getcwd strftime wcscpy wcsncpy wcscat wcsncat
+    wmemcpy wmemmove wmemset mbstowcs wcstombs
+    """.split())
+"""C library calls that write into a buffer they are given: a member of a
+parameter given to one (`memcpy(p->name, ...)`) is a write through the
+parameter, where a member given to another call is a read of its value."""
 
 PROCESS_RESOURCE_CALLS = frozenset("""
     openlog closelog setlogmask setlocale setvbuf setbuf atexit on_exit pthread_atfork putenv setenv unsetenv

@@ -17,10 +17,11 @@ the write contexts miss (a write through a pointer kept elsewhere).
 from __future__ import annotations
 
 import bisect
+import enum
 import re
 from dataclasses import dataclass
 
-from ..cpython.api import HANDLER_NAMES, MUTATING_CALLS
+from ..cpython.api import BUFFER_WRITING_CALLS, HANDLER_NAMES, LOCK_CALLS, MUTATING_CALLS
 
 STRING_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'')
 _LINE_MARKER_LINE_RE = re.compile(r'^#[^\n]*$', re.M)
@@ -36,14 +37,14 @@ _MEMBER_OR_TAG_RE = re.compile(r"(?:->|\.|\b(?:struct|union|enum|goto)\s)\s*([A-
 # Write contexts: a name, then members and subscripts (one level of nested
 # brackets), then an assignment operator or ++/--; ++/-- before it; `*` before
 # it with an assignment after; `&` before it.  Arrays also decay where a value
-# is passed, assigned or returned.
+# is passed, assigned or returned, or offset (`table + i`).
 _CHAIN = r"(?:\s*\)|\s*(?:\.|->)\s*\w+|\s*\[(?:[^\[\]]|\[[^\[\]]*\])*\])*"
 _ASSIGN = r"\s*(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--)"
 _WRITE_AFTER_RE = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
 _UPDATE_BEFORE_RE = re.compile(r"(\+\+|--)[\s(]*([A-Za-z_]\w*)")
 _ADDRESS_RE = re.compile(r"(?<!&)&[\s(]*([A-Za-z_]\w*)")
 _DEREF_RE = re.compile(r"\*[\s(]*([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
-_DECAY_RE = re.compile(r"(?:[(,=?:)]|\breturn)\s*([A-Za-z_]\w*)\s*(?=[,);:])")
+_DECAY_RE = re.compile(r"(?:[(,=?:)]|\breturn)\s*([A-Za-z_]\w*)\s*(?=[,);:]|[-+](?![-+=]))")
 _MUTATING_CALL_RE = re.compile(r"\b(?:" + "|".join(sorted(MUTATING_CALLS)) + r")\s*\(")
 _ADDRESS_ARGUMENT_RE = re.compile(r"&[\s(]*([A-Za-z_]\w*)")
 _HANDLER_RE = re.compile(r"\b(?:" + "|".join(sorted(HANDLER_NAMES)) + r")\b")
@@ -70,6 +71,7 @@ class BodyTokens:
     has_statics: bool
     installs_handlers: bool
     code: str                    # the body without strings and line markers, for write_contexts()
+    declarator: str = ""         # a function's text before its body (`static int f(T *a, int b)`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,7 @@ def elide_bodies(text: str) -> Elided:
                     static = name is not None and _STATIC_RE.search(text, start, at) is not None
                     origin, line = positions.at(at)
                     tokens = read_tokens(text[body_open:match.start()], name, True, static, origin, line,
-                                         has_statics)
+                                         has_statics, declarator=text[start:body_open - 1])
                     spans.append(BodySpan(start=start, end=match.end(), tokens=tokens))
                     pieces.append(text[done:start])
                     if has_statics or name is None:
@@ -243,7 +245,7 @@ def _variable_name(text: str, start: int, equals: int) -> tuple[str | None, int]
 
 
 def read_tokens(body: str, name: str | None, function: bool, static: bool, origin: str, line: int,
-                has_statics: bool) -> BodyTokens:
+                has_statics: bool, declarator: str = "") -> BodyTokens:
     code = STRING_RE.sub('""', _LINE_MARKER_LINE_RE.sub("", body) if "\n#" in body else body)
     # Set arithmetic over findall keeps the per-name work in C.  A name used
     # both plainly and as a member in one body loses its read (not a write).
@@ -253,7 +255,133 @@ def read_tokens(body: str, name: str | None, function: bool, static: bool, origi
     return BodyTokens(name=name, function=function, static=static, origin=origin, line=line,
                       calls=frozenset(calls), names=frozenset(names), mentions=frozenset(words),
                       has_statics=has_statics, installs_handlers=_HANDLER_RE.search(code) is not None,
-                      code=code)
+                      code=code, declarator=declarator)
+
+
+def parameter_names(declarator: str) -> tuple[str | None, ...] | None:
+    """The names of a definition's parameters, in order (None for one with
+    no plain name: a function pointer, an unnamed one); None when the
+    declarator is not `... name(params)` (K&R, a function returning a
+    function pointer)."""
+    close = declarator.rfind(")")
+    if close < 0 or declarator[close + 1:].strip():
+        return None
+    depth, index = 0, close
+    while index >= 0:
+        depth += {")": 1, "(": -1}.get(declarator[index], 0)
+        if depth == 0:
+            break
+        index -= 1
+    if index < 0 or declarator[:index].rstrip().endswith(")"):
+        return None
+    params, depth, start = [], 0, index + 1
+    for position in range(index + 1, close + 1):
+        char = declarator[position]
+        if char in "([":
+            depth += 1
+        elif char in ")]" and position != close:
+            depth -= 1
+        if (char == "," and depth == 0) or position == close:
+            params.append(declarator[start:position].strip())
+            start = position + 1
+    if params == ["void"] or params == [""]:
+        return ()
+    names: list[str | None] = []
+    for param in params:
+        if param == "...":
+            break
+        match = _PARAMETER_NAME_RE.search(param)
+        names.append(match.group(1) if match and "(" not in param and match.start(1) > 0 else None)
+    return tuple(names)
+
+
+_PARAMETER_NAME_RE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*$")
+_AFTER_NAME_RE = re.compile(r"(" + _CHAIN + r")(" + _ASSIGN + r")?")
+_BEFORE_TRUTH_TEST = ("!", "==", "!=", "<", ">", "<=", ">=", "&&", "||")
+_AFTER_TRUTH_TEST = ("==", "!=", "<", ">", "&&", "||", "?")
+
+
+class Through(enum.Enum):
+    """What a body does with the data a pointer parameter points to."""
+    READ = "read"            # only reads through it
+    WRITTEN = "written"      # writes through it
+    PASSED = "passed"        # may write: passes it on, stores or returns it, takes its address
+
+
+def through_parameter(tokens: BodyTokens, name: str) -> Through:
+    """Whether a body reads through the pointer parameter `name`, writes
+    through it (`p->f = v`, `p[i]++`, `*p = v`, a member given to one of
+    BUFFER_WRITING_CALLS), or may (passes `p` on, stores or returns it,
+    takes its address).  A read is a member or element read (`p->f`, `p[i]`;
+    a member given to another call), a re-pointing (`p = ...`, `p++`), a
+    comparison or a truth test.  A member that is itself a pointer into the
+    data (`q = p->next; q->f = 1`, an array member given to the tree's own
+    function) is not followed."""
+    code = tokens.code
+    passed = False
+    for match in re.finditer(r"(?<![\w.>])" + re.escape(name) + r"\b", code):
+        before = code[:match.start()].rstrip()
+        after = _AFTER_NAME_RE.match(code, match.end())
+        assert after is not None
+        chain, assignment = after.group(1), after.group(2)
+        through = bool(chain.strip().strip(")"))       # a member or an element
+        if before.endswith("&") and not before.endswith("&&"):
+            passed = True
+            continue
+        deref = before.endswith("*")      # a pointer is never multiplied: `*` before it dereferences
+        if assignment:
+            if through or deref:
+                return Through.WRITTEN
+            continue                                     # re-pointing the parameter
+        if before.endswith(("++", "--")):
+            if chain.lstrip().startswith(")"):           # (++p)->f: p is re-pointed, then read through
+                continue
+            if through:
+                return Through.WRITTEN
+            continue
+        if through:
+            rest = code[after.end():].lstrip()
+            if rest[:1] in (",", ")") and _calling(code, match.start()) in BUFFER_WRITING_CALLS:
+                return Through.WRITTEN
+            continue
+        if deref:
+            continue                                     # `*p` read
+        rest = code[match.end():].lstrip()
+        if before.endswith(_BEFORE_TRUTH_TEST) or rest.startswith(_AFTER_TRUTH_TEST):
+            continue
+        if rest.startswith(")") and re.search(r"\b(?:if|while)\s*\($", before):
+            continue
+        passed = True
+    return Through.PASSED if passed else Through.READ
+
+
+_LOCK_CALL = r"\b(?:" + "|".join(sorted(LOCK_CALLS)) + r")\s*\(\s*&?\s*\(?\s*"
+
+
+def locks_through(tokens: BodyTokens, name: str) -> bool:
+    """Whether a body gives a member of the pointer parameter `name` to a
+    lock call (`PyThread_acquire_lock(channels->mutex, ...)`): the data
+    passed there holds its own lock."""
+    return re.search(_LOCK_CALL + re.escape(name) + r"\s*->", tokens.code) is not None
+
+
+def _calling(code: str, index: int) -> str | None:
+    """The function whose argument list the text at index is in."""
+    depth = 0
+    position = index - 1
+    while position >= 0:
+        char = code[position]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            if depth == 0:
+                match = re.search(r"([A-Za-z_]\w*)\s*$", code[max(0, position - 80):position])
+                return match.group(1) if match else None
+            depth -= 1
+        elif char in ";{}" and depth == 0:
+            return None
+        position -= 1
+    return None
 
 
 def _kept_declarations(text: str, begin: int, end: int, positions: Positions) -> list[str]:

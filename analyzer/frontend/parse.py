@@ -300,6 +300,7 @@ class ParsedUnit:
     included: frozenset[str]     # every file the unit includes, as its line markers spell them
     body_failures: tuple[BodyFailure, ...] = ()
     skipped: tuple[BodyFailure, ...] = ()        # file-scope declarations left out (TOO_DEEP)
+    definitions: dict[str, BodyTokens] = field(default_factory=dict)   # function name -> its body's tokens
 
     @property
     def globals(self) -> tuple[GlobalVar, ...]:
@@ -323,6 +324,7 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
     found_bodies: list[Body] = []
     failures: list[BodyFailure] = []
     skipped: list[BodyFailure] = []
+    definitions: dict[str, BodyTokens] = {}
     chunks, included = split_chunks(text, cache)
     for raw in chunks:
         elided = cache.elided.get(raw.text)
@@ -359,6 +361,8 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
         parsed_bodies = _parse_bodies(raw, wanted, typedefs, function_types, cache, extract_body.parsed, failures) \
             if wanted else {}
         for span in spans:
+            if span.tokens.function and span.tokens.name is not None:
+                definitions[span.tokens.name] = span.tokens
             body = parsed_bodies.get(span.start)
             if body is None:
                 if span.tokens not in cache.token_bodies:
@@ -368,7 +372,7 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
                 found_bodies.append(body)
         found.append(facts)
     return ParsedUnit(facts=tuple(found), bodies=tuple(found_bodies), included=included,
-                      body_failures=tuple(failures), skipped=tuple(skipped))
+                      body_failures=tuple(failures), skipped=tuple(skipped), definitions=definitions)
 
 
 TOO_DEEP = "nesting too deep for the parser"

@@ -4,10 +4,11 @@ left over), and turn the unit's bodies into Use, Function and Initializer
 records."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..model import Body, Family, Function, FunctionKey, GlobalVar, Initializer, Prototype, Use, UseKind
+from ..model import ELEMENT_FLAG, Body, Family, Function, FunctionKey, GlobalVar, Initializer, Prototype, Use, UseKind
+from .bodies import BodyTokens, Through, locks_through, parameter_names, through_parameter
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,17 +25,51 @@ class ResolvedUnit:
     initializers: tuple[Initializer, ...]
 
 
-def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations,
-                 globals_: Iterable[GlobalVar]) -> ResolvedUnit:
+def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations, globals_: Iterable[GlobalVar],
+                 definitions: Mapping[str, BodyTokens] | None = None) -> ResolvedUnit:
+    """`definitions`: the tokens of the unit's function bodies, by name: what
+    a body does through a pointer parameter (bodies.through_parameter) says
+    whether a caller's argument there is written."""
     bodies = list(bodies)
     globals_ = list(globals_)
     file_scope = {var.name: var.identity for var in globals_ if var.func is None}
+    definitions = definitions or {}
+    through_memo: dict[tuple[str, int], Through | None] = {}
+
+    def through(callee: str, position: int) -> Through | None:
+        """What the unit's body of `callee` does through its parameter at `position`."""
+        tokens = definitions.get(callee)
+        if tokens is None:
+            return None
+        if (callee, position) not in through_memo:
+            names = parameter_names(tokens.declarator)
+            name = names[position] if names is not None and position < len(names) else None
+            through_memo[callee, position] = through_parameter(tokens, name) if name is not None else None
+        return through_memo[callee, position]
+
+    def locks(callee: str, position: int) -> bool:
+        tokens = definitions.get(callee)
+        names = parameter_names(tokens.declarator) if tokens is not None else None
+        name = names[position] if names is not None and position < len(names) else None
+        return name is not None and tokens is not None and locks_through(tokens, name)
+
+    def callee_writes(callee: str, position: int) -> bool | None:
+        writes = _callee_writes(declarations.prototypes.get(callee), position)
+        return False if writes is not False and through(callee, position) is Through.READ else writes
+
     scalars = {var.identity for var in globals_ if var.family is Family.SCALAR}
+    tables = {var.identity for var in globals_ if var.family is Family.ARRAY}
 
     def once(flags: tuple[str, ...], body: Body) -> bool:
-        """Under a main-interpreter test, or a test of a scalar static of the unit."""
-        return any(flag == "" or (body.file, body.name, flag) in scalars or file_scope.get(flag) in scalars
-                   for flag in flags)
+        """Under a main-interpreter test, or a test of a scalar static of the
+        unit, or of an entry of a table of plain values (not objects: a table
+        of objects filled lazily is a cache of an interpreter's objects)."""
+        for flag in flags:
+            name = flag.removesuffix(ELEMENT_FLAG)
+            flags_of = tables if flag.endswith(ELEMENT_FLAG) else scalars
+            if flag == "" or (body.file, body.name, name) in flags_of or file_scope.get(name) in flags_of:
+                return True
+        return False
     defined = {b.name: b for b in bodies if b.function}
 
     def function_key(name: str) -> FunctionKey:
@@ -69,8 +104,9 @@ def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations,
             uses.append(Use(
                 target=target, kind=use.kind, file=use.file, line=use.line, function=here,
                 initializer_of=owner, callee=callee, position=use.position, address=use.address,
-                callee_writes=_callee_writes(declarations.prototypes.get(use.callee), use.position)
-                if use.callee is not None else None,
+                callee_writes=callee_writes(use.callee, use.position) if use.callee is not None else None,
+                callee_writes_through=use.callee is not None and through(use.callee, use.position) is Through.WRITTEN,
+                callee_locks=use.callee is not None and locks(use.callee, use.position),
                 via=use.via, guarded=use.guarded, once=once(use.once_flags, body)))
         if here is not None:
             functions.append(Function(

@@ -15,7 +15,7 @@ from pycparser import c_ast
 
 from ..cpython.api import HANDLER_ARGUMENTS, HANDLER_FIELDS, MAIN_INTERPRETER_TESTS
 from ..cpython.families import watch_kind
-from ..model import Body, NameUse, Prototype, UseKind
+from ..model import ELEMENT_FLAG, Body, NameUse, Prototype, UseKind
 from .bodies import BodyTokens, write_contexts
 from .extract import is_const_object, type_family
 
@@ -235,14 +235,18 @@ class SitesVisitor(c_ast.NodeVisitor):
 
     def _flag_test(self, cond: c_ast.Node) -> tuple[str, int] | None:
         """(name, +1) for `if (x)` or `if (x != 0)`, (name, -1) for `if (!x)` or
-        `if (x == 0)`, where x is a static or a file-scope name."""
+        `if (x == 0)`, where x is a static or a file-scope name; the same with
+        `name[]` for an element `x[i]` (a table filled lazily, entry by entry)."""
         polarity = 1
         if isinstance(cond, c_ast.UnaryOp) and cond.op == "!":
             cond, polarity = cond.expr, -1
         elif isinstance(cond, c_ast.BinaryOp) and cond.op in ("==", "!=") and _is_zero(cond.right):
             cond, polarity = cond.left, (-1 if cond.op == "==" else 1)
+        suffix = ""
+        if isinstance(cond, c_ast.ArrayRef):
+            cond, suffix = cond.name, ELEMENT_FLAG
         if isinstance(cond, c_ast.ID) and self._lookup(cond.name) in (False, "static"):
-            return cond.name, polarity
+            return cond.name + suffix, polarity
         return None
 
     def _main_test(self, cond: c_ast.Node) -> int:
@@ -372,6 +376,9 @@ class SitesVisitor(c_ast.NodeVisitor):
 
     def _alias_of(self, value: c_ast.Node) -> _Alias | None:
         value = _strip_casts(value)
+        if isinstance(value, c_ast.BinaryOp) and value.op in ("+", "-"):
+            # pointer arithmetic: `table + i`, `i + table`, `table - 1`
+            return self._alias_of(value.left) or (self._alias_of(value.right) if value.op == "+" else None)
         address = False
         if isinstance(value, c_ast.UnaryOp) and value.op == "&":
             address, value = True, value.expr
@@ -431,15 +438,27 @@ def _nodes(node: c_ast.Node) -> Iterator[c_ast.Node]:
         stack.extend(child for _, child in current.children())
 
 
-def _assigns(name: str, nodes: list[c_ast.Node]) -> bool:
-    """Whether the statements assign `name` itself (`name = ...`)."""
-    return any(isinstance(n, c_ast.Assignment) and isinstance(n.lvalue, c_ast.ID) and n.lvalue.name == name
-               for node in nodes for n in _nodes(node))
+def _assigns(flag: str, nodes: list[c_ast.Node]) -> bool:
+    """Whether the statements assign the flag itself (`name = ...`, or for
+    `name[]` an element, `name[j] = ...`)."""
+    name = flag.removesuffix(ELEMENT_FLAG)
+    element = flag.endswith(ELEMENT_FLAG)
+    for node in nodes:
+        for n in _nodes(node):
+            if not isinstance(n, c_ast.Assignment):
+                continue
+            target = n.lvalue.name if element and isinstance(n.lvalue, c_ast.ArrayRef) else n.lvalue
+            if isinstance(target, c_ast.ID) and target.name == name:
+                return True
+    return False
 
 
 def _is_zero(node: c_ast.Node) -> bool:
     node = _strip_casts(node)
-    return isinstance(node, c_ast.Constant) and node.value in ("0", "0L", "0UL")
+    if not isinstance(node, c_ast.Constant):
+        return False
+    value = node.value.lower().rstrip("ulf")
+    return value == "0" or node.type in ("float", "double") and value.strip("0.") in ("", "e", "e+", "e-")
 
 
 def _leaves(node: c_ast.Node) -> bool:

@@ -33,7 +33,7 @@ from ..model import (
     UseKind,
 )
 
-_FORMAT = 7
+_FORMAT = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,14 +189,16 @@ def _unpack_global(packed: Packed) -> GlobalVar:
 
 def _pack_use(use: Use) -> Packed:
     return (use.target, use.kind.value, use.file, use.line, use.function, use.initializer_of, use.callee,
-            use.position, use.address, use.callee_writes, use.via, use.guarded, use.once)
+            use.position, use.address, use.callee_writes, use.callee_writes_through, use.callee_locks, use.via,
+            use.guarded, use.once)
 
 
 def _unpack_use(packed: Packed) -> Use:
-    target, kind, file, line, function, owner, callee, position, address, writes, via, guarded, once = packed
+    (target, kind, file, line, function, owner, callee, position, address, writes, through, locks, via, guarded,
+     once) = packed
     return Use(target=target, kind=UseKind(kind), file=file, line=line, function=function, initializer_of=owner,
-               callee=callee, position=position, address=address, callee_writes=writes, via=via, guarded=guarded,
-               once=once)
+               callee=callee, position=position, address=address, callee_writes=writes,
+               callee_writes_through=through, callee_locks=locks, via=via, guarded=guarded, once=once)
 
 
 def _pack_function(function: Function) -> Packed:

@@ -128,7 +128,7 @@ def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
                               code="nesting-too-deep" if exc.message == parse.TOO_DEEP else "parse-error",
                               file=where, line=exc.line, column=exc.column, detail=exc.message, unit=unit.path),))
     globals_ = parsed.globals
-    resolved = resolve_unit(parsed.bodies, _declarations(parsed.facts), globals_)
+    resolved = resolve_unit(parsed.bodies, _declarations(parsed.facts), globals_, parsed.definitions)
     diagnostics = tuple(Diagnostic(code=code, file=ctx.relative(f.origin) or unit.path, line=f.line,
                                    column=f.column, detail=f.message, unit=unit.path)
                         for code, failures in (("body-parse-error", parsed.body_failures),

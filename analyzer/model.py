@@ -105,6 +105,7 @@ class NameUse:
     local_static: bool = False      # the name is a static local of the enclosing function
     guarded: bool = False           # a direct write in a body that also tests the variable (lazy init)
     once_flags: tuple[str, ...] = ()  # the once tests it is under: "" for _Py_IsMainInterpreter(), else a flag
+    probe: bool = False             # ASSIGN: only constants, another in each branch of one if (a probe's result)
 
 
 ELEMENT_FLAG = "[]"
@@ -156,6 +157,7 @@ class Use:
     via: str | None = None
     guarded: bool = False
     once: bool = False              # under a _Py_IsMainInterpreter() test or a scalar once-flag: once per process
+    probe: bool = False             # see NameUse.probe
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

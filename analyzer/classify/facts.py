@@ -49,7 +49,8 @@ class GlobalFacts:
     resources: tuple[str, ...] = ()  # PROCESS_RESOURCE_CALLS made by the functions that write it
     holds_lock: bool = False         # every write is made holding a process-wide lock, or it holds its own
     library: bool = False            # defined in a bundled C library's file (ScanResult.library_files)
-    partners: tuple[str, ...] = ()   # see _partners
+    partners: tuple[str, ...] = ()   # see _with_partners
+    probe: bool = False              # every write stores a constant decided by a test (Use.probe)
 
     @property
     def signal_state(self) -> tuple[Site, ...]:
@@ -144,6 +145,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             used_in=frozenset().union(*(site.reach.contexts for site in writes + readied + escapes),
                                       *(reach(reader).contexts for reader in readers)),
             set_by_tests=set_by_tests, library=var.file in result.library_files,
+            probe=bool(writes) and all(s.use.kind is UseKind.ASSIGN and s.use.probe for s in writes),
             resources=tuple(sorted({call for writer in paired for call in called.get(writer, ())
                                     if call in PROCESS_RESOURCE_CALLS})),
             holds_lock=var.family is not Family.LOCK and (

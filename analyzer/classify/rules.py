@@ -307,6 +307,18 @@ def _set_up_with(facts: GlobalFacts) -> Evidence | None:
                                *_describe(facts.writes))
 
 
+def _probe(facts: GlobalFacts) -> Evidence | None:
+    if facts.var.family is not Family.SCALAR or not facts.probe or facts.readied or facts.escapes:
+        return None
+    if not all(s.reach.contexts and s.reach.contexts <= _PROBE_CONTEXTS for s in facts.writes):
+        return None
+    return Confidence.MEDIUM, ("the result of a probe: only ever assigned one constant or another on the two "
+                               "branches of a test, in initialization code, so every interpreter computes the "
+                               "same value (what the library, the kernel or the build can do): process-wide",
+                               *_describe(facts.writes))
+
+
+_PROBE_CONTEXTS = frozenset({Context.MODULE_INIT, Context.RUNTIME_LIFECYCLE, Context.INTERPRETER_LIFECYCLE})
 _TABLES = frozenset({Family.ARRAY, Family.STRUCT, Family.STRING, Family.API_TABLE})
 _INIT_CONTEXTS = _PER_INTERPRETER_INIT | _PER_INTERPRETER_LIFECYCLE
 
@@ -497,6 +509,14 @@ RULES: tuple[Rule, ...] = (
          false_positives="A function that sets up a process-wide table and, on the side, a module's own state. "
                          "Not matched: state a module's exec function sets up beside a signal handler it installs "
                          "(readline's): per-module by intent."),
+    Rule(id="runtime.probe", state_class=StateClass.RUNTIME, match=_probe,
+         idiom="A scalar only ever assigned constants, one in each branch of one test, in code only "
+               "initialization (a module's exec, runtime or interpreter init) runs: a capability probe whose "
+               "answer is the same in every interpreter.",
+         example="add_history(\"1\"); if (history_get(1) == NULL) { libedit_history_start = 0; } else { "
+                 "libedit_history_start = 1; }  (readline's setup, in its exec)",
+         false_positives="A per-interpreter setting that initialization picks from the interpreter's "
+                         "configuration with the same if/else (`if (config->x) flag = 1; else flag = 0;`)."),
     Rule(id="immutable.init-table", state_class=StateClass.IMMUTABLE, match=_init_table,
          idiom="An array, struct or API table (slots, a struct sequence description; not an object pointer) whose "
                "only changes are element or member writes, or "

@@ -107,7 +107,7 @@ def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations, globals
                 callee_writes=callee_writes(use.callee, use.position) if use.callee is not None else None,
                 callee_writes_through=use.callee is not None and through(use.callee, use.position) is Through.WRITTEN,
                 callee_locks=use.callee is not None and locks(use.callee, use.position),
-                via=use.via, guarded=use.guarded, once=once(use.once_flags, body)))
+                via=use.via, guarded=use.guarded, once=once(use.once_flags, body), probe=use.probe))
         if here is not None:
             functions.append(Function(
                 key=here, file=body.file, line=body.line,

@@ -71,6 +71,9 @@ class SitesVisitor(c_ast.NodeVisitor):
         self._main_locals: set[str] = set()   # locals holding a _Py_IsMainInterpreter() result
         self._once_calls: dict[str, tuple[str, ...]] = {}
         self._other_calls: set[str] = set()
+        # Probes: names assigned a constant in each branch of one if, and never anything but constants.
+        self._probed: set[str] = set()
+        self._assigned_otherwise: set[str] = set()
 
     # -- file scope -------------------------------------------------------
 
@@ -131,6 +134,9 @@ class SitesVisitor(c_ast.NodeVisitor):
         for use in self._uses.values():
             if use.kind in (UseKind.ASSIGN, UseKind.MEMBER_WRITE) and use.name in self._tested and use.via is None:
                 use = replace(use, guarded=True)
+            if use.kind is UseKind.ASSIGN and use.name in self._probed - self._assigned_otherwise \
+                    and use.via is None:
+                use = replace(use, probe=True)
             uses.append(use)
         if function or uses:
             assert self._name is not None
@@ -216,6 +222,10 @@ class SitesVisitor(c_ast.NodeVisitor):
     def visit_If(self, node: c_ast.If) -> None:
         self._test(node.cond)
         self.visit(node.cond)
+        if node.iffalse is not None:
+            first, second = _constant_stores(node.iftrue), _constant_stores(node.iffalse)
+            self._probed.update(name for name, value in first.items()
+                                if name in second and second[name] != value)
         polarity = self._main_test(node.cond)
         flag = ""
         if not polarity:
@@ -305,6 +315,8 @@ class SitesVisitor(c_ast.NodeVisitor):
         kind = UseKind.ASSIGN if node.op == "=" else UseKind.UPDATE
         self._write(node.lvalue, kind)
         target = node.lvalue
+        if isinstance(target, c_ast.ID) and (node.op != "=" or _constant(node.rvalue) is None):
+            self._assigned_otherwise.add(target.name)
         if isinstance(target, c_ast.ID) and node.op == "=":
             meaning = self._lookup(target.name)
             if meaning == "pointer" or isinstance(meaning, _Alias):
@@ -451,6 +463,26 @@ def _assigns(flag: str, nodes: list[c_ast.Node]) -> bool:
             if isinstance(target, c_ast.ID) and target.name == name:
                 return True
     return False
+
+
+def _constant(node: c_ast.Node) -> str | None:
+    """The text of a constant (`1`, `-1`, `(int)0`, `'x'`), else None."""
+    node = _strip_casts(node)
+    if isinstance(node, c_ast.UnaryOp) and node.op == "-" and isinstance(_strip_casts(node.expr), c_ast.Constant):
+        return "-" + str(_strip_casts(node.expr).value)
+    return str(node.value) if isinstance(node, c_ast.Constant) and node.type != "string" else None
+
+
+def _constant_stores(branch: c_ast.Node) -> dict[str, str]:
+    """The names a branch's own statements (not nested ones) assign a constant."""
+    statements = (branch.block_items or []) if isinstance(branch, c_ast.Compound) else [branch]
+    found = {}
+    for statement in statements:
+        if isinstance(statement, c_ast.Assignment) and statement.op == "=" and isinstance(statement.lvalue, c_ast.ID):
+            value = _constant(statement.rvalue)
+            if value is not None:
+                found[statement.lvalue.name] = value
+    return found
 
 
 def _is_zero(node: c_ast.Node) -> bool:

@@ -33,7 +33,7 @@ from ..model import (
     UseKind,
 )
 
-_FORMAT = 8
+_FORMAT = 9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,15 +190,16 @@ def _unpack_global(packed: Packed) -> GlobalVar:
 def _pack_use(use: Use) -> Packed:
     return (use.target, use.kind.value, use.file, use.line, use.function, use.initializer_of, use.callee,
             use.position, use.address, use.callee_writes, use.callee_writes_through, use.callee_locks, use.via,
-            use.guarded, use.once)
+            use.guarded, use.once, use.probe)
 
 
 def _unpack_use(packed: Packed) -> Use:
     (target, kind, file, line, function, owner, callee, position, address, writes, through, locks, via, guarded,
-     once) = packed
+     once, probe) = packed
     return Use(target=target, kind=UseKind(kind), file=file, line=line, function=function, initializer_of=owner,
                callee=callee, position=position, address=address, callee_writes=writes,
-               callee_writes_through=through, callee_locks=locks, via=via, guarded=guarded, once=once)
+               callee_writes_through=through, callee_locks=locks, via=via, guarded=guarded, once=once,
+               probe=probe)
 
 
 def _pack_function(function: Function) -> Packed:
@@ -247,13 +248,14 @@ def _unpack_unit(packed: Packed, seen_functions: set[Any], seen_uses: set[Any],
 
 def _pack_name_use(use: NameUse) -> Packed:
     return (use.name, use.kind.value, use.file, use.line, use.callee, use.position, use.address, use.via,
-            use.local_static, use.guarded, use.once_flags)
+            use.local_static, use.guarded, use.once_flags, use.probe)
 
 
 def _unpack_name_use(packed: Packed) -> NameUse:
-    name, kind, file, line, callee, position, address, via, local_static, guarded, once_flags = packed
+    name, kind, file, line, callee, position, address, via, local_static, guarded, once_flags, probe = packed
     return NameUse(name=name, kind=UseKind(kind), file=file, line=line, callee=callee, position=position,
-                   address=address, via=via, local_static=local_static, guarded=guarded, once_flags=once_flags)
+                   address=address, via=via, local_static=local_static, guarded=guarded, once_flags=once_flags,
+                   probe=probe)
 
 
 def _pack_body(body: Body) -> Packed:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .classify import classify
+from .classify import classify, classify_with_facts
 from .config import ConfigError, load_baselines, load_racing_accesses
 from .cpython.state import INFRASTRUCTURE
 from .frontend.checkout import TreeError, find_tree
@@ -126,7 +126,8 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
                                                         if var.has_initializer))
     public = public_names(result.tree.root)
     api = api_files(result.tree.root, [*(var.file for var in result.globals), *(a.file for a in racing)])
-    plan = make_plan(result, classify(result), initializers, public, api, frozenset(only) if only else None)
+    plan = make_plan(result, classify_with_facts(result), initializers, public, api,
+                     frozenset(only) if only else None)
     check_texts(root, {*INFRASTRUCTURE, *(move.var.file for move in plan.moves), *(a.file for a in racing)})
     use_functions, known_functions = function_indexes(result)
     with writing(Path(output)):
@@ -217,11 +218,12 @@ def report(tree: str, compare: str | None = None, *, options: ScanOptions = DEFA
         find_tree(path)
     _call(ready)
     results = [scan(path, options, progress) for path in trees]
-    classified = [(result, classify(result)) for result in results]
+    first = classify_with_facts(results[0])
+    classified = [(results[0], first.verdicts), *((result, classify(result)) for result in results[1:])]
     oldest, newest = min(classified, key=_release), max(classified, key=_release)
     comparison = compare_classes(oldest, newest) if len(classified) == 2 else None
     files = render_report(summarize(*classified[0]), comparison)
-    files["review.html"] = render_review(*classified[0])
+    files["review.html"] = render_review(results[0], first.verdicts, first.facts)
     return Reported(files=tuple(sorted(files.items())), results=tuple(results))
 
 

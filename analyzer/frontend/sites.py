@@ -20,6 +20,7 @@ from .bodies import BodyTokens, write_contexts
 from .extract import is_const_object, type_family
 
 _UPDATES = frozenset({"++", "--", "p++", "p--"})
+_COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +342,15 @@ class SitesVisitor(c_ast.NodeVisitor):
         elif node.op == "sizeof":
             return
         self.visit(node.expr)
+
+    def visit_BinaryOp(self, node: c_ast.BinaryOp) -> None:
+        # `p == &x`: comparing an address keeps nothing; it reads x's identity.
+        if node.op in _COMPARISONS:
+            for operand in (node.left, node.right):
+                operand = _strip_casts(operand)
+                if isinstance(operand, c_ast.UnaryOp) and operand.op == "&":
+                    self._consumed.add(id(operand))
+        self.generic_visit(node)
 
     def visit_Return(self, node: c_ast.Return) -> None:
         # Returning an array or an alias lets the caller write into it.

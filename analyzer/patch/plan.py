@@ -21,7 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..classify.facts import GlobalFacts, gather
+from ..classify import Classified
+from ..classify.facts import GlobalFacts
 from ..classify.usage import Context
 from ..cpython.families import DECIDED_BY_TYPE
 from ..cpython.layout import CORE_DIRECTORIES
@@ -83,15 +84,16 @@ def state_key(path: str) -> str:
     return re.sub(r"\W", "_", path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
 
 
-def make_plan(result: ScanResult, verdicts: tuple[Verdict, ...], initializers: dict[tuple[str, str, str], str],
+def make_plan(result: ScanResult, classified: Classified, initializers: dict[tuple[str, str, str], str],
               public: PublicNames, api_files: frozenset[str], only: frozenset[str] | None = None) -> Plan:
-    """`initializers`: the source text of each global's initializer;
+    """`classified`: the verdicts of every global of the scan, with their
+    facts; `initializers`: the source text of each global's initializer;
     `public`: what the public headers declare; `api_files`: the files that
     include Python.h or a pycore_ header (patch/inputs.py reads all three)."""
-    mutable = [(var, verdict) for var, verdict in zip(result.globals, verdicts, strict=True)
+    mutable = [(var, verdict) for var, verdict in zip(result.globals, classified.verdicts, strict=True)
                if verdict.state_class is not StateClass.IMMUTABLE and var.file.startswith(CORE_DIRECTORIES)
                and (only is None or var.file in only)]
-    facts = gather(result, tuple(var for var, _ in mutable))
+    facts = {var.identity: classified.facts[var.identity] for var, _ in mutable}
     declarators: dict[tuple[str, int], int] = {}
     for var in result.globals:
         declarators[(var.file, var.line)] = declarators.get((var.file, var.line), 0) + 1
@@ -131,7 +133,7 @@ def make_plan(result: ScanResult, verdicts: tuple[Verdict, ...], initializers: d
                           state_key=state_key(var.file), home=homes[var.identity],
                           initializer=None if initializer is None or _ZERO_RE.match(initializer) else initializer,
                           note=notes.get(var.identity, "")))
-    return Plan(moves=tuple(moves), stays=tuple(stays), modules=_modules_left(result, verdicts))
+    return Plan(moves=tuple(moves), stays=tuple(stays), modules=_modules_left(result, classified.verdicts))
 
 
 def _modules_left(result: ScanResult, verdicts: tuple[Verdict, ...]) -> tuple[ModuleLeft, ...]:

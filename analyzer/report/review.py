@@ -10,12 +10,13 @@ the browser and keep their state in the URL fragment
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from urllib.parse import quote
 
-from ..classify.facts import Site, gather
+from ..classify.facts import GlobalFacts, Site, gather
 from ..classify.rules import RULES, Rule
 from ..classify.usage import Context
 from ..fetch import RELEASES
@@ -52,13 +53,15 @@ class Review:
     rules: tuple[Rule, ...]
 
 
-def review(result: ScanResult, verdicts: tuple[Verdict, ...],
-           pinned: frozenset[str] = frozenset(RELEASES)) -> Review:
+def review(result: ScanResult, verdicts: tuple[Verdict, ...], pinned: frozenset[str] = frozenset(RELEASES),
+           facts: Mapping[tuple[str, str, str], GlobalFacts] | None = None) -> Review:
     """The page's records: one entry per classified global, with its write
-    sites as the rules count them."""
+    sites as the rules count them (from `facts`, classify_with_facts()'s,
+    else gathered here)."""
     by_identity = {verdict.identity: verdict for verdict in verdicts}
     wanted = tuple(var for var in result.globals if var.identity in by_identity)
-    facts = gather(result, wanted)
+    if facts is None:
+        facts = gather(result, wanted)
     entries = []
     for var in wanted:
         fact = facts[var.identity]
@@ -88,9 +91,10 @@ def _write_site(site: Site, readied: bool) -> WriteSite:
                      contexts=contexts)
 
 
-def render_review(result: ScanResult, verdicts: tuple[Verdict, ...]) -> bytes:
+def render_review(result: ScanResult, verdicts: tuple[Verdict, ...],
+                  facts: Mapping[tuple[str, str, str], GlobalFacts] | None = None) -> bytes:
     """review.html for a classified scan."""
-    return render_review_page(review(result, verdicts))
+    return render_review_page(review(result, verdicts, facts=facts))
 
 
 def _url_path(path: str) -> str:

@@ -401,7 +401,7 @@ def _kept_declarations(text: str, begin: int, end: int, positions: Positions) ->
         elif token == ";":
             if pending >= 0 and depth == pending_depth:
                 origin, line = positions.at(pending)
-                pieces.append(f'\n# {line} "{origin}"\n{text[pending:match.end()]}')
+                pieces.append(f'\n# {line} "{origin}"\n{_initializer_elided(text[pending:match.end()])}')
                 pending = -1
             statement_start = match.end()
         elif token[0] not in "\"'" and pending < 0:
@@ -409,6 +409,36 @@ def _kept_declarations(text: str, begin: int, end: int, positions: Positions) ->
     origin, line = positions.at(end)
     pieces.append(f'\n# {line} "{origin}"\n')
     return pieces
+
+
+_DECLARATION_TOKEN_RE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'|[{}()=]')
+
+
+def _initializer_elided(declaration: str) -> str:
+    """A kept declaration with its brace initializer, if any, replaced by
+    `{0}` (line positions kept), as a file-scope one is: what a function's
+    static is initialized to is read from the body's tokens, and Argument
+    Clinic's keyword tuples (`&_Py_ID(name)` per keyword) would otherwise be
+    a third of the text pycparser reads."""
+    if "{" not in declaration:
+        return declaration
+    depth = 0
+    opened = -1
+    after_equals = False
+    for match in _DECLARATION_TOKEN_RE.finditer(declaration):
+        token = match.group()
+        if token in "({":
+            if token == "{" and depth == 0 and after_equals:
+                opened = match.end()
+            depth += 1
+        elif token in ")}":
+            depth -= 1
+            if depth == 0 and opened >= 0:
+                interior = declaration[opened:match.start()]
+                return declaration[:opened] + "0" + position_only(interior) + declaration[match.start():]
+        elif token == "=" and depth == 0:
+            after_equals = True
+    return declaration
 
 
 class Positions:

@@ -64,6 +64,8 @@ def fold(text: str) -> str:
     """Fold blanks; rewrite GCC's label addresses into what pycparser parses;
     empty long quoted text (see shorten_literals)."""
     text = _SPACES_RE.sub(" ", text)
+    if '"' in text:
+        text = _STRING_INITIALIZER_RE.sub(_emptied_initializer, text)
     if '"' in text or "'" in text:
         text = shorten_literals(text)
     if "&&" in text:
@@ -71,6 +73,16 @@ def fold(text: str) -> str:
     if "goto" in text:
         text = _COMPUTED_GOTO_RE.sub("(void)*", text)
     return text
+
+
+# An initializer that is string literals only (`= "..." "...";`: a
+# docstring): emptied, its line breaks kept; nothing reads their characters.
+_STRING_INITIALIZER_RE = re.compile(r'(?<==)(\s*)("[^"\\\n]*(?:\\.[^"\\\n]*)*"(?:\s*"[^"\\\n]*(?:\\.[^"\\\n]*)*")*)'
+                                    r'(?=\s*[;,])')
+
+
+def _emptied_initializer(match: re.Match[str]) -> str:
+    return match.group(1) + '""' + "\n" * match.group(2).count("\n")
 
 
 # A string or character literal, or a quote that a line ends without closing.

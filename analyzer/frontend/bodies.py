@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import enum
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..cpython.api import BUFFER_WRITING_CALLS, HANDLER_NAMES, LOCK_CALLS, MUTATING_CALLS
@@ -85,12 +86,71 @@ class WriteContexts:
     decayed: frozenset[str]      # passed, assigned or returned as a value (an array's address)
 
 
-_STATIC_DECLARATION_RE = re.compile(r"\bstatic\b[^;]*;")
+_STATIC_OR_BRACE_RE = re.compile(r"\bstatic\b|[{};]")
+
+
+def static_declarations(code: str) -> Iterator[tuple[int, int]]:
+    """The spans of the `static ...;` declarations in a body's code, braces
+    counted (`static struct { ...; } x = { ... };`, Argument Clinic's
+    _kwtuple, ends at its last `;`)."""
+    start, depth = -1, 0
+    for match in _STATIC_OR_BRACE_RE.finditer(code):
+        token = match.group()
+        if start < 0:
+            if token == "static":
+                start, depth = match.start(), 0
+            continue
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth < 0:            # the body ended first: not a declaration
+                start = -1
+        elif token == ";" and depth == 0:
+            yield start, match.end()
+            start = -1
+
+
+def without_static_declarations(code: str) -> str:
+    """The code with each static declaration replaced by `;`."""
+    pieces, done = [], 0
+    for start, end in static_declarations(code):
+        pieces += [code[done:start], ";"]
+        done = end
+    pieces.append(code[done:])
+    return "".join(pieces)
+
+
+_BRACED_RE = re.compile(r"\{[^{}]*\}")
+_DECLARED_NAME_RE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*(?:=|;)")
+
+
+def addressed_names(code: str) -> frozenset[str]:
+    """The names whose address the code takes (`&x`, `&x.f`), initializers included."""
+    return frozenset(m.group(1) for m in _ADDRESS_RE.finditer(code))
+
+
+def static_names(code: str) -> frozenset[str]:
+    """The names a body's static declarations declare (the last declarator
+    of each)."""
+    names = set()
+    for start, end in static_declarations(code):
+        declaration = code[start:end]
+        while "{" in declaration:
+            stripped = _BRACED_RE.sub("", declaration)
+            if stripped == declaration:
+                break
+            declaration = stripped
+        match = _DECLARED_NAME_RE.search(declaration)
+        if match:
+            names.add(match.group(1))
+    return frozenset(names)
+
 
 
 def write_contexts(tokens: BodyTokens) -> WriteContexts:
     # A static's own initializer (`static T x = {...};`) is not a write.
-    code = _STATIC_DECLARATION_RE.sub(";", tokens.code) if tokens.has_statics else tokens.code
+    code = without_static_declarations(tokens.code) if tokens.has_statics else tokens.code
     assigned = {m.group(1) for m in _WRITE_AFTER_RE.finditer(code)}
     assigned.update(m.group(2) for m in _UPDATE_BEFORE_RE.finditer(code))
     addressed = {m.group(1) for m in _ADDRESS_RE.finditer(code)}

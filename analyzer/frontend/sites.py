@@ -16,7 +16,7 @@ from pycparser import c_ast
 from ..cpython.api import HANDLER_ARGUMENTS, HANDLER_FIELDS, MAIN_INTERPRETER_TESTS
 from ..cpython.families import watch_kind
 from ..model import ELEMENT_FLAG, Body, NameUse, Prototype, UseKind
-from .bodies import BodyTokens, write_contexts
+from .bodies import BodyTokens, addressed_names, static_names, write_contexts
 from .extract import is_const_object, type_family
 
 _UPDATES = frozenset({"++", "--", "p++", "p--"})
@@ -577,10 +577,18 @@ def token_sites(tokens: BodyTokens, relative: Callable[[str], str | None]) -> Bo
     file = relative(tokens.origin)
     if file is None or tokens.name is None:
         return None
-    addressed = write_contexts(tokens).addressed if not tokens.function else frozenset()
-    uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in addressed else UseKind.READ, file=file,
-                    line=tokens.line)
+    # A function's own statics: uses of them, their addresses taken (Argument
+    # Clinic's `.kwtuple = &_kwtuple...` in _parser's initializer).
+    if tokens.function:
+        statics = static_names(tokens.code) if tokens.has_statics else frozenset()
+        addressed = addressed_names(tokens.code) & statics if statics else frozenset()
+    else:
+        statics, addressed = frozenset(), write_contexts(tokens).addressed
+    uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in addressed and not tokens.function else UseKind.READ,
+                    file=file, line=tokens.line, local_static=name in statics)
             for name in sorted(tokens.names | tokens.calls)]
+    uses += [NameUse(name=name, kind=UseKind.ADDRESS, file=file, line=tokens.line, local_static=True)
+             for name in sorted(addressed) if tokens.function]
     return Body(name=tokens.name, file=file, line=tokens.line, function=tokens.function, static=tokens.static,
                 calls=tokens.calls if tokens.function else frozenset(), uses=tuple(uses),
                 signal_handlers=frozenset())

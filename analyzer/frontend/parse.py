@@ -31,6 +31,7 @@ from .bodies import (
     BodySpan,
     BodyTokens,
     Positions,
+    WriteContexts,
     elide_bodies,
     position_of,
     position_only,
@@ -218,6 +219,7 @@ class ChunkCache:
     bodies: dict[str, Body | None] = field(default_factory=dict)     # fully parsed bodies, by key
     new_bodies: dict[str, Body | None] = field(default_factory=dict)
     token_bodies: dict[BodyTokens, Body | None] = field(default_factory=dict)
+    contexts: dict[BodyTokens, WriteContexts] = field(default_factory=dict)    # write_contexts(), by body
 
 
 def chunk_key(text: str, relevant: frozenset[str], relevant_functions: frozenset[str]) -> str:
@@ -368,8 +370,8 @@ def parse_unit(text: str, cache: ChunkCache, extract: Extractor, extract_body: B
         objects.update(facts.objects)
         local = _local_statics(facts.globals) if spans else {}
         wanted = [span for span in spans if span.tokens.function and (
-            span.tokens.name is None or _may_write_globals(span.tokens, watched, arrays, objects)
-            or _may_write_globals(span.tokens, *local.get(span.tokens.name, _NO_STATICS)))]
+            span.tokens.name is None or _may_write_globals(span.tokens, cache, watched, arrays, objects)
+            or _may_write_globals(span.tokens, cache, *local.get(span.tokens.name, _NO_STATICS)))]
         parsed_bodies = _parse_bodies(raw, wanted, typedefs, function_types, cache, extract_body.parsed, failures) \
             if wanted else {}
         for span in spans:
@@ -451,7 +453,8 @@ def _local_statics(globals_: tuple[GlobalVar, ...]) -> dict[str, tuple[set[str],
     return found
 
 
-def _may_write_globals(tokens: BodyTokens, watched: set[str], arrays: set[str], objects: set[str]) -> bool:
+def _may_write_globals(tokens: BodyTokens, cache: ChunkCache, watched: set[str], arrays: set[str],
+                       objects: set[str]) -> bool:
     """Whether a body may write a writable global of the unit: objects count
     as written only by member writes and by the generic mutating API."""
     if tokens.installs_handlers or not tokens.calls.isdisjoint(MAIN_INTERPRETER_TESTS):
@@ -459,7 +462,9 @@ def _may_write_globals(tokens: BodyTokens, watched: set[str], arrays: set[str], 
     mentions = tokens.mentions
     if watched.isdisjoint(mentions) and objects.isdisjoint(mentions) and arrays.isdisjoint(mentions):
         return False
-    contexts = write_contexts(tokens)
+    contexts = cache.contexts.get(tokens)
+    if contexts is None:
+        contexts = cache.contexts[tokens] = write_contexts(tokens)
     return (not watched.isdisjoint(contexts.writes) or not objects.isdisjoint(contexts.assigned)
             or not objects.isdisjoint(contexts.readied) or not arrays.isdisjoint(contexts.writes)
             or not arrays.isdisjoint(contexts.decayed))

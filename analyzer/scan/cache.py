@@ -42,8 +42,10 @@ class CachedUnit:
     file_hashes: tuple[tuple[str, str], ...]   # (tree-relative path, content hash)
 
 
-_JOURNAL_LIMIT = 64
-"""Changed entries kept in a file's journal before the file is rewritten whole."""
+_JOURNAL_LIMIT = 256
+"""Changed entries kept in a file's journal before the file is rewritten whole
+(an internal header's edit changes a few hundred units: rewriting the whole
+store for them would cost more than analyzing them)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

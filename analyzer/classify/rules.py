@@ -67,7 +67,11 @@ def _contexts(site: Site) -> str:
         return "no caller in the tree"
     parts = []
     for context, entry in site.reach.entries:
-        parts.append(context.value if entry == site.use.function else f"{context.value} (from {entry[1]})")
+        if entry in site.reach.once_entries:
+            origin = "" if entry == site.use.function else f"from {entry[1]}, "
+            parts.append(f"once per process ({origin}called under a once test)")
+        else:
+            parts.append(context.value if entry == site.use.function else f"{context.value} (from {entry[1]})")
     return ", ".join(parts)
 
 

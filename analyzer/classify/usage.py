@@ -60,6 +60,7 @@ class Reach:
     contexts: frozenset[Context]
     entries: tuple[tuple[Context, FunctionKey], ...]
     callback: Context | None = None       # the first of CALLBACKS it runs in
+    once_entries: frozenset[FunctionKey] = frozenset()   # runtime entries that are functions called once per process
 
 
 _UNREACHED = Reach(contexts=frozenset(), entries=())
@@ -114,6 +115,7 @@ class CallGraph:
         roots -= lifecycle | handlers | allocator | default_allocator | test_code
         callbacks = {Context.SIGNAL_HANDLER: handlers, Context.OBJECT_ALLOCATOR: default_allocator,
                      Context.ALLOCATOR: allocator}
+        self._once_targets = frozenset(once_targets & nodes)
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
             Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes),
                                               interpreter | module_entries, set()),
@@ -136,7 +138,9 @@ class CallGraph:
             return _UNREACHED
         contexts = frozenset(c for c, _ in entries)
         callback = next((context for context in CALLBACKS if context in contexts), None)
-        return Reach(contexts=contexts, entries=entries, callback=callback)
+        once = frozenset(entry for context, entry in entries
+                         if context is Context.RUNTIME_LIFECYCLE and entry in self._once_targets)
+        return Reach(contexts=contexts, entries=entries, callback=callback, once_entries=once)
 
 
 def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],

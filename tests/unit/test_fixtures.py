@@ -62,3 +62,11 @@ def test_const_ness_of_what_pointers_point_to(fixture_scan):
                                             "pointee_const", "counter", "table", "allocator")} == {
         "message": True, "fixed": False, "names": True, "frozen": True, "singleton": False,
         "pointee_const": True, "counter": None, "table": None, "allocator": None}
+
+
+def test_evidence_names_a_function_called_once_as_such(fixture_verdicts):
+    """init_cond() runs only because init_once() calls it under its once-flag:
+    the evidence says so, not "runtime init/fini"."""
+    evidence = fixture_verdicts[("Objects/classes.c", "", "cond_ready")].evidence
+    assert any("assigned in init_cond()" in line and "runs in: once per process (called under a once test)" in line
+               for line in evidence), evidence

@@ -153,7 +153,7 @@ def write_contexts(tokens: BodyTokens) -> WriteContexts:
     code = without_static_declarations(tokens.code) if tokens.has_statics else tokens.code
     assigned = {m.group(1) for m in _WRITE_AFTER_RE.finditer(code)}
     assigned.update(m.group(2) for m in _UPDATE_BEFORE_RE.finditer(code))
-    addressed = {m.group(1) for m in _ADDRESS_RE.finditer(code)}
+    addressed = set(addressed_names(code))
     dereferenced = {m.group(1) for m in _DEREF_RE.finditer(code)}
     readied = readied_names(code) if tokens.calls & MUTATING_CALLS else set()
     assigned |= dereferenced

@@ -34,24 +34,27 @@ def resolve_unit(bodies: Iterable[Body], declarations: UnitDeclarations, globals
     globals_ = list(globals_)
     file_scope = {var.name: var.identity for var in globals_ if var.func is None}
     definitions = definitions or {}
-    through_memo: dict[tuple[str, int], Through | None] = {}
+    parameter_memo: dict[tuple[str, int], tuple[Through, bool] | None] = {}
+
+    def parameter(callee: str, position: int) -> tuple[Through, bool] | None:
+        """What the unit's body of `callee` does through its parameter at
+        `position`, and whether it locks a member of it; None without that
+        body or a name for the parameter."""
+        if (callee, position) not in parameter_memo:
+            tokens = definitions.get(callee)
+            names = parameter_names(tokens.declarator) if tokens is not None else None
+            name = names[position] if names is not None and position < len(names) else None
+            parameter_memo[callee, position] = None if tokens is None or name is None else (
+                through_parameter(tokens, name), locks_through(tokens, name))
+        return parameter_memo[callee, position]
 
     def through(callee: str, position: int) -> Through | None:
-        """What the unit's body of `callee` does through its parameter at `position`."""
-        tokens = definitions.get(callee)
-        if tokens is None:
-            return None
-        if (callee, position) not in through_memo:
-            names = parameter_names(tokens.declarator)
-            name = names[position] if names is not None and position < len(names) else None
-            through_memo[callee, position] = through_parameter(tokens, name) if name is not None else None
-        return through_memo[callee, position]
+        found = parameter(callee, position)
+        return found[0] if found is not None else None
 
     def locks(callee: str, position: int) -> bool:
-        tokens = definitions.get(callee)
-        names = parameter_names(tokens.declarator) if tokens is not None else None
-        name = names[position] if names is not None and position < len(names) else None
-        return name is not None and tokens is not None and locks_through(tokens, name)
+        found = parameter(callee, position)
+        return found is not None and found[1]
 
     def callee_writes(callee: str, position: int) -> bool | None:
         writes = _callee_writes(declarations.prototypes.get(callee), position)

@@ -478,8 +478,9 @@ def _assigns(flag: str, nodes: list[c_ast.Node]) -> bool:
 def _constant(node: c_ast.Node) -> str | None:
     """The text of a constant (`1`, `-1`, `(int)0`, `'x'`), else None."""
     node = _strip_casts(node)
-    if isinstance(node, c_ast.UnaryOp) and node.op == "-" and isinstance(_strip_casts(node.expr), c_ast.Constant):
-        return "-" + str(_strip_casts(node.expr).value)
+    if isinstance(node, c_ast.UnaryOp) and node.op == "-":
+        negated = _strip_casts(node.expr)
+        return "-" + str(negated.value) if isinstance(negated, c_ast.Constant) else None
     return str(node.value) if isinstance(node, c_ast.Constant) and node.type != "string" else None
 
 
@@ -577,18 +578,21 @@ def token_sites(tokens: BodyTokens, relative: Callable[[str], str | None]) -> Bo
     file = relative(tokens.origin)
     if file is None or tokens.name is None:
         return None
-    # A function's own statics: uses of them, their addresses taken (Argument
-    # Clinic's `.kwtuple = &_kwtuple...` in _parser's initializer).
+    names = sorted(tokens.names | tokens.calls)
     if tokens.function:
+        # Reads, and of the function's own statics also the addresses taken
+        # (Argument Clinic's `.kwtuple = &_kwtuple...` in _parser's initializer).
         statics = static_names(tokens.code) if tokens.has_statics else frozenset()
-        addressed = addressed_names(tokens.code) & statics if statics else frozenset()
+        kept = addressed_names(tokens.code) & statics if statics else frozenset()
+        uses = [NameUse(name=name, kind=UseKind.READ, file=file, line=tokens.line, local_static=name in statics)
+                for name in names]
+        uses += [NameUse(name=name, kind=UseKind.ADDRESS, file=file, line=tokens.line, local_static=True)
+                 for name in sorted(kept)]
     else:
-        statics, addressed = frozenset(), write_contexts(tokens).addressed
-    uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in addressed and not tokens.function else UseKind.READ,
-                    file=file, line=tokens.line, local_static=name in statics)
-            for name in sorted(tokens.names | tokens.calls)]
-    uses += [NameUse(name=name, kind=UseKind.ADDRESS, file=file, line=tokens.line, local_static=True)
-             for name in sorted(addressed) if tokens.function]
+        addressed = write_contexts(tokens).addressed
+        uses = [NameUse(name=name, kind=UseKind.ADDRESS if name in addressed else UseKind.READ, file=file,
+                        line=tokens.line)
+                for name in names]
     return Body(name=tokens.name, file=file, line=tokens.line, function=tokens.function, static=tokens.static,
                 calls=tokens.calls if tokens.function else frozenset(), uses=tuple(uses),
                 signal_handlers=frozenset())

@@ -31,24 +31,26 @@ _BRACE_TOKEN_RE = re.compile(
 _BODY_TOKEN_RE = re.compile(
     r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'|[{};]|\b(?:static|_Thread_local|typedef)\b')
 LINEMARKER_RE = re.compile(r'^# (\d+) "([^"\\]*(?:\\.[^"\\]*)*)"[^\n]*$', re.M)
-# An identifier that is not the tail of a number (0x1F, 10UL, 1e5).
-_NAME_RE = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
-_CALL_RE = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)\s*\(")
+# An identifier that is not the tail of a number (0x1F, 10UL, 1e5) or a
+# member.  `\b` before a letter is `(?<!\w)`, and sre tests it faster; the
+# possessive repeats change no match (what follows cannot be a word
+# character) but make failing attempts cheap, here and below.
+_NAME_RE = re.compile(r"\b(?<!\.)[A-Za-z_]\w*+")
+_CALL_RE = re.compile(r"\b(?<![.>])([A-Za-z_]\w*+)\s*+\(")
 _MEMBER_OR_TAG_RE = re.compile(r"(?:->|\.|\b(?:struct|union|enum|goto)\s)\s*([A-Za-z_]\w*)")
 # Write contexts: a name, then members and subscripts (one level of nested
 # brackets), then an assignment operator or ++/--; ++/-- before it; `*` before
 # it with an assignment after; `&` before it.  Arrays also decay where a value
 # is passed, assigned or returned, or offset (`table + i`).
-_CHAIN = r"(?:\s*\)|\s*(?:\.|->)\s*\w+|\s*\[(?:[^\[\]]|\[[^\[\]]*\])*\])*"
-_ASSIGN = r"\s*(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--)"
-_WRITE_AFTER_RE = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
+_CHAIN = r"(?:\s*+\)|\s*+(?:\.|->)\s*+\w++|\s*+\[(?:[^\[\]]|\[[^\[\]]*+\])*+\])*+"
+_ASSIGN = r"\s*+(?:(?:[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--)"
+_WRITE_AFTER_RE = re.compile(r"\b(?<![.>])([A-Za-z_]\w*+)" + _CHAIN + _ASSIGN)
 _UPDATE_BEFORE_RE = re.compile(r"(\+\+|--)[\s(]*([A-Za-z_]\w*)")
 _ADDRESS_RE = re.compile(r"(?<!&)&[\s(]*([A-Za-z_]\w*)")
 _DEREF_RE = re.compile(r"\*[\s(]*([A-Za-z_]\w*)" + _CHAIN + _ASSIGN)
 _DECAY_RE = re.compile(r"(?:[(,=?:)]|\breturn)\s*([A-Za-z_]\w*)\s*(?=[,);:]|[-+](?![-+=]))")
 _MUTATING_CALL_RE = re.compile(r"\b(?:" + "|".join(sorted(MUTATING_CALLS)) + r")\s*\(")
 _ADDRESS_ARGUMENT_RE = re.compile(r"&[\s(]*([A-Za-z_]\w*)")
-_HANDLER_RE = re.compile(r"\b(?:" + "|".join(sorted(HANDLER_NAMES)) + r")\b")
 _KEYWORDS = frozenset("""
     auto break case char const continue default do double else enum extern float for goto if inline int long
     register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
@@ -311,10 +313,13 @@ def read_tokens(body: str, name: str | None, function: bool, static: bool, origi
     # both plainly and as a member in one body loses its read (not a write).
     words = set(_NAME_RE.findall(code)) - _KEYWORDS
     calls = set(_CALL_RE.findall(code)) - _KEYWORDS
-    names = words - calls - set(_MEMBER_OR_TAG_RE.findall(code))
+    members = set(_MEMBER_OR_TAG_RE.findall(code))
+    names = words - calls - members
+    # Every whole-word mention of a name is among the words or the members.
+    handlers = not HANDLER_NAMES.isdisjoint(words) or not HANDLER_NAMES.isdisjoint(members)
     return BodyTokens(name=name, function=function, static=static, origin=origin, line=line,
                       calls=frozenset(calls), names=frozenset(names), mentions=frozenset(words),
-                      has_statics=has_statics, installs_handlers=_HANDLER_RE.search(code) is not None,
+                      has_statics=has_statics, installs_handlers=handlers,
                       code=code, declarator=declarator)
 
 

@@ -23,6 +23,7 @@ from ..frontend.preprocess import (
     DEFAULT_TIMEOUT,
     Environment,
     Preprocessed,
+    PreprocessFailure,
     file_kind,
     prepare_environment,
     preprocess,
@@ -77,6 +78,7 @@ class UnitContext:
     keep_chunks: bool = False    # hand new chunk summaries back, for the persistent cache
     unit_timeout: float = DEFAULT_TIMEOUT
     chunks: parse.ChunkCache = field(default_factory=parse.ChunkCache)
+    preprocessed: dict[str, Preprocessed | PreprocessFailure] = field(default_factory=dict)   # by unit path
 
     def __post_init__(self) -> None:
         self.relative = path_relativizer(self.env.tree.root)
@@ -115,7 +117,7 @@ class UnitContext:
 
 
 def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
-    pre = preprocess(ctx.env, unit, ctx.unit_timeout or DEFAULT_TIMEOUT)
+    pre = ctx.preprocessed.pop(unit.path, None) or preprocess(ctx.env, unit, ctx.unit_timeout or DEFAULT_TIMEOUT)
     if not isinstance(pre, Preprocessed):
         return UnitResult(unit=unit.path, diagnostics=(pre.diagnostic,), failed=True)
     try:
@@ -243,7 +245,9 @@ def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
     # Warm the chunk memo on one unit first: forked workers inherit it, so the
     # headers every unit shares are parsed once, not once per worker.
     first, rest = units[0], units[1:]
-    yield _safe_analyze(ctx, first), ctx.take_new_chunks()
+    with _preprocessing_ahead(ctx, rest):
+        outcome = _safe_analyze(ctx, first), ctx.take_new_chunks()
+    yield outcome
     done += 1
     if progress:
         progress(done, total)
@@ -255,6 +259,29 @@ def _run_units(ctx: UnitContext, units: list[SourceUnit], jobs: int,
         done += 1
         if progress:
             progress(done, total)
+
+
+@contextlib.contextmanager
+def _preprocessing_ahead(ctx: UnitContext, units: list[SourceUnit]) -> Iterator[None]:
+    """While the block runs (one unit analyzed alone, the other CPUs idle),
+    run gcc on the next units in a thread, in order, into ctx.preprocessed;
+    the workers forked afterwards inherit what it finished.  The thread is
+    joined before the block is left: no thread may run across a fork."""
+    stop = threading.Event()
+
+    def run() -> None:
+        for unit in units:
+            if stop.is_set():
+                return
+            ctx.preprocessed[unit.path] = preprocess(ctx.env, unit, ctx.unit_timeout or DEFAULT_TIMEOUT)
+
+    thread = threading.Thread(target=run, name="cglobals-preprocess", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _size(path: Path) -> int:

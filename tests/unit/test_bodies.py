@@ -12,7 +12,7 @@ from analyzer.frontend.bodies import (
     through_parameter,
     without_static_declarations,
 )
-from analyzer.frontend.parse import fold
+from analyzer.frontend.parse import ChunkCache, fold, split_chunks
 
 
 def tokens(body: str):
@@ -75,3 +75,19 @@ def test_docstrings_and_local_static_initializers_are_emptied_keeping_lines():
     function = 'int f(void)\n{\n static const char * const kw[] = {"a",\n "b", 0};\n return g("x");\n}\n'
     elided = elide_bodies(function).text
     assert "kw[] = {0\n}" in elided and '"a"' not in elided and "return" not in elided
+
+
+@pytest.mark.parametrize("body, installs", [
+    ("{ act.sa_handler = h; }", True), ("{ p -> sa_sigaction = h; }", True), ("{ x.\n signal = 1; }", True),
+    ("{ PyOS_setsig(SIGINT, h); }", True), ("{ signals++; }", False), ("{ f(\"signal\"); }", False),
+])
+def test_a_handler_is_a_whole_word_or_member(body, installs):
+    assert tokens(body).installs_handlers is installs
+
+
+def test_chunks_split_at_markers_whose_paths_have_escapes():
+    text = ('# 1 "u.c"\nint a;\n# 1 "d\\\\x\\"y.h" 1\nint b;\n# 2 "u.c" 2\nint c;\n'
+            '# 1 "p.h" 1 3 4\nint d;\n# 3 "u.c" 2\n')
+    chunks, included = split_chunks(text, ChunkCache())
+    assert [c.origin for c in chunks] == ["u.c", 'd\\\\x\\"y.h', "u.c", "p.h", "u.c"]
+    assert included == {'d\\\\x\\"y.h', "p.h"}

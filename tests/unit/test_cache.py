@@ -98,3 +98,24 @@ def test_every_field_of_the_records_survives_the_cache(tmp_path):
     assert (warm.globals, warm.uses, warm.functions, warm.initializers) == \
         (cold.globals, cold.uses, cold.functions, cold.initializers)
     assert any(function.library_calls for function in cold.functions)
+
+
+def test_units_are_preprocessed_ahead_while_the_first_is_analyzed(tmp_path):
+    import threading
+    import time
+
+    from analyzer.frontend.checkout import find_tree
+    from analyzer.frontend.preprocess import preprocess
+    from analyzer.scan import engine
+    from analyzer.scan.discovery import list_units
+    tree = find_tree(str(make_tree(tmp_path / "tree", SOURCES)))
+    env, macros = engine.environment(tree, str(tmp_path / "work"))
+    ctx = engine.UnitContext(env=env, function_macros=macros)
+    units = list(list_units(tree))
+    threads = threading.active_count()
+    with engine._preprocessing_ahead(ctx, units):
+        deadline = time.monotonic() + 30
+        while len(ctx.preprocessed) < len(units) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert threading.active_count() == threads          # joined before any fork
+    assert ctx.preprocessed == {unit.path: preprocess(env, unit) for unit in units}

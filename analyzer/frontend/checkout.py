@@ -45,9 +45,10 @@ def _required_text(path: Path) -> str:
         raise TreeError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
-_FUNCTION_MACRO_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
-_ANGLE_INCLUDE_RE = re.compile(rb"^[ \t]*#[ \t]*include[ \t]*<([^>\s]+)>", re.M)
-_QUOTED_HEADER_RE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\s]+\.h)"', re.M)
+# `#define NAME(`, `#include <...>`, `#include "....h"`; a directive only
+# where blanks alone precede it on its line (see _directives).
+_DIRECTIVE_RE = re.compile(rb'#[ \t]*(?:define[ \t]+([A-Za-z_]\w*)\('
+                           rb'|include[ \t]*<([^>\s]+)>|include[ \t]*"([^"\s]+\.h)")')
 # The headers of the C library (C11 7.1.2): `#include "setjmp.h"` finds one
 # when the tree has no such file.
 _C_STANDARD_HEADERS = frozenset({
@@ -130,10 +131,9 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
             data = read_source(path)
             if data is None:
                 continue
-            entry = (info.st_size, info.st_mtime_ns,
-                     frozenset(m.decode("ascii", "replace") for m in _ANGLE_INCLUDE_RE.findall(data)),
-                     frozenset(m.decode() for m in _FUNCTION_MACRO_RE.findall(data)),
-                     frozenset(m.decode("ascii", "replace") for m in _QUOTED_HEADER_RE.findall(data)))
+            macros, angled, in_quotes = _directives(data)
+            entry = (info.st_size, info.st_mtime_ns, frozenset(m.decode("ascii", "replace") for m in angled),
+                     frozenset(m.decode() for m in macros), frozenset(m.decode("ascii", "replace") for m in in_quotes))
         current[key] = entry
     if current != memo:
         try:
@@ -147,6 +147,21 @@ def take_inventory(tree: Tree, memo_dir: str) -> Inventory:
     system_quoted = {name for name in quoted if name in _C_STANDARD_HEADERS and name not in tree_headers}
     return Inventory(system_includes=frozenset().union(*(e[2] for e in current.values())) | system_quoted,
                      function_macros=frozenset().union(*(e[3] for e in current.values())))
+
+
+def _directives(data: bytes) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """The names of a file's function-like macros, its <...> includes and its
+    "....h" includes.  Searched from the `#` (a literal sre finds fast; `^` with
+    re.M is tried at every byte) and kept where only blanks precede it."""
+    found: tuple[list[bytes], list[bytes], list[bytes]] = ([], [], [])
+    for match in _DIRECTIVE_RE.finditer(data):
+        start = match.start()
+        if data[data.rfind(b"\n", 0, start) + 1:start].strip(b" \t"):
+            continue
+        for kind, name in zip(found, match.groups(), strict=True):
+            if name is not None:
+                kind.append(name)
+    return found
 
 
 class SourceLines:

@@ -226,3 +226,10 @@ def test_find_tree_names_what_is_missing_or_unreadable(tmp_path):
     with pytest.raises(TreeError) as caught:
         find_tree(str(tree))
     assert str(caught.value) == f"{patchlevel}: cannot read it: Input/output error"
+
+
+def test_directives_are_read_where_only_blanks_precede_them():
+    from analyzer.frontend.checkout import _directives
+    data = (b'#define F(x) x\n  #  define G(y)\n\t#include <a.h>\nint x; #define NOT(z)\n'
+            b'/* #include <b.h> */\n# include "c.h"\n#include "d.c"\n#define H 1\n#define I (1)\n#include<e/f.h>')
+    assert _directives(data) == ([b"F", b"G"], [b"a.h", b"e/f.h"], [b"c.h"])

@@ -270,10 +270,12 @@ def _preprocessing_ahead(ctx: UnitContext, units: list[SourceUnit]) -> Iterator[
     stop = threading.Event()
 
     def run() -> None:
+        held = 0
         for unit in units:
-            if stop.is_set():
+            if stop.is_set() or held > _AHEAD_BYTES:
                 return
-            ctx.preprocessed[unit.path] = preprocess(ctx.env, unit, ctx.unit_timeout or DEFAULT_TIMEOUT)
+            pre = ctx.preprocessed[unit.path] = preprocess(ctx.env, unit, ctx.unit_timeout or DEFAULT_TIMEOUT)
+            held += len(pre.text) if isinstance(pre, Preprocessed) else 0
 
     thread = threading.Thread(target=run, name="cglobals-preprocess", daemon=True)
     thread.start()
@@ -282,6 +284,11 @@ def _preprocessing_ahead(ctx: UnitContext, units: list[SourceUnit]) -> Iterator[
     finally:
         stop.set()
         thread.join()
+
+
+_AHEAD_BYTES = 64 << 20
+"""The most preprocessed text run ahead (a slow first unit must not have the
+whole tree's held in the parent, and copied into every worker)."""
 
 
 def _size(path: Path) -> int:

@@ -273,8 +273,10 @@ def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_PARTIAL         # a plan from a partial scan could miss references
     series = patched.series
     guards = f", {len(series.guarded)} racing statements guarded" if args.races else ""
-    out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved, "
-              f"{len(series.stays)} stay{guards} (README.md says why)\n")
+    modules = sum(len(c.moves) for c in series.conversions)
+    into_modules = f", {modules} of extension modules into their module state" if modules else ""
+    out.write(f"{len(series.patches)} patches in {args.output}: {len(series.moved)} globals moved"
+              f"{into_modules}, {len(series.stays)} stay{guards} (README.md says why)\n")
     return EXIT_OK
 
 

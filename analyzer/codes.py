@@ -68,3 +68,51 @@ _TABLE = (
 )
 
 CODES: dict[str, Code] = {entry.slug: entry for entry in _TABLE}
+
+_MODULE_STAYS = (
+    Code(code="CG301", slug="single-phase-module", severity=Severity.NOTE,
+         summary="its module has no module state yet (single-phase init, m_size of -1 or 0)",
+         fix="convert the module to multi-phase init with a state struct (PEP 489); the series does not generate "
+             "that yet"),
+    Code(code="CG302", slug="no-path-to-module-state", severity=Severity.NOTE,
+         summary="a function that uses it has no way to its module's state: no state, module object or "
+                 "defining class in hand",
+         fix="give the function its module (a C callback's context argument, the defining class of a method, "
+             "PyType_GetModuleByDef of the type that owns it), or keep the global process-wide and guard it"),
+    Code(code="CG303", slug="ownership-undecided", severity=Severity.NOTE,
+         summary="the code does not show whether the global owns the object it points to",
+         fix="store a new reference (or incref what is stored) so that the state can own and clear it"),
+    Code(code="CG304", slug="nonzero-initializer", severity=Severity.NOTE,
+         summary="initialized to a value: module state starts zeroed",
+         fix="set the value in the module's exec function"),
+    Code(code="CG305", slug="static-type-in-module", severity=Severity.NOTE,
+         summary="a static type: per-interpreter, it becomes a heap type from a spec (PEP 687)",
+         fix="create the type with PyType_FromModuleAndSpec in the exec function; the series does not generate "
+             "that yet"),
+    Code(code="CG306", slug="outside-module-definition", severity=Severity.NOTE,
+         summary="defined in a file of the module other than the one with its PyModuleDef",
+         fix="the state struct of a multi-file module is in a header of its own; not edited yet"),
+    Code(code="CG307", slug="not-a-state-member", severity=Severity.NOTE,
+         summary="its declaration cannot become a member of the state struct as it is (type, macro, storage, "
+                 "declared with others)",
+         fix="the detail says what; declare it alone, static, with a type the state struct can hold"),
+    Code(code="CG308", slug="module-not-edited", severity=Severity.NOTE,
+         summary="the source is not as the analysis says: the conversion edit could not be made",
+         fix="the detail names the place; report it with the file"),
+    Code(code="CG309", slug="no-gc-functions", severity=Severity.NOTE,
+         summary="an owned object, and the module has no m_traverse and m_clear to visit and clear it",
+         fix="add m_traverse and m_clear functions; the series does not generate them yet"),
+    Code(code="CG310", slug="partner-stays", severity=Severity.NOTE,
+         summary="written together with a global of its module that stays: one piece of state",
+         fix="the partner's code says why it stays"),
+    Code(code="CG311", slug="process-wide-module-state", severity=Severity.NOTE,
+         summary="process-wide (runtime class): it stays a static, guarded where it races",
+         fix="nothing to move; the guard patches cover the racing accesses"),
+    Code(code="CG312", slug="held-by-library", severity=Severity.NOTE,
+         summary="its value is handed to a variable the tree does not declare: a C library's state, one per "
+                 "process, holds it",
+         fix="process-wide state: keep it a static and guard it"),
+)
+
+STAY_CODES: dict[str, Code] = {entry.slug: entry for entry in _MODULE_STAYS}
+"""Why a module's mutable global stays where it is, for the patch series."""

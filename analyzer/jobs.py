@@ -108,7 +108,8 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     those of the files `only` names, when given), guards the racing
     statements of `races` (a `cglobals races --format json` document), and
     says in README.md and moved.tsv what moved and why the rest stays."""
-    from .patch.inputs import api_files, check_texts, initializer_texts, public_names
+    from .patch.inputs import api_files, check_texts, initializer_texts, module_texts, public_names
+    from .patch.modules import convert_modules
     from .patch.plan import make_plan
     from .patch.series import function_indexes, write_series
     from .report.patches import render_moved_tsv, render_series_readme
@@ -126,13 +127,16 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
                                                         if var.has_initializer))
     public = public_names(result.tree.root)
     api = api_files(result.tree.root, [*(var.file for var in result.globals), *(a.file for a in racing)])
-    plan = make_plan(result, classify_with_facts(result), initializers, public, api,
-                     frozenset(only) if only else None)
+    classified = classify_with_facts(result)
+    chosen = frozenset(only) if only else None
+    plan = make_plan(result, classified, initializers, public, api, chosen)
     check_texts(root, {*INFRASTRUCTURE, *(move.var.file for move in plan.moves), *(a.file for a in racing)})
     use_functions, known_functions = function_indexes(result)
+    conversions, module_stays = convert_modules(result, classified, module_texts(root, result), initializers,
+                                                public.types, use_functions, known_functions, chosen)
     with writing(Path(output)):
         series = write_series(result.tree.root, plan, use_functions, known_functions, output, racing, api,
-                              "PyMutex" in public.types, public)
+                              "PyMutex" in public.types, public, conversions, module_stays)
     write_text(str(Path(output, "README.md")), render_series_readme(series, result.tree.version))
     write_text(str(Path(output, "moved.tsv")), render_moved_tsv(series))
     return Patched(result=result, series=series)

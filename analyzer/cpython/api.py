@@ -90,3 +90,43 @@ global's address is only passed (3.13 keeps many counters and pointers so)."""
 
 PUBLIC_NAME = re.compile(r"_?Py[A-Z_]")
 """The prefix of the C API's names, public and private (Py_, Py[A-Z], _Py_, _Py[A-Z])."""
+
+NEW_REFERENCE_CALLS = frozenset("""
+    PyObject_GetAttr PyObject_GetAttrString _PyObject_GetAttrId PyObject_GetItem PyImport_Import
+    PyImport_ImportModule PyImport_ImportModuleLevel PyImport_ImportModuleLevelObject _PyImport_GetModuleAttr
+    _PyImport_GetModuleAttrString PyUnicode_FromString PyUnicode_InternFromString PyUnicode_FromFormat
+    PyUnicode_FromStringAndSize PyUnicode_DecodeFSDefault PyBytes_FromString PyBytes_FromStringAndSize
+    PyLong_FromLong PyLong_FromSsize_t PyLong_FromUnsignedLong PyLong_FromLongLong PyLong_FromString
+    PyFloat_FromDouble PyTuple_New PyTuple_Pack PyList_New PyDict_New PySet_New PyFrozenSet_New Py_BuildValue
+    PyObject_Call PyObject_CallObject PyObject_CallNoArgs PyObject_CallOneArg PyObject_CallFunction
+    PyObject_CallFunctionObjArgs PyObject_CallMethod PyObject_CallMethodObjArgs PyObject_CallMethodNoArgs
+    PyObject_CallMethodOneArg PyObject_Vectorcall PyObject_VectorcallMethod PyErr_NewException
+    PyErr_NewExceptionWithDoc PyType_FromSpec PyType_FromSpecWithBases PyType_FromModuleAndSpec
+    PyType_FromMetaclass PyStructSequence_NewType PyCapsule_New PyWeakref_NewRef PyDictProxy_New
+    PyContextVar_New Py_NewRef Py_XNewRef _Py_NewRef _Py_XNewRef PyObject_Repr PyObject_Str
+    """.split())
+"""Calls that return a new (owned) reference: a global that stores one owns
+what it points to."""
+
+BORROWED_REFERENCE_CALLS = frozenset("""
+    PyDict_GetItem PyDict_GetItemString PyDict_GetItemWithError _PyDict_GetItemWithError _PyDict_GetItemIdWithError
+    _PyDict_GetItemStringWithError PyList_GetItem PyList_GET_ITEM PyTuple_GetItem PyTuple_GET_ITEM PyModule_GetDict
+    PyModule_GetNameObject PySys_GetObject _PySys_GetAttr PyEval_GetBuiltins PyEval_GetGlobals PyEval_GetLocals
+    PyImport_GetModuleDict PyImport_AddModule PyImport_AddModuleObject PyWeakref_GetObject PyWeakref_GET_OBJECT
+    PyCell_GET PyErr_Occurred PyThreadState_GetDict
+    """.split())
+"""Calls that return a borrowed reference: a global that stores one owns
+nothing unless the code increfs it."""
+
+INCREF_CALLS = frozenset({"Py_INCREF", "Py_XINCREF", "_Py_INCREF", "_Py_XINCREF", "Py_IncRef"})
+"""Taking a reference: a borrowed value stored and increfed is owned."""
+
+MODULE_STATE_CALLS = frozenset({"PyModule_GetState", "_PyModule_GetState"})
+"""What a module's state getter calls: `get_array_state(module)`."""
+
+MODULE_DEF_FIELDS = ("m_name", "m_doc", "m_size", "m_methods", "m_slots", "m_traverse", "m_clear", "m_free")
+"""The members of PyModuleDef after its PyModuleDef_HEAD_INIT, in order (for
+positional initializers)."""
+
+MODULE_EXEC_SLOT = "Py_mod_exec"
+"""The slot of a multi-phase module's exec function (PEP 489)."""

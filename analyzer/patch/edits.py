@@ -8,7 +8,7 @@ a name match alone."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 _TOKEN_RE = re.compile(r"""
@@ -108,10 +108,12 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(pieces) + text[position:]
 
 
-def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: str | None, replacement: str,
-               use_functions: frozenset[str], known_functions: frozenset[str]) -> list[Edit]:
+def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: str | None,
+               replacement: str | Mapping[str, str], use_functions: frozenset[str],
+               known_functions: frozenset[str]) -> list[Edit]:
     """Remove the declaration of `name` on `line` (in function `func`, or at
-    file scope) and rewrite its references to `replacement`.
+    file scope) and rewrite its references to `replacement` (per function,
+    when a mapping: a reference in a macro then blocks the edit).
     `use_functions`: where the analysis saw uses ("" for initializers);
     `known_functions`: every function of the file the analysis saw.  The name
     in a function it did not see (code of another configuration) or at file
@@ -125,7 +127,8 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
     if scope is None:
         raise EditError(f"no function body around the declaration of {name}")
     members = _member_lists(code)
-    references, seen = [], set()
+    references: list[tuple[Token, str]] = []
+    seen = set()
     for index in range(scope[0], scope[1] + 1):
         token = code[index]
         if token.kind != "id" or token.text != name or declaration[0] <= index <= declaration[1]:
@@ -136,6 +139,7 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
             continue              # a member of the same name
         if token.directive not in (None, "define"):
             continue
+        owner = ""
         if token.directive is None:
             owner = next((n for s, e, n in bodies if s <= index <= e), "")
             if owner not in use_functions and (not owner or owner not in known_functions):
@@ -144,12 +148,19 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
             if owner not in use_functions:
                 continue          # the analysis saw no use there: a local or a parameter of the same name
             seen.add(owner)
-        references.append(token)
-    in_macros = any(token.directive == "define" for token in references)
+        references.append((token, owner))
+    in_macros = any(token.directive == "define" for token, _ in references)
     if not in_macros and not use_functions <= seen:
         missing = ", ".join(sorted(use_functions - seen))
         raise EditError(f"{name}: no reference found where the analysis saw its uses ({missing})")
-    edits += [Edit(start=token.start, end=token.end, text=replacement) for token in references]
+    for token, owner in references:
+        if isinstance(replacement, str):
+            edits.append(Edit(start=token.start, end=token.end, text=replacement))
+        elif owner in replacement:
+            edits.append(Edit(start=token.start, end=token.end, text=replacement[owner]))
+        else:
+            where = f"{owner}()" if owner else "a macro"
+            raise EditError(f"{name} is used in {where} (line {token.line}), which has no way to the new home")
     return edits
 
 

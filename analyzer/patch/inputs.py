@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..cpython.layout import API_INCLUDE_RE
 from ..frontend.checkout import SourceLines, TreeError, read_source
+from ..model import ScanResult
 
 
 def initializer_texts(root: str, variables: Iterable[tuple[tuple[str, str, str], int]]) -> dict[
@@ -80,6 +81,19 @@ def api_files(root: str, files: Iterable[str]) -> frozenset[str]:
         if data is not None and API_INCLUDE_RE.search(data):
             found.add(path)
     return frozenset(found)
+
+
+def module_texts(root: Path, result: ScanResult) -> dict[str, str]:
+    """The text of each extension module file (Modules/) with a global,
+    for the module-state conversions; a file that is not UTF-8 is left out
+    (its globals stay: nothing to edit)."""
+    texts = {}
+    for path in sorted({var.file for var in result.globals if var.file.startswith("Modules/")}):
+        try:
+            texts[path] = (root / path).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return texts
 
 
 def check_texts(root: Path, paths: set[str]) -> None:

@@ -33,7 +33,7 @@ _NOT_PARTNERS = DECIDED_BY_TYPE - {Family.LOCK}
 _SAFE_CONTEXTS = frozenset({Context.ORDINARY, Context.MODULE_INIT})
 _C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool void const volatile".split())
 _TYPE_RE = re.compile(r"^(?P<base>(?:struct\s+)?[\w\s]+?)\s*(?P<stars>(?:\*\s*)*)(?P<dims>(?:\[[^\]]+\]\s*)*)$")
-_ZERO_RE = re.compile(r"^\s*(?:0[uUlL]*|NULL|\{\s*(?:0|NULL)?\s*\})\s*$")
+ZERO_RE = re.compile(r"^\s*(?:0[uUlL]*|NULL|\{\s*(?:0|NULL)?\s*\})\s*$")
 _CONSTANT_TOKEN_RE = re.compile(r"\s*(?:(?P<number>\.?\d[\w.]*)|(?P<word>[A-Za-z_]\w*)|[-()+*/~|&<>^{},])")
 
 
@@ -131,7 +131,7 @@ def make_plan(result: ScanResult, classified: Classified, initializers: dict[tup
         initializer = initializers.get(var.identity) if var.has_initializer else None
         moves.append(Move(var=var, verdict=verdict, field=f"{var.func}_{var.name}" if var.func else var.name,
                           state_key=state_key(var.file), home=homes[var.identity],
-                          initializer=None if initializer is None or _ZERO_RE.match(initializer) else initializer,
+                          initializer=None if initializer is None or ZERO_RE.match(initializer) else initializer,
                           note=notes.get(var.identity, "")))
     return Plan(moves=tuple(moves), stays=tuple(stays), modules=_modules_left(result, classified.verdicts))
 
@@ -190,7 +190,7 @@ def _reason_to_stay(var: GlobalVar, declarators: int, initializer: str | None, p
         return "defined in a header: every includer has its own copy"
     if var.macro or var.thread_local:
         return "made by a macro" if var.macro else "thread-local: one copy per thread already"
-    if declaration(var.type, "x") is None or not _declarable_elsewhere(var, public.types):
+    if declaration(var.type, "x") is None or not declarable_elsewhere(var, public.types):
         return f"its type ({var.type}) is not one the state header can declare"
     if declarators > 1:
         return "declared together with other variables"
@@ -211,7 +211,7 @@ def _is_constant(initializer: str, macros: frozenset[str]) -> bool:
     return position == len(initializer.rstrip()) and position > 0
 
 
-def _declarable_elsewhere(var: GlobalVar, public_types: frozenset[str]) -> bool:
+def declarable_elsewhere(var: GlobalVar, public_types: frozenset[str]) -> bool:
     """Arithmetic types, object pointers, pointers to structs (declared
     opaque), the public headers' typedefs, and arrays of those."""
     match = _TYPE_RE.match(var.type.strip())

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..cpython.workloads import module_workload
+
 CLASS_NAME = "CGlobalsIsolationTests"
 
 _TEST_CLASS = '''
@@ -63,12 +65,47 @@ class _AddTestClass(cst.CSTTransformer):
         return updated.with_changes(body=body)
 
 
-def add_isolation_test(source: str, interpreters: str = "interpreters") -> str:
+_MODULES_TEST = '''
+
+    MODULES_WORKLOAD = dedent(r"""
+{workload}        """)
+
+    def test_converted_modules_in_several_interpreters(self):
+        """Modules whose globals moved into their module state: imported and
+        used in four interpreters at once, then in the main one."""
+        errors = []
+
+        def run(interp):
+            try:
+                interpreters.run_string(interp, self.MODULES_WORKLOAD)
+            except Exception as exc:
+                errors.append(exc)
+
+        ids = [interpreters.create() for _ in range(4)]
+        threads = [threading.Thread(target=run, args=(interp,)) for interp in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for interp in ids:
+            interpreters.destroy(interp)
+        self.assertEqual(errors, [])
+        exec(self.MODULES_WORKLOAD, {{}})
+'''
+
+
+def add_isolation_test(source: str, interpreters: str = "interpreters", modules: tuple[str, ...] = ()) -> str:
     """The test module with the class added (unchanged when it has it);
-    `interpreters`: the name the module gives the interpreters module."""
+    `interpreters`: the name the module gives the interpreters module;
+    `modules`: the import names of the modules whose globals moved into
+    their module state, for a second test that uses them."""
     module = cst.parse_module(source)
     if any(isinstance(s, cst.ClassDef) and s.name.value == CLASS_NAME for s in module.body):
         return source
-    statement = cst.parse_statement(_TEST_CLASS.strip().replace("interpreters.", f"{interpreters}.") + "\n")
+    text = _TEST_CLASS.strip()
+    if modules:
+        workload = "".join(f"        {line}\n" for name in modules for line in module_workload(name).splitlines())
+        text += _MODULES_TEST.format(workload=workload).rstrip()
+    statement = cst.parse_statement(text.replace("interpreters.", f"{interpreters}.") + "\n")
     assert isinstance(statement, cst.ClassDef)
     return module.visit(_AddTestClass(statement)).code

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from ..cpython.state import (
     RUNTIME_STRUCT,
     makefile_header_line,
 )
-from ..model import ScanResult
+from ..model import Family, ScanResult
 from .edits import (
     Edit,
     EditError,
@@ -47,6 +48,7 @@ from .edits import (
 )
 from .guards import FORMS, Guard, GuardSource, grouped_edits, guard_edit, guard_source
 from .inputs import PublicNames
+from .modules import Conversion, ModuleStay
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, add_isolation_test
 
@@ -70,6 +72,8 @@ class Series:
     modules: tuple[ModuleLeft, ...] = ()
     guarded: tuple[Guard, ...] = ()                      # racing accesses made safe
     unguarded: tuple[tuple[RacingAccess, str], ...] = ()  # racing writes left, with the reason
+    conversions: tuple[Conversion, ...] = ()             # extension modules' globals moved into module state
+    module_stays: tuple[ModuleStay, ...] = ()            # extension modules' mutable globals left, with codes
 
 
 def function_indexes(result: ScanResult) -> tuple[dict[tuple[str, str, str], frozenset[str]],
@@ -91,14 +95,17 @@ def function_indexes(result: ScanResult) -> tuple[dict[tuple[str, str, str], fro
 def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str, str], frozenset[str]],
                  known_functions: dict[str, frozenset[str]], out_dir: str,
                  racing: tuple[RacingAccess, ...] = (), api: frozenset[str] = frozenset(),
-                 mutex: bool = False, public: PublicNames | None = None) -> Series:
+                 mutex: bool = False, public: PublicNames | None = None,
+                 conversions: tuple[Conversion, ...] = (), module_stays: tuple[ModuleStay, ...] = ()) -> Series:
     """use_functions: per global, the functions of its file where the analysis
     saw a use ("" for initializers of other globals); known_functions: per
     file, every function the analysis saw; racing: accesses of TSan races
     (config.load_racing_accesses), guarded where a form of guards.py fits;
     api: the files that include Python.h or a pycore_ header; mutex: whether
     the tree's C API has PyMutex for the guards' locks; public: what its
-    headers declare (the atomics, members and macros the atomic guards type)."""
+    headers declare (the atomics, members and macros the atomic guards type);
+    conversions: extension modules' globals moved into their module state
+    (modules.convert_modules), one patch each after the core's."""
     root = Path(tree_root)
     stays = list(plan.stays)
     moves = list(plan.moves)
@@ -126,6 +133,10 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
     order = _order(sorted(groups))
     if order:
         file_edits = {**infrastructure, **file_edits}
+    for conversion in conversions:
+        _pristine(root, pristine, conversion.file)
+        file_edits[conversion.file] = [*file_edits.get(conversion.file, []), *conversion.edits]
+    converted = [conversion.file for conversion in conversions]
     guarded, unguarded = _guards(root, pristine, racing, api, mutex, file_edits, public)
     guard_files = sorted({guard.access.file for guard in guarded})
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
@@ -133,8 +144,9 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         _git(scratch, "init", "-q")
         test_module, interpreters = next(((path, name) for path, name in TEST_MODULES if (root / path).is_file()),
                                          ("", ""))
-        regression = bool(order or guard_files) and bool(test_module)
-        touched = sorted({*INFRASTRUCTURE, *order, *guard_files} | ({test_module} if regression else set()))
+        regression = bool(order or guard_files or converted) and bool(test_module)
+        touched = sorted({*INFRASTRUCTURE, *order, *guard_files, *converted}
+                         | ({test_module} if regression else set()))
         for path in touched:
             (work / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / path, work / path)
@@ -149,6 +161,10 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             moved += groups[path]
             (work / path).write_text(apply_edits(pristine[path], file_edits[path]), encoding="utf-8")
             _commit(work, moved, _message(path, groups[path]))
+        for conversion in conversions:
+            text = apply_edits(pristine[conversion.file], conversion.edits)   # Modules/: no core moves there
+            (work / conversion.file).write_text(text, encoding="utf-8")
+            _commit(work, moved if order else None, conversion_message(conversion))
         for path in guard_files:   # on top of the moves: both were made from the pristine text
             mine = [guard for guard in guarded if guard.access.file == path]
             edits = file_edits.get(path, []) + grouped_edits(mine, pristine[path])
@@ -156,19 +172,21 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             _commit(work, moved if order else None, _guard_message(path, mine))
         if regression:
             module = work / test_module
-            module.write_text(add_isolation_test(module.read_text(encoding="utf-8"), interpreters), encoding="utf-8")
-            _commit(work, moved if order else None, _REGRESSION_MESSAGE.format(test_module=test_module))
+            imports = tuple(conversion.module for conversion in conversions if conversion.module)
+            module.write_text(add_isolation_test(module.read_text(encoding="utf-8"), interpreters, imports),
+                              encoding="utf-8")
+            _commit(work, moved if order else None, _regression_message(test_module, imports))
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*.patch"):
             old.unlink()
-        commits = bool(order) + len(order) + len(guard_files) + regression
+        commits = bool(order) + len(order) + len(conversions) + len(guard_files) + regression
         names = _git(scratch, "format-patch", "--no-signature", "--zero-commit", "-o", str(out.resolve()),
                      f"HEAD~{commits}").splitlines() if commits else []
     patches = tuple(Path(name).name for name in names)
     (out / "series").write_text("".join(f"{name}\n" for name in patches), encoding="utf-8")
     return Series(patches=patches, moved=tuple(moved), stays=tuple(stays), modules=plan.modules,
-                  guarded=guarded, unguarded=unguarded)
+                  guarded=guarded, unguarded=unguarded, conversions=conversions, module_stays=module_stays)
 
 
 def _pristine(root: Path, pristine: dict[str, str], path: str) -> str:
@@ -287,14 +305,46 @@ Py_Initialize() runs again; the statics kept their values across that, so
 the runtime's cglobals are saved and restored around the reset.
 """
 
-_REGRESSION_MESSAGE = f"""cglobals: test the moved state in several subinterpreters
+def _regression_message(test_module: str, imports: tuple[str, ...]) -> str:
+    lines = ["cglobals: test the moved state in several subinterpreters", "",
+             f"{CLASS_NAME} in {test_module} runs a workload through the",
+             "object protocols, int parsing in other bases and imports in four",
+             "subinterpreters at once (threads), destroys them, and runs it again in the",
+             "main interpreter: paths that read and write the state this series moved",
+             "into the interpreter and the runtime."]
+    if imports:
+        lines += ["", "A second test imports each module whose globals moved into its module",
+                  f"state ({', '.join(imports)}) in four subinterpreters at once and uses",
+                  "it there, then in the main interpreter after they are destroyed."]
+    return "\n".join(lines + ["", "Added with libcst.", ""])
 
-{CLASS_NAME} in {{test_module}} runs a workload through the
-object protocols, int parsing in other bases and imports in four
-subinterpreters at once (threads), destroys them, and runs it again in the
-main interpreter: paths that read and write the state this series moved
-into the interpreter and the runtime.  Added with libcst.
-"""
+
+def conversion_message(conversion: Conversion) -> str:
+    moves = conversion.moves
+    one = len(moves) == 1
+    state = conversion.state_type
+    module = f"The {conversion.module} module" if conversion.module else f"The module of {conversion.file}"
+    paragraph = (f"{module} keeps module state already ({state}: its PyModuleDef's m_size is sizeof({state})). "
+                 f"{'This global was' if one else 'These globals were'} one copy per process, shared by every "
+                 f"interpreter that imports the module; {'it becomes a member' if one else 'each becomes a member'} "
+                 f"of {state}, reached in each function from what the function has: a state local or parameter, "
+                 "or the module object of a module-level or exec function.")
+    lines = [f"cglobals: move {len(moves)} {'global' if one else 'globals'} of {conversion.file} into its module "
+             "state", "", *textwrap.wrap(paragraph, 72), ""]
+    for move in moves:
+        var, verdict = move.var, move.verdict
+        lines.append(f"- {var.qualified_name} ({var.type.strip()}, line {var.line}): {verdict.state_class.value}, "
+                     f"rule {verdict.rule}")
+        lines += [f"  {evidence}" for evidence in verdict.evidence]
+        added = {function: f"{local} = {conversion.getter}({parameter})" for function, local, parameter in move.locals}
+        lines += [f"  in {function}(): {expression}{move.field}"
+                  + (f" (a new local: {added[function]})" if function in added else "")
+                  for function, expression in move.paths]
+        if move.owned:
+            lines.append("  owns its object (a new reference is stored): visited in m_traverse, cleared in m_clear")
+        elif var.family is Family.OBJECT_POINTER:
+            lines.append("  borrows its object (stored, never increfed): not visited, not cleared")
+    return "\n".join(lines) + "\n"
 
 
 def _order(files: list[str]) -> list[str]:

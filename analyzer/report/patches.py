@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..codes import STAY_CODES
 from ..config import RacingAccess
 from ..patch.plan import MODULE_REASON, Home
 from ..patch.series import Series, reference
@@ -57,7 +58,9 @@ def render_series_readme(series: Series, version: str) -> str:
         for a, reason in series.unguarded:
             lines.append(f"| {a.file}:{a.line} | {a.function}() | {_access(a)} | {a.count} | no: "
                          f"{reason.replace('|', chr(92) + '|')} |")
-    if series.modules:
+    if series.conversions or series.module_stays:
+        lines += _modules_section(series)
+    elif series.modules:
         lines += ["", "## Extension modules (Modules/)", "",
                   f"Each is {MODULE_REASON}.", "",
                   "| module | interpreter | runtime |", "|---|---:|---:|"]
@@ -65,6 +68,50 @@ def render_series_readme(series: Series, version: str) -> str:
         lines.append(f"| all {len(series.modules)} | {sum(m.interpreter for m in series.modules)} | "
                      f"{sum(m.runtime for m in series.modules)} |")
     return "\n".join(lines) + "\n"
+
+
+def _modules_section(series: Series) -> list[str]:
+    moves = [(conversion, move) for conversion in series.conversions for move in conversion.moves]
+    stays = series.module_stays
+    lines = ["", "## Extension modules (Modules/)", "",
+             f"{len(moves)} globals of {len(series.conversions)} module files moved into the module state the "
+             f"module has (one patch per file); {len(stays)} mutable globals of extension modules stay.  A "
+             "module's interpreter globals move when its PyModuleDef gives it a state struct (m_size = sizeof "
+             "the struct) and every function that uses them reaches that state (a state local or parameter, "
+             "or the module object of a module-level or exec function); the objects they own are visited by "
+             "m_traverse and cleared by m_clear.", "",
+             "| file | global | type | class (rule) | member of | owns its object |", "|---|---|---|---|---|---|"]
+    for conversion, move in moves:
+        var = move.var
+        lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | "
+                     f"{move.verdict.state_class.value} ({move.verdict.rule}) | `{conversion.state_type}` | "
+                     f"{'yes' if move.owned else 'no'} |")
+    lines += ["", "Why the others stay, by code (analyzer/codes.py):", "", "| code | why | globals |",
+              "|---|---|---:|"]
+    codes = Counter(stay.code for stay in stays)
+    for slug, count in sorted(codes.items(), key=lambda item: (-item[1], STAY_CODES[item[0]].code)):
+        code = STAY_CODES[slug]
+        lines.append(f"| {code.code} {slug} | {code.summary} | {count} |")
+    per_module: dict[str, Counter[str]] = {}
+    for _, move in moves:
+        per_module.setdefault(_module_of(move.var.file), Counter())["moved"] += 1
+    for stay in stays:
+        per_module.setdefault(_module_of(stay.var.file), Counter())[stay.verdict.state_class.value] += 1
+    lines += ["", "| module | moved | interpreter, left | runtime, left |", "|---|---:|---:|---:|"]
+    lines += [f"| {module} | {c['moved']} | {c['interpreter']} | {c['runtime']} |"
+              for module, c in sorted(per_module.items())]
+    lines += ["", "Each interpreter global that stays, with its code:", ""]
+    for stay in sorted(stays, key=lambda s: (s.var.file, s.var.line)):
+        if stay.verdict.state_class.value == "interpreter":
+            detail = f": {stay.detail}" if stay.detail else ""
+            lines.append(f"- {stay.var.file}:{stay.var.line} `{stay.var.qualified_name}`: "
+                         f"{STAY_CODES[stay.code].code} {stay.code}{detail}")
+    return lines
+
+
+def _module_of(path: str) -> str:
+    """A module's directory (Modules/_io) or file."""
+    return "/".join(path.split("/")[:2])
 
 
 def _access(access: RacingAccess) -> str:
@@ -77,6 +124,8 @@ def render_moved_tsv(series: Series) -> str:
     lines = ["file\tfunc\tname\tclass\treference"]
     lines += [f"{m.var.file}\t{m.var.func or '-'}\t{m.var.name}\t{m.verdict.state_class.value}\t"
               f"{reference(m)}" for m in series.moved]
+    lines += [f"{m.var.file}\t{m.var.func or '-'}\t{m.var.name}\t{m.verdict.state_class.value}\t"
+              f"{m.paths[0][1]}{m.field}" for c in series.conversions for m in c.moves]   # as its first user has it
     return "\n".join(lines) + "\n"
 
 

@@ -24,8 +24,10 @@ def _git(cwd: Path, *argv: str) -> str:
                           cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def _patch_tree(root: Path) -> Path:
-    tree = make_tree(root, [PATCH_FIXTURES / "cache.c"])
+def _patch_tree(root: Path, modules: tuple[str, ...] = ()) -> Path:
+    """A fake tree with the infrastructure the series edits, Objects/cache.c
+    and the modules (tests/fixtures/patch/modules/NAME.c)."""
+    tree = make_tree(root, [PATCH_FIXTURES / "cache.c", *(PATCH_FIXTURES / "modules" / f"{m}.c" for m in modules)])
     (tree / "Include" / "internal").mkdir()
     for header in ("pycore_interp.h", "pycore_runtime.h", "pycore_runtime_init.h"):
         shutil.copyfile(PATCH_FIXTURES / header, tree / "Include" / "internal" / header)

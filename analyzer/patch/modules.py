@@ -1,0 +1,407 @@
+"""Extension modules that already keep module state (m_size = sizeof a state
+struct): their interpreter globals become members of that struct, reached
+in each function from what it has (a state local or parameter, or the
+module object of a module-level or exec function), visited by m_traverse and
+cleared by m_clear when the global owned the object it points to.  What
+cannot move stays, with a code (codes.STAY_CODES) and the detail."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..classify import Classified
+from ..cpython.api import BORROWED_REFERENCE_CALLS, INCREF_CALLS, NEW_REFERENCE_CALLS
+from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
+from .edits import Edit, EditError, Token, apply_edits, closing_brace, move_edits, tokenize
+from .module_source import Function, ModuleSource, code_tokens, functions, read_module, state_expression
+from .plan import ZERO_RE, declarable_elsewhere, declaration
+
+_DECREF_CALLS = frozenset({"Py_DECREF", "Py_XDECREF", "Py_CLEAR", "_Py_DECREF", "_Py_XDECREF"})
+_SETREF_CALLS = frozenset({"Py_SETREF", "Py_XSETREF"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleMove:
+    var: GlobalVar
+    verdict: Verdict
+    field: str                 # the member of the state struct
+    owned: bool                # an object reference the state owns: visited and cleared
+    paths: tuple[tuple[str, str], ...]    # (function, the expression reaching the state there)
+    locals: tuple[tuple[str, str, str], ...] = ()   # (function, state local it gains, from which parameter)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleStay:
+    var: GlobalVar
+    verdict: Verdict
+    code: str                  # a slug of codes.STAY_CODES
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conversion:
+    """The edits that move a module file's globals into its state."""
+    file: str
+    module: str                # the import name
+    state_type: str
+    getter: str
+    moves: tuple[ModuleMove, ...]
+    edits: tuple[Edit, ...]    # of the pristine text
+
+
+def convert_modules(result: ScanResult, classified: Classified, texts: dict[str, str],
+                    initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
+                    use_functions: dict[tuple[str, str, str], frozenset[str]],
+                    known_functions: dict[str, frozenset[str]],
+                    only: frozenset[str] | None = None) -> tuple[tuple[Conversion, ...], tuple[ModuleStay, ...]]:
+    """`texts`: the pristine text of each Modules/ file that has a mutable
+    global (read by the caller); the rest as for plan.make_plan and
+    series.write_series."""
+    by_file: dict[str, list[tuple[GlobalVar, Verdict]]] = {}
+    for var, verdict in zip(result.globals, classified.verdicts, strict=True):
+        if var.file.startswith("Modules/") and verdict.state_class is not StateClass.IMMUTABLE \
+                and (only is None or var.file in only):
+            by_file.setdefault(var.file, []).append((var, verdict))
+    declarators: dict[tuple[str, int], int] = {}
+    for var in result.globals:
+        declarators[(var.file, var.line)] = declarators.get((var.file, var.line), 0) + 1
+    conversions, stays = [], []
+    for path, found in sorted(by_file.items()):
+        runtime = [(v, d) for v, d in found if d.state_class is StateClass.RUNTIME]
+        stays += [ModuleStay(var=v, verdict=d, code="process-wide-module-state", detail="") for v, d in runtime]
+        wanted = [(v, d) for v, d in found if d.state_class is StateClass.INTERPRETER]
+        if not wanted:
+            continue
+        text = texts.get(path)
+        code = code_tokens(tokenize(text)) if text is not None and path.endswith(".c") else []
+        module = read_module(code) if code else "not a C source file"
+        if isinstance(module, str):
+            slug = "single-phase-module" if module.startswith("single-phase") else "outside-module-definition"
+            stays += [ModuleStay(var=v, verdict=d, code=slug, detail=module) for v, d in wanted]
+            continue
+        assert text is not None
+        context = _FileContext(text=text, code=code, module=module, functions=functions(code),
+                               use_functions=use_functions, known=known_functions.get(path, frozenset()),
+                               file_names=frozenset(v.name for v, _ in found) | known_functions.get(path, frozenset()))
+        moves, file_stays = _plan_file(context, wanted, initializers, public_types, declarators, classified)
+        if moves:
+            try:
+                edits = _edits(context, moves)
+                apply_edits(text, edits)
+            except EditError as exc:
+                file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code="module-not-edited", detail=str(exc))
+                               for m in moves]
+                moves = []
+        stays += file_stays
+        if moves:
+            conversions.append(Conversion(file=path, module=module.name, state_type=module.state_type,
+                                          getter=module.getter,
+                                          moves=tuple(moves), edits=tuple(edits)))
+    return tuple(conversions), tuple(stays)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FileContext:
+    text: str
+    code: list[Token]
+    module: ModuleSource
+    functions: list[Function]
+    use_functions: dict[tuple[str, str, str], frozenset[str]]
+    known: frozenset[str]
+    file_names: frozenset[str]          # the file's globals and functions
+
+    def named(self, name: str) -> list[Function]:
+        return [f for f in self.functions if f.name == name]
+
+    def references(self, function: Function, name: str) -> list[int]:
+        """The indexes of `name` in the function, but as a member."""
+        return [i for i in range(function.start, function.end) if self.code[i].text == name
+                and self.code[i].kind == "id" and self.code[i - 1].text not in (".", "->")]
+
+
+def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
+               initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
+               declarators: dict[tuple[str, int], int], classified: Classified) -> tuple[
+        list[ModuleMove], list[ModuleStay]]:
+    stays: dict[tuple[str, str, str], ModuleStay] = {}
+    moves: dict[tuple[str, str, str], ModuleMove] = {}
+    members = _state_members(context)
+    taken = set(members)
+    for var, verdict in wanted:
+        found = _move_or_stay(context, var, verdict, initializers, public_types, declarators, taken)
+        if isinstance(found, ModuleStay):
+            stays[var.identity] = found
+        else:
+            moves[var.identity] = found
+            taken.add(found.field)
+    # Globals written by one function are one piece of state: one that stays keeps the others.
+    writers = {identity: {site.use.function for site in classified.facts[identity].writes}
+               for identity in (*moves, *stays)}
+    changed = True
+    while changed:
+        changed = False
+        for identity in sorted(moves):
+            partner = next((other for other in sorted(stays) if writers[identity] & writers[other]), None)
+            if partner is not None:
+                move = moves.pop(identity)
+                stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code="partner-stays",
+                                             detail=f"written together with {stays[partner].var.qualified_name}")
+                changed = True
+    return _with_state_locals(context, list(moves.values())), list(stays.values())
+
+
+def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[ModuleMove]:
+    """A function that reaches the state through the getter more than once
+    gets a state local instead (`mod_state *state = get_mod_state(module);`
+    first in its body): paths naming it as `state->`."""
+    getter = f"{context.module.getter}("
+    counts: dict[str, int] = {}
+    for move in moves:
+        for name, expression in move.paths:
+            if expression.startswith(getter):
+                counts[name] = counts.get(name, 0) + sum(len(context.references(f, move.var.name))
+                                                         for f in context.named(name))
+    renamed = {}
+    for name, count in counts.items():
+        if count > 1:
+            taken = {t.text for f in context.named(name) for t in context.code[f.start:f.end] if t.kind == "id"}
+            renamed[name] = next(n for n in ("state", "st", "mod_state", "module_state") if n not in taken)
+    return [replace(move, paths=tuple((name, f"{renamed[name]}->" if name in renamed else expression)
+                                      for name, expression in move.paths),
+                    locals=tuple((name, renamed[name], expression[len(getter):-3])
+                                 for name, expression in move.paths if name in renamed))
+            for move in moves]
+
+
+def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
+                  initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
+                  declarators: dict[tuple[str, int], int], taken: set[str]) -> ModuleMove | ModuleStay:
+    def stay(code: str, detail: str) -> ModuleStay:
+        return ModuleStay(var=var, verdict=verdict, code=code, detail=detail)
+
+    if var.family is Family.STATIC_TYPE:
+        return stay("static-type-in-module", "")
+    problem = _declaration_problem(var, declarators[(var.file, var.line)], public_types)
+    if problem:
+        return stay("not-a-state-member", problem)
+    initializer = initializers.get(var.identity) if var.has_initializer else None
+    if var.has_initializer and (initializer is None or not ZERO_RE.match(initializer)):
+        return stay("nonzero-initializer", f"= {initializer}" if initializer else "")
+    uses = context.use_functions.get(var.identity, frozenset())
+    if "" in uses:
+        return stay("no-path-to-module-state", "used in the initializer of another global")
+    paths = []
+    for name in sorted(uses):
+        expressions = set()
+        for function in context.named(name):
+            references = [i for i in context.references(function, var.name) if context.code[i].line != var.line]
+            expressions.add(state_expression(context.code, function, context.module, min(references, default=0)))
+        if not expressions:
+            return stay("module-not-edited", f"no definition of {name}() in the file")
+        if None in expressions:
+            return stay("no-path-to-module-state", f"{name}()")
+        if len(expressions) > 1:
+            return stay("module-not-edited", f"{name}() reaches the state differently in its definitions")
+        paths.append((name, expressions.pop() or ""))
+    if var.family is not Family.OBJECT_POINTER:
+        external = _handed_to_external(context, var, uses)
+        if external:
+            return stay("held-by-library", f"{external} = {var.name}")
+    owned = False
+    if var.family is Family.OBJECT_POINTER:
+        ownership = _ownership(context, var, uses)
+        if ownership is None:
+            return stay("ownership-undecided", "")
+        owned = ownership
+    if owned and (context.module.traverse is None or context.module.clear is None):
+        return stay("no-gc-functions", "")
+    field = var.name if var.name not in taken else f"{var.func}_{var.name}" if var.func else ""
+    if not field or field in taken:
+        return stay("module-not-edited", f"the state struct has a member named {var.name}")
+    return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(paths))
+
+
+def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozenset[str]) -> str:
+    if var.storage is not Storage.STATIC:
+        return "defined without static: other files may name it"
+    if var.macro:
+        return f"declared by the macro {var.macro}"
+    if var.thread_local:
+        return "thread-local"
+    if not var.file.endswith(".c"):
+        return "defined in a header"
+    if declarators > 1:
+        return "declared together with other variables"
+    if var.type.rstrip().endswith("]"):
+        return f"an array ({var.type})"
+    if declaration(var.type, var.name) is None or not declarable_elsewhere(var, public_types):
+        return f"its type ({var.type}) may be defined after the state struct"
+    return ""
+
+
+def _ownership(context: _FileContext, var: GlobalVar, uses: frozenset[str]) -> bool | None:
+    """Whether the global owns the object it points to, from how the code
+    stores it: a new reference stored (or a stored value increfed) is owned,
+    a borrowed one never increfed is not; None when the code does not say."""
+    code = context.code
+    kinds: set[str] = set()
+    increfed = decrefed = False
+    for name in uses:
+        for function in context.named(name):
+            for index in context.references(function, var.name):
+                before = code[index - 2].text if code[index - 1].text == "(" else ""
+                increfed |= before in INCREF_CALLS
+                decrefed |= before in _DECREF_CALLS
+                if before in _SETREF_CALLS:
+                    kinds.add("new")
+                elif code[index + 1].text == "=" and code[index + 2].text != "=":
+                    kinds.add(_stored(code, index + 2))
+                elif code[index - 1].text == "&":
+                    kinds.add("unknown")          # stored through its address
+    kinds.discard("none")
+    if not kinds:
+        return None
+    if increfed:
+        return True
+    if kinds == {"new"}:
+        return True
+    if kinds == {"borrowed"} and not decrefed:
+        return False
+    return None
+
+
+def _handed_to_external(context: _FileContext, var: GlobalVar, uses: frozenset[str]) -> str:
+    """The variable declared neither in the file nor in the function that is
+    given the global's value (`rl_completer_word_break_characters = x;`): C
+    library state, one per process, keeps what the global holds."""
+    code = context.code
+    for name in sorted(uses):
+        for function in context.named(name):
+            for index in context.references(function, var.name):
+                target = code[index - 2]
+                if code[index - 1].text != "=" or target.kind != "id" or code[index - 3].text in (".", "->"):
+                    continue
+                if code[index + 1].text == ";" and target.text not in context.file_names \
+                        and not _declared_in(code, function, target.text):
+                    return target.text
+    return ""
+
+
+def _declared_in(code: list[Token], function: Function, name: str) -> bool:
+    return any(code[i].text == name and code[i].directive is None and code[i - 1].directive is None
+               and (code[i - 1].kind == "id" or code[i - 1].text == "*")
+               and code[i + 1].text in ("=", ";", ",", "[", ")") for i in range(function.start, function.end))
+
+
+def _stored(code: list[Token], index: int) -> str:
+    """What `x = ...` stores, from the first token after `=`: new (a call
+    returning a new reference), borrowed, none (NULL), unknown."""
+    while code[index].text == "(":            # a cast: `(PyObject *)`
+        close = index + 1
+        while close < len(code) and code[close].text != ")":
+            close += 1
+        if not all(t.kind == "id" or t.text == "*" for t in code[index + 1:close]):
+            break
+        index = close + 1
+    token = code[index]
+    if token.text in ("NULL", "0"):
+        return "none"
+    if token.kind == "id" and code[index + 1].text == "(":
+        if token.text in NEW_REFERENCE_CALLS:
+            return "new"
+        if token.text in BORROWED_REFERENCE_CALLS:
+            return "borrowed"
+    return "unknown"
+
+
+def _state_members(context: _FileContext) -> list[str]:
+    """The member names of the state struct."""
+    opening, closing = _state_struct(context)
+    code = context.code
+    return [code[i].text for i in range(opening + 1, closing)
+            if code[i].kind == "id" and code[i + 1].text in (";", "[")]
+
+
+def _state_struct(context: _FileContext) -> tuple[int, int]:
+    """(index of `{`, index of `}`) of the state struct's definition:
+    `typedef struct [tag] { ... } NAME;` or `struct tag { ... };`."""
+    code = context.code
+    words = context.module.state_type.split()
+    for index, token in enumerate(code[:-2]):
+        if token.directive is not None or token.text != "{" or token.depth != 0:
+            continue
+        closing = closing_brace(code, index)
+        if closing + 2 >= len(code):
+            continue
+        if words[0] == "struct" and [t.text for t in code[index - 2:index]] == words:
+            return index, closing
+        if len(words) == 1 and code[closing + 1].text == words[0] and code[closing + 2].text == ";" \
+                and "typedef" in (code[index - 2].text, code[index - 3].text):
+            return index, closing
+    raise EditError(f"no definition of {context.module.state_type} in the file")
+
+
+def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
+    text, code, module = context.text, context.code, context.module
+    tokens = tokenize(text)
+    edits: list[Edit] = []
+    for move in moves:
+        var = move.var
+        edits += move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
+                            replacement={name: f"{expression}{move.field}" for name, expression in move.paths},
+                            use_functions=context.use_functions.get(var.identity, frozenset()),
+                            known_functions=context.known)
+    declared = sorted({entry for move in moves for entry in move.locals})
+    for function_name, local, parameter in declared:
+        for function in context.named(function_name):
+            edits.append(_first_in_body(context, function, f"{module.state_type} *{local} = "
+                                                           f"{module.getter}({parameter});"))
+    _, closing = _state_struct(context)
+    indent = _indent(text, code[closing - 1].start) or "    "
+    members = "".join(f"{indent}{declaration(m.var.type, m.field)};\n" for m in moves)
+    edits.append(Edit(start=_line_start(text, code[closing].start), end=_line_start(text, code[closing].start),
+                      text=members))
+    owned = [m for m in moves if m.owned]
+    for gc_function, macro in ((module.traverse, "Py_VISIT"), (module.clear, "Py_CLEAR")):
+        if owned and gc_function:
+            edits.append(_before_return(context, gc_function, [f"{macro}({{}}{m.field});" for m in owned]))
+    return edits
+
+
+def _before_return(context: _FileContext, name: str, statements: list[str]) -> Edit:
+    """The statements (`{}` standing for the state expression) put before
+    the final `return` of the function."""
+    code = context.code
+    definitions = context.named(name)
+    if len(definitions) != 1:
+        raise EditError(f"{name}() is defined {len(definitions)} times")
+    function = definitions[0]
+    depth = code[function.brace].depth + 1
+    returns = [i for i in range(function.brace, function.end) if code[i].text == "return" and code[i].depth == depth]
+    if not returns:
+        raise EditError(f"{name}() has no return at its end")
+    expression = state_expression(code, function, context.module, returns[-1])
+    if expression is None:
+        raise EditError(f"{name}() has no way to its module's state")
+    start = _line_start(context.text, code[returns[-1]].start)
+    indent = _indent(context.text, code[returns[-1]].start)
+    return Edit(start=start, end=start, text="".join(f"{indent}{s.format(expression)}\n" for s in statements))
+
+
+def _first_in_body(context: _FileContext, function: Function, statement: str) -> Edit:
+    """The statement on a line of its own, first in the function's body."""
+    code, text = context.code, context.text
+    first = code[function.brace + 1]
+    if first.line == code[function.brace].line:
+        raise EditError(f"{function.name}() has code on the line of its opening brace")
+    start = _line_start(text, first.start)
+    return Edit(start=start, end=start, text=f"{_indent(text, first.start)}{statement}\n")
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _indent(text: str, offset: int) -> str:
+    start = _line_start(text, offset)
+    line = text[start:offset]
+    return line[:len(line) - len(line.lstrip())]

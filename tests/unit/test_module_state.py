@@ -1,0 +1,104 @@
+"""Extension modules' interpreter globals moved into their module state:
+the module's source read (PyModuleDef, state struct, getter, GC functions),
+the way each function reaches the state, ownership, and the stays' codes."""
+from __future__ import annotations
+
+import pytest
+
+from analyzer.codes import STAY_CODES
+from analyzer.patch.edits import tokenize
+from analyzer.patch.module_source import code_tokens, functions, read_module, state_expression
+from tests.unit.test_cli import run
+from tests.unit.test_patch import PATCH_FIXTURES, _git, _patch_tree
+
+_MODULE = """
+typedef struct {{ PyObject *error; }} mod_state;
+static mod_state *get_mod_state(PyObject *module) {{ return (mod_state *)_PyModule_GetState(module); }}
+static int mod_exec(PyObject *m) {{ return 0; }}
+static int mod_traverse(PyObject *m, visitproc visit, void *arg) {{ return 0; }}
+static PyModuleDef_Slot mod_slots[] = {{ {{Py_mod_exec, mod_exec}}, {{0, NULL}} }};
+static PyMethodDef mod_methods[] = {{ {{"f", (PyCFunction)mod_f, METH_O, NULL}}, MOD_G_METHODDEF {{NULL}} }};
+static struct PyModuleDef moddef = {{ {definition} }};
+"""
+
+
+@pytest.mark.parametrize("definition", [
+    'PyModuleDef_HEAD_INIT, "mod", NULL, sizeof(mod_state), mod_methods, mod_slots, mod_traverse, NULL, NULL',
+    '.m_base = PyModuleDef_HEAD_INIT, .m_name = "mod", .m_size = sizeof(mod_state), .m_methods = mod_methods, '
+    '.m_slots = mod_slots, .m_traverse = mod_traverse',
+])
+def test_the_module_definition_is_read_positional_or_designated(definition):
+    module = read_module(code_tokens(tokenize(_MODULE.format(definition=definition))))
+    assert not isinstance(module, str)
+    assert (module.name, module.definition, module.state_type, module.getter, module.traverse, module.clear) == (
+        "mod", "moddef", "mod_state", "get_mod_state", "mod_traverse", None)
+    assert module.entry_points == {"mod_f", "mod_exec"}
+
+
+@pytest.mark.parametrize(("definition", "reason"), [
+    ('PyModuleDef_HEAD_INIT, "mod", NULL, -1, mod_methods', "single-phase init without module state"),
+    ('PyModuleDef_HEAD_INIT, "mod", NULL, sizeof(other_state)', "no function returning its other_state *"),
+])
+def test_a_module_without_state_to_extend_says_why(definition, reason):
+    assert read_module(code_tokens(tokenize(_MODULE.format(definition=definition)))).startswith(reason)
+
+
+def test_each_function_reaches_the_state_from_what_it_has():
+    text = _MODULE.format(definition='0, "mod", NULL, sizeof(mod_state), mod_methods, mod_slots') + """
+static PyObject *mod_f(PyObject *self, PyObject *arg) { return cache; }
+static PyObject *mod_g_impl(PyObject *module) { return cache; }
+static PyObject *helper(mod_state *st, int x) { return cache; }
+static PyObject *late(PyObject *module) { x = cache; mod_state *st = get_mod_state(module); return NULL; }
+static PyObject *method(PyObject *self) { mod_state *st = get_mod_state(self); return cache; }
+static void callback(void *data) { use(cache); }
+"""
+    code = code_tokens(tokenize(text))
+    module = read_module(code)
+    assert not isinstance(module, str)
+    found = {}
+    for function in functions(code):
+        uses = [i for i in range(function.start, function.end) if code[i].text == "cache"]
+        if uses:
+            found[function.name] = state_expression(code, function, module, uses[0])
+    assert found == {"mod_f": "get_mod_state(self)->",      # in the method table
+                     "mod_g_impl": "get_mod_state(module)->",  # Argument Clinic's module parameter
+                     "helper": "st->", "late": "get_mod_state(module)->", "method": "st->", "callback": None}
+
+
+def test_globals_move_into_the_module_state_and_the_others_stay_with_a_code(tmp_path):
+    tree = _patch_tree(tmp_path / "tree", ("statemod", "singlemod"))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    assert ", 2 of extension modules into their module state," in stdout
+    names = (out / "series").read_text().split()
+    assert names[2] == "0003-cglobals-move-2-globals-of-Modules-statemod.c-into-i.patch"
+    assert len(names) == 3                  # the fake tree has no subinterpreter tests to extend
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "pristine")
+    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    expected_source = (PATCH_FIXTURES / "modules" / "statemod.after.c").read_text()
+    assert (tree / "Modules" / "statemod.c").read_text() == expected_source
+    message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/statemod.c")
+    assert message.startswith("cglobals: move 2 globals of Modules/statemod.c into its module state\n\n"
+                              "The statemod module keeps module state already (statemod_state: its\n")
+    assert "  in statemod_lookup(): state->cached_attr (a new local: state = get_statemod_state(module))\n" in message
+    assert "  owns its object (a new reference is stored): visited in m_traverse, cleared in m_clear\n" in message
+    assert "  borrows its object (stored, never increfed): not visited, not cleared\n" in message
+    readme = (out / "README.md").read_text()
+    expected = {"events": "CG302 no-path-to-module-state: on_event()",
+                "mystery": "CG303 ownership-undecided", "level": "CG304 nonzero-initializer: = 3",
+                "left": "CG307 not-a-state-member: declared together with other variables",
+                "pair_count": "CG310 partner-stays: written together with left",
+                "setting": "CG312 held-by-library: library_setting = setting"}
+    for name, why in expected.items():
+        assert f"`{name}`: {why}" in readme
+    assert "Modules/singlemod.c:4 `error`: CG301 single-phase-module: single-phase init" in readme
+    assert "| Modules/statemod.c | `cached_attr` | `PyObject *` | interpreter (interpreter.module-state) | " \
+           "`statemod_state` | yes |" in readme
+    moved = (out / "moved.tsv").read_text()
+    assert "Modules/statemod.c\t-\tcached_attr\tinterpreter\tstate->cached_attr\n" in moved
+    for slug in ("single-phase-module", "no-path-to-module-state", "ownership-undecided", "nonzero-initializer",
+                 "not-a-state-member", "partner-stays", "held-by-library"):
+        assert STAY_CODES[slug].code in readme

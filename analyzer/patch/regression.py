@@ -33,17 +33,30 @@ class CGlobalsIsolationTests(TestBase):
             importlib.import_module(name)
         """)
 
-    def test_workload_in_several_interpreters(self):
+    def run_in_interpreters(self, code):
+        """Run code in four interpreters at once (threads), destroy them,
+        then run it in the main interpreter; an error in any one fails."""
+        errors = []
+
+        def run(interp):
+            try:
+                interpreters.run_string(interp, code)
+            except Exception as exc:
+                errors.append(exc)
+
         ids = [interpreters.create() for _ in range(4)]
-        threads = [threading.Thread(target=interpreters.run_string, args=(interp, self.WORKLOAD))
-                   for interp in ids]
+        threads = [threading.Thread(target=run, args=(interp,)) for interp in ids]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         for interp in ids:
             interpreters.destroy(interp)
-        exec(self.WORKLOAD, {})          # and in the main interpreter, after them
+        self.assertEqual(errors, [])
+        exec(code, {})
+
+    def test_workload_in_several_interpreters(self):
+        self.run_in_interpreters(self.WORKLOAD)
 '''
 
 
@@ -71,26 +84,8 @@ _MODULES_TEST = '''
 {workload}        """)
 
     def test_converted_modules_in_several_interpreters(self):
-        """Modules whose globals moved into their module state: imported and
-        used in four interpreters at once, then in the main one."""
-        errors = []
-
-        def run(interp):
-            try:
-                interpreters.run_string(interp, self.MODULES_WORKLOAD)
-            except Exception as exc:
-                errors.append(exc)
-
-        ids = [interpreters.create() for _ in range(4)]
-        threads = [threading.Thread(target=run, args=(interp,)) for interp in ids]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        for interp in ids:
-            interpreters.destroy(interp)
-        self.assertEqual(errors, [])
-        exec(self.MODULES_WORKLOAD, {{}})
+        """Modules whose globals moved into their module state."""
+        self.run_in_interpreters(self.MODULES_WORKLOAD)
 '''
 
 

@@ -8,6 +8,7 @@ import pytest
 from analyzer.codes import STAY_CODES
 from analyzer.patch.edits import tokenize
 from analyzer.patch.module_source import code_tokens, functions, read_module, state_expression
+from analyzer.patch.regression import add_isolation_test
 from tests.unit.test_cli import run
 from tests.unit.test_patch import PATCH_FIXTURES, _git, _patch_tree
 
@@ -102,3 +103,17 @@ def test_globals_move_into_the_module_state_and_the_others_stay_with_a_code(tmp_
     for slug in ("single-phase-module", "no-path-to-module-state", "ownership-undecided", "nonzero-initializer",
                  "not-a-state-member", "partner-stays", "held-by-library"):
         assert STAY_CODES[slug].code in readme
+
+
+def test_the_regression_test_uses_the_converted_modules_and_fails_on_errors_in_any_interpreter():
+    source = "import threading\nfrom textwrap import dedent\nclass TestBase: pass\n"
+    with_modules = add_isolation_test(source, "interpreters", ("array", "zlib"))
+    compile(with_modules, "test.py", "exec")
+    namespace: dict[str, object] = {}
+    exec(compile(with_modules, "test.py", "exec"), namespace)
+    tests = namespace["CGlobalsIsolationTests"]
+    workload = tests.MODULES_WORKLOAD                        # type: ignore[attr-defined]
+    assert "assert a.__reduce_ex__(3)[0] is array._array_reconstructor\n" in workload
+    assert "import zlib\nassert dir(zlib)\n" in workload    # a module without a workload of its own
+    assert "self.assertEqual(errors, [])" in with_modules
+    assert "test_converted_modules" not in add_isolation_test(source, "interpreters")

@@ -19,7 +19,7 @@ typedef struct _typeobject PyTypeObject;
 typedef struct _longobject PyLongObject;
 typedef struct PyMethodDef PyMethodDef;
 typedef struct _Py_Identifier { const char *string; } _Py_Identifier;
-typedef struct { const char *format; } _PyArg_Parser;
+typedef struct _PyArg_Parser { const char *format; struct _PyArg_Parser *next; } _PyArg_Parser;
 typedef void *PyThread_type_lock;
 typedef struct mystery mystery_t;
 typedef struct _is PyInterpreterState;

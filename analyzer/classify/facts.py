@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from ..cpython.api import (
     ATOMIC_WRITE,
+    BUFFER_DESTINATIONS,
     LOCK_CALLS,
     MUTATING_CALLS,
     PROCESS_RESOURCE_CALLS,
@@ -112,6 +113,9 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             elif use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address
                                                 and ATOMIC_WRITE.match(callee or "")):
                 writes.append(site(use))
+            elif use.kind is UseKind.ARGUMENT and (use.address or array) \
+                    and BUFFER_DESTINATIONS.get(callee or "") == use.position:
+                writes.append(site(use))      # memcpy(&x, ...): the C library writes it
             elif use.kind is UseKind.ARGUMENT and callee in MUTATING_CALLS and _holds_objects(var) \
                     and not use.address:
                 readers.add(use.function)     # an entry is readied (see _entries_readied), not the array

@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..cpython.api import LOCK_CALLS, MUTATING_CALLS, PROCESS_RESOURCE_CALLS, PUBLIC_NAME, READ_ONLY_PARAMETERS
+from ..cpython.api import (
+    BUFFER_DESTINATIONS,
+    LOCK_CALLS,
+    MUTATING_CALLS,
+    PROCESS_RESOURCE_CALLS,
+    PUBLIC_NAME,
+    READ_ONLY_PARAMETERS,
+)
+from ..cpython.families import pointee_family
 from ..cpython.lifecycle import (
     ALLOCATOR_API,
     ALLOCATOR_TABLES,
@@ -50,8 +58,8 @@ def _where(site: Site) -> str:
     how = {UseKind.ASSIGN: "assigned", UseKind.UPDATE: "updated", UseKind.MEMBER_WRITE: "written through",
            UseKind.ADDRESS: "address kept", UseKind.ARGUMENT: "address passed"}[use.kind]
     if use.kind is UseKind.ARGUMENT and use.callee:
-        how = f"address passed to {use.callee[1]}()" + (", which writes through it"
-                                                        if use.callee_writes_through else "")
+        writes = use.callee_writes_through or BUFFER_DESTINATIONS.get(use.callee[1]) == use.position
+        how = f"address passed to {use.callee[1]}()" + (", which writes through it" if writes else "")
     if use.via:
         how += f" (as an entry of {use.via})" if use.via.endswith("[]") else f" (via local {use.via})"
     return f"{how} in {function}() at {use.file}:{use.line}"
@@ -259,10 +267,14 @@ def _identifier(facts: GlobalFacts) -> Evidence | None:
 
 
 def _arg_parser(facts: GlobalFacts) -> Evidence | None:
-    if facts.var.family is not Family.ARG_PARSER:
-        return None
-    return Confidence.MEDIUM, ("an Argument Clinic _PyArg_Parser: initialized on first use, once per process, "
-                               "by the getargs machinery",)
+    if facts.var.family is Family.ARG_PARSER:
+        return Confidence.MEDIUM, ("an Argument Clinic _PyArg_Parser: initialized on first use, once per process, "
+                                   "by the getargs machinery",)
+    if pointee_family(facts.var.type) is Family.ARG_PARSER and facts.writes:
+        return Confidence.MEDIUM, ("a pointer to Argument Clinic _PyArg_Parser records, which are all static and "
+                                   "process-wide: it can only point at (a list of) those",
+                                   *_describe(facts.writes))
+    return None
 
 
 def _runtime_lifecycle(facts: GlobalFacts) -> Evidence | None:
@@ -278,7 +290,9 @@ def _runtime_lifecycle(facts: GlobalFacts) -> Evidence | None:
 
 
 def _once_flag(facts: GlobalFacts) -> Evidence | None:
-    if facts.extension or facts.var.family in _OBJECT_DATA or not facts.writes or facts.escapes:
+    if facts.var.family in _OBJECT_DATA or not facts.writes or facts.escapes:
+        return None
+    if facts.extension and facts.var.family is not Family.SCALAR:
         return None
     lazy = [s for s in facts.writes if s.use.guarded]
     if not lazy or not all(s.use.guarded or s.reach.contexts <= _LIFECYCLE for s in facts.writes):
@@ -408,8 +422,8 @@ RULES: tuple[Rule, ...] = (
          example="_Py_IDENTIFIER(__name__);",
          false_positives="None known."),
     Rule(id="runtime.arg-parser", state_class=StateClass.RUNTIME, match=_arg_parser,
-         idiom="An Argument Clinic _PyArg_Parser.",
-         example="static _PyArg_Parser _parser = {...};",
+         idiom="An Argument Clinic _PyArg_Parser, or a written pointer to one (the list of parsers initialized).",
+         example="static _PyArg_Parser _parser = {...};  static struct _PyArg_Parser *static_arg_parsers;",
          false_positives="None known."),
     Rule(id="interpreter.extension-static-type", state_class=StateClass.INTERPRETER, match=_extension_static_type,
          idiom="A static PyTypeObject defined by an extension module.",
@@ -494,10 +508,16 @@ RULES: tuple[Rule, ...] = (
          false_positives="A main-interpreter test that guards only part of the function; a lazily filled table "
                          "whose values depend on the interpreter (a table of objects is not taken)."),
     Rule(id="runtime.once-flag", state_class=StateClass.RUNTIME, match=_once_flag,
-         idiom="Data of the core (not Python objects) whose every write is an assignment or member write in a "
-               "function that tests it first, or is on a runtime init/fini path.",
-         example="static int initialized; if (initialized) return; ...; initialized = 1;",
-         false_positives="A per-interpreter flag reset on interpreter teardown; a counter reset by assignment."),
+         idiom="Data of the core (not Python objects), or a scalar of an extension module, whose every write is "
+               "an assignment or member write in a function that tests it first, or is on a runtime init/fini "
+               "path: a once-flag, or a fact computed once and kept (a module's flag shares its static storage "
+               "with every interpreter, so what it records is done once per process).",
+         example="static int initialized; if (initialized) return; ...; initialized = 1;  "
+                 "if (strncmp(rl_library_version, \"EditLine\", 8) == 0) using_libedit_emulation = 1; "
+                 "... if (using_libedit_emulation) ...  (a module's exec)",
+         false_positives="A per-interpreter flag reset on interpreter teardown; a counter reset by assignment; a "
+                         "module flag meant per module that the module's clear function does not reset (the "
+                         "flag is process-wide as written: a second interpreter skips the work)."),
     Rule(id="runtime.hook", state_class=StateClass.RUNTIME, match=_hook,
          idiom="A function pointer of the core written at run time; or a bundled library's exported function "
                "pointer that only other files write (the module configuring the library).",
@@ -570,7 +590,9 @@ def render_rules() -> str:
              "statics are their own globals): assignment, update (`++`, `+=`), member or element write "
              "(`x.f =`, `x[i] =`, `x->f =`, `*x =`), writes through a local pointer that holds `&x` (aliases), "
              "address kept, address passed to a call (with the callee and whether its prototype's parameter "
-             "points to const), reads. Reference counting calls are not writes. For statically allocated "
+             "points to const), reads. Its address given as the buffer a C library call writes (the destination of "
+             "`memcpy`, `memset`, `read`, ...; 3.13's `Py_XSETREF` is a `memcpy`) is a write. "
+             "Reference counting calls are not writes. For statically allocated "
              "objects (static types, singletons) only member writes and the generic mutating API "
              f"({names(MUTATING_CALLS)}) count: handing their address around is how CPython shares them. "
              "That API writes the type or object it is given; a description or spec given beside it "

@@ -55,14 +55,18 @@ READ_ONLY_PARAMETERS = {name: 3 for name in ("PyArg_ParseTupleAndKeywords", "_Py
 """Parameters CPython declares without const but only reads: the keyword
 list of the keyword-parsing API (3.13 declares it `char * const *`)."""
 
-BUFFER_WRITING_CALLS = frozenset("""
+BUFFER_DESTINATIONS = {**dict.fromkeys("""
     memcpy memmove memset strcpy strncpy strcat strncat sprintf snprintf vsprintf vsnprintf PyOS_snprintf
-    PyOS_vsnprintf fgets fread read recv recvfrom readlink getcwd strftime wcscpy wcsncpy wcscat wcsncat
-    wmemcpy wmemmove wmemset mbstowcs wcstombs
-    """.split())
-"""C library calls that write into a buffer they are given: a member of a
-parameter given to one (`memcpy(p->name, ...)`) is a write through the
-parameter, where a member given to another call is a read of its value."""
+    PyOS_vsnprintf fgets fread getcwd strftime wcscpy wcsncpy wcscat wcsncat wmemcpy wmemmove wmemset
+    mbstowcs wcstombs
+    """.split(), 0), **dict.fromkeys(("read", "recv", "recvfrom", "readlink"), 1)}
+"""C library calls that write into a buffer they are given, with the
+position of that argument: the variable given there is written
+(`memcpy(&x, &v, sizeof x)`, which 3.13's Py_XSETREF expands to)."""
+BUFFER_WRITING_CALLS = frozenset(BUFFER_DESTINATIONS)
+"""A member of a parameter given to one (`memcpy(p->name, ...)`) is a
+write through the parameter, where a member given to another call is a
+read of its value."""
 
 PROCESS_RESOURCE_CALLS = frozenset("""
     openlog closelog setlogmask setlocale setvbuf setbuf atexit on_exit pthread_atfork putenv setenv unsetenv

@@ -33,6 +33,16 @@ LOCK_NAME = re.compile(r"(?i)mutex|critical_section|srwlock|(?:^|_)lock(?:_t)?$"
 """A library's lock type, by its name: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK."""
 
 
+_POINTER = re.compile(r"(?:const\s+)?(?:struct\s+)?(\w+)\s*\*")
+
+
+def pointee_family(type_text: str) -> Family | None:
+    """The family, known by its name, of what a plain pointer type points to
+    (`struct _PyArg_Parser *`)."""
+    match = _POINTER.fullmatch(type_text.strip())
+    return BY_NAME.get(match.group(1)) if match else None
+
+
 def struct_family(tag: str | None) -> Family:
     """A struct named like an object's (`struct _longobject`, `struct _typeobject`):
     CPython's object structs are tagged so, as their typedefs end in Object."""

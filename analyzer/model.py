@@ -38,6 +38,33 @@ class Family(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CType:
+    """The shape of a declared type, read from the declarator (GlobalVar.type
+    keeps the spelling for display): arrays of pointers to a named type."""
+    base: str = ""                    # the specifier, qualifiers first: "const char", "struct arena_object";
+                                      # "" when it is not a name (a struct or enum body, a function)
+    pointers: int = 0                 # pointer levels below the array dimensions
+    qualified_pointer: bool = False   # a pointer level has a qualifier (`char *const`)
+    dims: tuple[str, ...] = ()        # array dimensions, outermost first, as spelled ("" for `[]`)
+    function: bool = False            # a function or a pointer to one, below the arrays and pointers
+    other: bool = False               # another shape below the pointers (a pointer to an array)
+
+    @property
+    def name(self) -> str:
+        """The type's last word: `unsigned long` -> long, `struct _PyArg_Parser` -> _PyArg_Parser."""
+        return self.base.split()[-1] if self.base else ""
+
+    @property
+    def is_array(self) -> bool:
+        return bool(self.dims)
+
+    @property
+    def simple(self) -> bool:
+        """`base *...[dim]...`: a named base, unqualified pointers, sized dimensions."""
+        return bool(self.base) and not (self.qualified_pointer or self.function or self.other or "" in self.dims)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceUnit:
     """One translation unit that the default Linux build compiles."""
     path: str
@@ -69,6 +96,7 @@ class GlobalVar:
     macro: str | None
     family: Family = Family.OTHER
     points_to_const: bool | None = None   # for a pointer (or an array of them): whether the data is const
+    ctype: CType = CType()
 
     @property
     def identity(self) -> tuple[str, str, str]:

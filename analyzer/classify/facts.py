@@ -94,7 +94,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
     facts = {}
     for var in wanted:
         writes, readied, escapes, readers = [], [], [], set()
-        array = var.type.endswith("]")
+        array = var.ctype.is_array
         set_by_tests = own_lock = False
         for use in by_target.get(var.identity, ()):
             if use.function is None:
@@ -202,7 +202,7 @@ def _with_partners(facts: dict[tuple[str, str, str], GlobalFacts]) -> dict[tuple
 
 def _holds_objects(var: GlobalVar) -> bool:
     """An array of object pointers (`static PyTypeObject *static_types[]`)."""
-    return var.family is Family.OBJECT_POINTER and var.type.endswith("]")
+    return var.family is Family.OBJECT_POINTER and var.ctype.is_array
 
 
 def _entries_readied(result: ScanResult) -> dict[tuple[str, str, str], list[Use]]:

@@ -101,7 +101,7 @@ def _read_by(facts: GlobalFacts) -> str:
 def _const(facts: GlobalFacts) -> Evidence | None:
     if not facts.var.const:
         return None
-    pointer = "*" in facts.var.type and not facts.var.type.endswith("]")
+    pointer = facts.var.ctype.pointers > 0 and not facts.var.ctype.is_array
     note = ("the pointer itself is const (outermost declarator); the data it points to is classified on its own"
             if pointer else "declared const")
     return Confidence.HIGH, (f"{note}: {facts.var.type}",)
@@ -220,7 +220,7 @@ def _handed_out_table(facts: GlobalFacts) -> Evidence | None:
     var = facts.var
     if not var.has_initializer or var.family not in _BUILD_TIME_TABLES or facts.writes or facts.readied:
         return None
-    if var.family is Family.STRING and not var.type.endswith("]"):
+    if var.family is Family.STRING and not var.ctype.is_array:
         return None
     if not facts.escapes or any(s.use.callee and s.use.callee[1] in LOCK_CALLS for s in facts.escapes):
         return None
@@ -270,7 +270,7 @@ def _arg_parser(facts: GlobalFacts) -> Evidence | None:
     if facts.var.family is Family.ARG_PARSER:
         return Confidence.MEDIUM, ("an Argument Clinic _PyArg_Parser: initialized on first use, once per process, "
                                    "by the getargs machinery",)
-    if pointee_family(facts.var.type) is Family.ARG_PARSER and facts.writes:
+    if pointee_family(facts.var.ctype) is Family.ARG_PARSER and facts.writes:
         return Confidence.MEDIUM, ("a pointer to Argument Clinic _PyArg_Parser records, which are all static and "
                                    "process-wide: it can only point at (a list of) those",
                                    *_describe(facts.writes))
@@ -343,7 +343,7 @@ _INIT_CONTEXTS = _PER_INTERPRETER_INIT | _PER_INTERPRETER_LIFECYCLE
 
 def _init_table(facts: GlobalFacts) -> Evidence | None:
     var = facts.var
-    if var.family not in _TABLES or (var.family is Family.STRING and not var.type.endswith("]")):
+    if var.family not in _TABLES or (var.family is Family.STRING and not var.ctype.is_array):
         return None
     changes = facts.changes
     if not changes or any(s.use.kind in (UseKind.ASSIGN, UseKind.UPDATE) for s in changes):

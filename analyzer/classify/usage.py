@@ -92,8 +92,8 @@ class CallGraph:
         for installer in (key for key in graph if key[1] in INSTALLERS):
             for caller in graph.predecessors(installer):     # the hooks it installs
                 allocator.update(by_key[caller].references if caller in by_key else ())
-        slot_tables = {var.identity for var in globals_ if MODULE_SLOT_TYPE in var.type}
-        allocator_tables = {var.identity for var in globals_ if any(t in var.type for t in ALLOCATOR_TABLES)}
+        slot_tables = {var.identity for var in globals_ if var.ctype.name == MODULE_SLOT_TYPE}
+        allocator_tables = {var.identity for var in globals_ if var.ctype.name in ALLOCATOR_TABLES}
         module_entries: set[FunctionKey] = set()
         default_allocator: set[FunctionKey] = set()
         for initializer in initializers:

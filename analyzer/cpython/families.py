@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Family
+from ..model import CType, Family
 
 SCALAR_NAMES = frozenset("""
     char short int long signed unsigned float double _Bool bool __int128 _Complex
@@ -33,14 +33,12 @@ LOCK_NAME = re.compile(r"(?i)mutex|critical_section|srwlock|(?:^|_)lock(?:_t)?$"
 """A library's lock type, by its name: Tcl_Mutex, CRITICAL_SECTION, SRWLOCK."""
 
 
-_POINTER = re.compile(r"(?:const\s+)?(?:struct\s+)?(\w+)\s*\*")
-
-
-def pointee_family(type_text: str) -> Family | None:
-    """The family, known by its name, of what a plain pointer type points to
+def pointee_family(shape: CType) -> Family | None:
+    """The family, known by its name, of what a plain pointer points to
     (`struct _PyArg_Parser *`)."""
-    match = _POINTER.fullmatch(type_text.strip())
-    return BY_NAME.get(match.group(1)) if match else None
+    if shape.pointers != 1 or shape.is_array or shape.function:
+        return None
+    return BY_NAME.get(shape.name)
 
 
 def struct_family(tag: str | None) -> Family:

@@ -10,7 +10,7 @@ from pycparser import c_ast
 from pycparser.c_generator import CGenerator
 
 from ..cpython.families import BY_NAME, LOCK_NAME, LOCKS, SCALAR_NAMES, struct_family
-from ..model import Family, GlobalVar, Storage
+from ..model import CType, Family, GlobalVar, Storage
 from .parse import names_function_type
 
 SourceLine = Callable[[str, int], str]
@@ -102,6 +102,41 @@ class _TypeSpeller(CGenerator):
     def spell(self, node: c_ast.Node) -> str:
         return str(self._generate_type(node, emit_declname=False)).strip()
 
+    def shape(self, node: c_ast.Node) -> CType:
+        """The declarator's shape: dimensions, then pointer levels, then the base."""
+        dims = []
+        while isinstance(node, c_ast.ArrayDecl):
+            dims.append(str(self.visit(node.dim)) if node.dim is not None else "")
+            node = node.type
+        pointers, qualified = 0, False
+        while isinstance(node, c_ast.PtrDecl):
+            pointers += 1
+            qualified |= bool(node.quals)
+            node = node.type
+        if not isinstance(node, c_ast.TypeDecl):
+            return CType(pointers=pointers, qualified_pointer=qualified, dims=tuple(dims),
+                         function=isinstance(node, c_ast.FuncDecl), other=not isinstance(node, c_ast.FuncDecl))
+        return CType(base=_specifier(node), pointers=pointers, qualified_pointer=qualified, dims=tuple(dims))
+
+
+def declared_type(node: c_ast.Node) -> CType:
+    """The shape of a declarator's type (`node` is a Decl's type)."""
+    return _TypeSpeller().shape(node)
+
+
+def _specifier(node: c_ast.TypeDecl) -> str:
+    """`const unsigned long`, `struct tag`; "" for a struct, union or enum with a body."""
+    inner = node.type
+    if isinstance(inner, c_ast.IdentifierType):
+        words = list(inner.names)
+    elif isinstance(inner, (c_ast.Struct, c_ast.Union, c_ast.Enum)) and inner.name:
+        if (inner.values if isinstance(inner, c_ast.Enum) else inner.decls) is not None:
+            return ""
+        words = [{c_ast.Struct: "struct", c_ast.Union: "union", c_ast.Enum: "enum"}[type(inner)], inner.name]
+    else:
+        return ""
+    return " ".join([*node.quals, *words])
+
 
 class GlobalsVisitor(c_ast.NodeVisitor):
     """Collects static-storage variables from one chunk's AST."""
@@ -152,7 +187,7 @@ class GlobalsVisitor(c_ast.NodeVisitor):
             return
         self.found.append(GlobalVar(
             file=path, func=self._function, name=node.name, line=coord.line,
-            type=self._speller.spell(node.type), storage=storage,
+            type=self._speller.spell(node.type), ctype=self._speller.shape(node.type), storage=storage,
             thread_local=bool(_THREAD_LOCAL.intersection(node.storage)),
             const=is_const_object(node.type), has_initializer=node.init is not None,
             macro=self._macro(path, coord.line), family=type_family(node.type, self._function_types),

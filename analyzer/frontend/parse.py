@@ -446,7 +446,7 @@ def _local_statics(globals_: tuple[GlobalVar, ...]) -> dict[str, tuple[set[str],
     for var in globals_:
         if var.func is None:
             continue
-        kind = watch_kind(const=var.const, family=var.family, array=var.type.endswith("]"))
+        kind = watch_kind(const=var.const, family=var.family, array=var.ctype.is_array)
         if kind is not None:
             sets = found.setdefault(var.func, (set(), set(), set()))
             sets[("watched", "arrays", "objects").index(kind)].add(var.name)

@@ -231,9 +231,9 @@ def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozens
         return "defined in a header"
     if declarators > 1:
         return "declared together with other variables"
-    if var.type.rstrip().endswith("]"):
+    if var.ctype.is_array:
         return f"an array ({var.type})"
-    if declaration(var.type, var.name) is None or not declarable_elsewhere(var, public_types):
+    if declaration(var.ctype, var.name) is None or not declarable_elsewhere(var, public_types):
         return f"its type ({var.type}) may be defined after the state struct"
     return ""
 
@@ -357,7 +357,7 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
                                                            f"{module.getter}({parameter});"))
     _, closing = _state_struct(context)
     indent = _indent(text, code[closing - 1].start) or "    "
-    members = "".join(f"{indent}{declaration(m.var.type, m.field)};\n" for m in moves)
+    members = "".join(f"{indent}{declaration(m.var.ctype, m.field)};\n" for m in moves)
     edits.append(Edit(start=_line_start(text, code[closing].start), end=_line_start(text, code[closing].start),
                       text=members))
     owned = [m for m in moves if m.owned]

@@ -26,13 +26,12 @@ from ..classify.facts import GlobalFacts
 from ..classify.usage import Context
 from ..cpython.families import DECIDED_BY_TYPE
 from ..cpython.layout import CORE_DIRECTORIES
-from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
+from ..model import CType, Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
 from .inputs import PublicNames
 
 _NOT_PARTNERS = DECIDED_BY_TYPE - {Family.LOCK}
 _SAFE_CONTEXTS = frozenset({Context.ORDINARY, Context.MODULE_INIT})
 _C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool void const volatile".split())
-_TYPE_RE = re.compile(r"^(?P<base>(?:struct\s+)?[\w\s]+?)\s*(?P<stars>(?:\*\s*)*)(?P<dims>(?:\[[^\]]+\]\s*)*)$")
 ZERO_RE = re.compile(r"^\s*(?:0[uUlL]*|NULL|\{\s*(?:0|NULL)?\s*\})\s*$")
 _CONSTANT_TOKEN_RE = re.compile(r"\s*(?:(?P<number>\.?\d[\w.]*)|(?P<word>[A-Za-z_]\w*)|[-()+*/~|&<>^{},])")
 
@@ -190,7 +189,7 @@ def _reason_to_stay(var: GlobalVar, declarators: int, initializer: str | None, p
         return "defined in a header: every includer has its own copy"
     if var.macro or var.thread_local:
         return "made by a macro" if var.macro else "thread-local: one copy per thread already"
-    if declaration(var.type, "x") is None or not declarable_elsewhere(var, public.types):
+    if declaration(var.ctype, "x") is None or not declarable_elsewhere(var, public.types):
         return f"its type ({var.type}) is not one the state header can declare"
     if declarators > 1:
         return "declared together with other variables"
@@ -214,30 +213,25 @@ def _is_constant(initializer: str, macros: frozenset[str]) -> bool:
 def declarable_elsewhere(var: GlobalVar, public_types: frozenset[str]) -> bool:
     """Arithmetic types, object pointers, pointers to structs (declared
     opaque), the public headers' typedefs, and arrays of those."""
-    match = _TYPE_RE.match(var.type.strip())
-    if match is None:
+    shape = var.ctype
+    if not shape.simple:
         return False
-    words = match["base"].split()
+    words = shape.base.split()
     if words[0] == "struct":
-        return bool(match["stars"].strip()) and len(words) == 2
+        return shape.pointers > 0 and len(words) == 2
     return all(word in _C_TYPE_WORDS or word.endswith("_t") or word in public_types for word in words)
 
 
-def declaration(type_: str, name: str) -> str | None:
+def declaration(shape: CType, name: str) -> str | None:
     """`int [37]`, `struct arena_object *` -> a member declaration of `name`."""
-    match = _TYPE_RE.match(type_.strip())
-    if match is None or "[]" in match["dims"].replace(" ", ""):
+    if not shape.simple:
         return None
-    stars = match["stars"].replace(" ", "")
-    return f"{match['base']} {stars}{name}{match['dims'].replace(' ', '')}"
+    dims = "".join(f"[{dim}]" for dim in shape.dims).replace(" ", "")
+    return f"{shape.base} {'*' * shape.pointers}{name}{dims}"
 
 
 def opaque_structs(moves: Iterable[Move]) -> list[str]:
     """The struct tags the state header names without a definition."""
-    tags = set()
-    for move in moves:
-        match = _TYPE_RE.match(move.var.type.strip())
-        if match and match["base"].startswith("struct"):
-            tags.add(match["base"].split()[1])
-    return sorted(tags)
+    return sorted({move.var.ctype.name for move in moves
+                   if move.var.ctype.simple and move.var.ctype.base.startswith("struct")})
 

@@ -429,7 +429,7 @@ def render_header(moved: list[Move]) -> str:
             lines.append(f"struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state {{")
             for move in sorted(moves, key=lambda m: m.field):
                 where = f"{move.var.func}() in {move.var.file}" if move.var.func else move.var.file
-                member = f"    {declaration(move.var.type, move.field)};"
+                member = f"    {declaration(move.var.ctype, move.field)};"
                 lines.append(f"{member.ljust(47)} // was static in {where}")
             lines += ["};", ""]
         lines.append(f"struct {_TOP_STRUCT[home]} {{")

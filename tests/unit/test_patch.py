@@ -149,13 +149,18 @@ def test_struct_members_of_the_same_name_are_not_references():
     assert apply_edits(text, edits) == "struct s { int n; };\nint f(struct s *p) { return X + p->n; }\n"
 
 
-@pytest.mark.parametrize("type_, expected", [
-    ("int [37]", "int name[37]"), ("struct arena_object *[64 + 1]", "struct arena_object *name[64+1]"),
-    ("PyObject *", "PyObject *name"), ("unsigned long long", "unsigned long long name"),
-    ("char *[]", None), ("int (*)(void)", None),
+@pytest.mark.parametrize("declared, expected", [
+    ("int name[37];", "int name[37]"), ("struct arena_object *name[64 + 1];", "struct arena_object *name[64+1]"),
+    ("PyObject *name;", "PyObject *name"), ("unsigned long long name;", "unsigned long long name"),
+    ("const char *name;", "const char *name"), ("char *name[];", None), ("int (*name)(void);", None),
+    ("char *const name;", None), ("int (*name)[3];", None), ("struct { int a; } name;", None),
 ])
-def test_member_declarations(type_, expected):
-    assert declaration(type_, "name") == expected
+def test_member_declarations(declared, expected):
+    from pycparser import CParser
+
+    from analyzer.frontend.extract import declared_type
+    decl = CParser().parse("typedef struct _object PyObject;\n" + declared).ext[-1]
+    assert declaration(declared_type(decl.type), "name") == expected
 
 
 def test_regression_test_is_added_with_libcst_before_the_main_block():

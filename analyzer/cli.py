@@ -13,11 +13,11 @@ from typing import NoReturn, TextIO
 
 from . import __version__
 from .classify.rules import render_rules
-from .config import ConfigError, load_baselines
+from .datafiles import ConfigError
 from .fetch import FetchError, default_cache_dir, fetch
 from .frontend.checkout import TreeError
 from .frontend.preprocess import DEFAULT_TIMEOUT
-from .gate.check import render_baseline
+from .gate.baseline import load_baselines, render_baseline
 from .jobs import OptionError, Progress, ScanOptions, check, classify, patch, races, report, scan
 from .model import ScanResult
 from .output import OutputError, check_output_dir, check_output_file, write_text, writing

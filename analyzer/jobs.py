@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .classify import classify, classify_with_facts
-from .config import ConfigError, load_baselines, load_racing_accesses
 from .cpython.state import INFRASTRUCTURE
+from .datafiles import ConfigError
 from .frontend.checkout import TreeError, find_tree
+from .gate.baseline import load_baselines
 from .gate.check import gate
 from .gate.inputs import git_changes, read_suppressions, still_written
 from .model import ScanResult, Verdict
 from .output import OutputError, check_output_dir, write_text, writing
+from .races.accesses import load_racing_accesses
 from .races.reports import Attributed
 from .report.findings import GateReport
 from .scan.engine import OptionError, Progress, ScanOptions, scan
@@ -108,7 +110,7 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     those of the files `only` names, when given), guards the racing
     statements of `races` (a `cglobals races --format json` document), and
     says in README.md and moved.tsv what moved and why the rest stays."""
-    from .patch.inputs import api_files, check_texts, initializer_texts, module_texts, public_names
+    from .patch.inputs import api_files, check_texts, module_texts, public_names
     from .patch.modules import convert_modules
     from .patch.plan import make_plan
     from .patch.series import function_indexes, write_series
@@ -123,8 +125,7 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     result = scan(tree, options, progress)
     if result.failed_units:
         return Patched(result=result, series=None)
-    initializers = initializer_texts(result.tree.root, ((var.identity, var.line) for var in result.globals
-                                                        if var.has_initializer))
+    initializers = {var.identity: var.initializer for var in result.globals if var.initializer is not None}
     public = public_names(result.tree.root)
     api = api_files(result.tree.root, [*(var.file for var in result.globals), *(a.file for a in racing)])
     classified = classify_with_facts(result)

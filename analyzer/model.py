@@ -97,6 +97,7 @@ class GlobalVar:
     family: Family = Family.OTHER
     points_to_const: bool | None = None   # for a pointer (or an array of them): whether the data is const
     ctype: CType = CType()
+    initializer: str | None = None        # its initializer's source text, for a global not declared const
 
     @property
     def identity(self) -> tuple[str, str, str]:

@@ -191,7 +191,9 @@ class GlobalsVisitor(c_ast.NodeVisitor):
             thread_local=bool(_THREAD_LOCAL.intersection(node.storage)),
             const=is_const_object(node.type), has_initializer=node.init is not None,
             macro=self._macro(path, coord.line), family=type_family(node.type, self._function_types),
-            points_to_const=points_to_const(node.type)))
+            points_to_const=points_to_const(node.type),
+            initializer=None if node.init is None or is_const_object(node.type)
+            else initializer_text(self._source_line, path, coord.line, node.name)))
 
     def _macro(self, path: str, line: int) -> str | None:
         """The function-like macro whose invocation starts the declaration's line."""
@@ -200,6 +202,57 @@ class GlobalsVisitor(c_ast.NodeVisitor):
         if not match or match.group(1) not in self._function_macros:
             return None
         return match.group(1)
+
+
+_INITIALIZER_LINES = 12
+_ASSIGNED_RE = re.compile(r"\b(\w+)\s*(?:\[[^\]]*\]\s*)*=(?!=)\s*")
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def initializer_text(source_line: SourceLine, path: str, line: int, name: str) -> str | None:
+    """The source text of `name`'s initializer in the declaration that starts
+    at `line` (`= {0}`, `= NULL`, `= {1, 2,\n 3}`), up to the `;` or `,`
+    that ends it, outside brackets, strings and comments; None when the
+    declaration does not spell it there (a macro declares the variable) or
+    it runs past a dozen lines.  A text over several lines is joined with
+    single spaces."""
+    first = source_line(path, line)
+    start = next((m for m in _ASSIGNED_RE.finditer(first) if m.group(1) == name), None)
+    if start is None:
+        return None
+    text, rest, depth, lines, comment = "", first[start.end():], [], 1, False
+    while True:
+        index, quote = 0, ""
+        while index < len(rest):
+            char = rest[index]
+            if comment:
+                if rest.startswith("*/", index):
+                    comment, index = False, index + 1
+            elif quote:
+                if char == "\\":
+                    index += 1
+                elif char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif rest.startswith("/*", index):
+                comment, index = True, index + 1
+            elif rest.startswith("//", index):
+                break
+            elif char in "([{":
+                depth.append(char)
+            elif char in _CLOSING:
+                if not depth or depth.pop() != _CLOSING[char]:
+                    return None
+            elif char in ";," and not depth:
+                found = text + rest[:index]
+                return " ".join(found.split()) if lines > 1 else found.strip()
+            index += 1
+        if lines == _INITIALIZER_LINES:
+            return None
+        text += rest + "\n"
+        rest = source_line(path, line + lines)
+        lines += 1
 
 
 def path_relativizer(root: str) -> Callable[[str], str | None]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import BASELINE_COLUMNS, BASELINE_HEADER, BASELINE_SCHEMA, BaselineEntry
 from ..model import Change, GlobalVar, StateClass, Suppression, Use, UseKind, Verdict
+from .baseline import BaselineEntry
 
 MUTABLE = frozenset({StateClass.RUNTIME, StateClass.INTERPRETER})
 _CHANGING = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE, UseKind.ADDRESS, UseKind.ARGUMENT})
@@ -79,12 +79,3 @@ def _introduced(pairs: tuple[tuple[GlobalVar, Verdict], ...], changed: dict[str,
     written = {use.target for use in uses if use.kind in _CHANGING and use.line in changed.get(use.file, ())}
     return tuple((var, verdict) for var, verdict in pairs
                  if var.line in changed.get(var.file, ()) or var.identity in written)
-
-
-def render_baseline(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...]) -> str:
-    """Every mutable global, sorted: the same tree gives the same bytes."""
-    rows = sorted((var.file, var.func or "-", var.name, verdict.state_class.value)
-                  for var, verdict in zip(globals_, verdicts, strict=True) if verdict.state_class in MUTABLE)
-    lines = [BASELINE_HEADER.rstrip("\n"), f"schema_version\t{BASELINE_SCHEMA}", "\t".join(BASELINE_COLUMNS)]
-    lines += ["\t".join((*row, "")) for row in rows]
-    return "\n".join(lines) + "\n"

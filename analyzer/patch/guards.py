@@ -29,9 +29,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..config import RacingAccess
 from ..cpython.api import ATOMIC_SUFFIXES
 from ..cpython.layout import is_public_header
+from ..races.accesses import RacingAccess
 from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies
 
 _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return goto break continue".split())

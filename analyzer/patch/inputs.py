@@ -1,6 +1,5 @@
-"""What the patch planner reads besides the scan: the initializers of the
-globals it moves, what the public headers declare, and which files use
-CPython's API."""
+"""What the patch planner reads besides the scan: what the public headers
+declare, which files use CPython's API, and the texts of the files it edits."""
 from __future__ import annotations
 
 import re
@@ -9,22 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..cpython.layout import API_INCLUDE_RE
-from ..frontend.checkout import SourceLines, TreeError, read_source
+from ..frontend.checkout import TreeError, read_source
 from ..model import ScanResult
-
-
-def initializer_texts(root: str, variables: Iterable[tuple[tuple[str, str, str], int]]) -> dict[
-        tuple[str, str, str], str]:
-    """The initializer of each (identity, line) whose declaration line reads
-    `... NAME = INITIALIZER;` (one-line initializers only)."""
-    found = {}
-    lines = SourceLines(root)
-    for identity, line in variables:
-        match = re.search(rf"\b{re.escape(identity[2])}\s*(?:\[[^\]]*\]\s*)*=\s*(\{{[^;]*\}}|[^;{{]*);",
-                          lines(identity[0], line))
-        if match:
-            found[identity] = match.group(1).strip()
-    return found
 
 
 @dataclass(frozen=True, slots=True)

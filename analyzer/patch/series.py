@@ -15,7 +15,6 @@ from typing import Any
 
 import networkx as nx
 
-from ..config import RacingAccess
 from ..cpython.layout import TEST_MODULES
 from ..cpython.state import (
     INFRASTRUCTURE,
@@ -35,6 +34,7 @@ from ..cpython.state import (
     makefile_header_line,
 )
 from ..model import Family, ScanResult
+from ..races.accesses import RacingAccess
 from .edits import (
     Edit,
     EditError,

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections import Counter
 
 from ..codes import STAY_CODES
-from ..config import RacingAccess
 from ..patch.plan import MODULE_REASON, Home
 from ..patch.series import Series, reference
+from ..races.accesses import RacingAccess
 
 
 def render_series_readme(series: Series, version: str) -> str:

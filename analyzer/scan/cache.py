@@ -34,7 +34,7 @@ from ..model import (
     UseKind,
 )
 
-_FORMAT = 9
+_FORMAT = 10
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,17 +182,19 @@ def _pack_global(var: GlobalVar) -> Packed:
     shape = var.ctype
     return (var.file, var.func, var.name, var.line, var.type, var.storage.value, var.thread_local,
             var.const, var.has_initializer, var.macro, var.family.value, var.points_to_const,
-            (shape.base, shape.pointers, shape.qualified_pointer, shape.dims, shape.function, shape.other))
+            (shape.base, shape.pointers, shape.qualified_pointer, shape.dims, shape.function, shape.other),
+            var.initializer)
 
 
 def _unpack_global(packed: Packed) -> GlobalVar:
-    file, func, name, line, type_, storage, thread_local, const, init, macro, family, pointee_const, shape = packed
+    (file, func, name, line, type_, storage, thread_local, const, init, macro, family, pointee_const, shape,
+     initializer) = packed
     base, pointers, qualified, dims, function, other = shape
     return GlobalVar(file=file, func=func, name=name, line=line, type=type_, storage=Storage(storage),
                      thread_local=thread_local, const=const, has_initializer=init, macro=macro,
                      family=Family(family), points_to_const=pointee_const,
                      ctype=CType(base=base, pointers=pointers, qualified_pointer=qualified, dims=dims,
-                                 function=function, other=other))
+                                 function=function, other=other), initializer=initializer)
 
 
 def _pack_use(use: Use) -> Packed:

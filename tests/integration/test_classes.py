@@ -99,8 +99,8 @@ def test_harder_set_floors(history):
 
 def test_gate_is_exact_on_an_unchanged_tree(real_scan, tmp_path):
     """A baseline generated from a tree covers that tree: zero findings, nothing stale."""
-    from analyzer.config import load_baseline
-    from analyzer.gate.check import gate, render_baseline
+    from analyzer.gate.baseline import load_baseline, render_baseline
+    from analyzer.gate.check import gate
     cold, _ = real_scan
     verdicts = classify(cold)
     path = tmp_path / "baseline.tsv"

@@ -7,7 +7,9 @@ import tracemalloc
 
 import pytest
 
-from analyzer.config import MAX_LINE, ConfigError, load_baseline, load_racing_accesses
+from analyzer.datafiles import ConfigError
+from analyzer.gate.baseline import MAX_LINE, load_baseline
+from analyzer.races.accesses import load_racing_accesses
 
 HEADER = "schema_version\t1\nfile\tfunc\tname\tclass\treason\n"
 ROWS = "Objects/a.c\t-\tx\truntime\t\nObjects/a.c\tf\ty\tinterpreter\ta reason\n"

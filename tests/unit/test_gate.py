@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.config import ConfigError, load_baseline
+from analyzer.datafiles import ConfigError
+from analyzer.gate.baseline import load_baseline
 from tests.conftest import FIXTURES, make_tree
 from tests.unit.test_cli import run
 

@@ -173,3 +173,21 @@ def test_regression_test_is_added_with_libcst_before_the_main_block():
     assert "\n\n\nclass CGlobalsIsolationTests" in edited and "\n\n\nif __name__" in edited
     compile(edited, "test.py", "exec")
     assert add_isolation_test(edited) == edited
+
+
+@pytest.mark.parametrize("source, name, expected", [
+    ("static int x = 0;", "x", "0"),
+    ("static PyObject *a = NULL, *b = NULL;", "a", "NULL"),
+    ("static PyObject *a = NULL, *b = NULL;", "b", "NULL"),
+    ("static int t[3] = {0};", "t", "{0}"),
+    ("static int t[] = {\n    1, 2, /* two; */\n    3,\n};", "t", "{ 1, 2, /* two; */ 3, }"),
+    ("static const char *s = \"a;b\";  // c", "s", "\"a;b\""),
+    ("static Py_ssize_t n = g(1, 2) * 2;", "n", "g(1, 2) * 2"),
+    ("DECLARE(x);", "x", None),
+    ("static int t[] = {\n" + "  1,\n" * 20 + "};", "t", None),
+])
+def test_initializer_text_reads_the_declaration_up_to_its_end(source, name, expected):
+    from analyzer.frontend.extract import initializer_text
+    lines = source.split("\n")
+    assert initializer_text(lambda path, line: lines[line - 1] if line <= len(lines) else "",
+                            "x.c", 1, name) == expected

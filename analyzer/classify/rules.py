@@ -75,7 +75,7 @@ def _contexts(site: Site) -> str:
         return "no caller in the tree"
     parts = []
     for context, entry in site.reach.entries:
-        if entry in site.reach.once_entries:
+        if context is Context.RUNTIME_LIFECYCLE and entry in site.reach.once_entries:
             origin = "" if entry == site.use.function else f"from {entry[1]}, "
             parts.append(f"once per process ({origin}called under a once test)")
         else:
@@ -559,7 +559,7 @@ RULES: tuple[Rule, ...] = (
          example="static PyObject *cached; if (!cached) cached = PyUnicode_InternFromString(...);",
          false_positives="Immortal objects (interned at build time) cached process-wide."),
     Rule(id="interpreter.lifecycle", state_class=StateClass.INTERPRETER, match=_interpreter_lifecycle,
-         idiom="Written during interpreter creation/teardown or module init/exec.",
+         idiom="Written during interpreter creation/teardown or a module's init, exec or teardown.",
          example="a freelist reset in PyInterpreterState_Clear",
          false_positives="Writes guarded by a main-interpreter test the analyzer cannot see."),
     Rule(id="interpreter.mutable", state_class=StateClass.INTERPRETER, match=_mutable,
@@ -608,7 +608,8 @@ def render_rules() -> str:
              f"embedder calls before Py_Initialize(): {names(PRE_INIT_API)} (a test program's `main()` is "
              "test code);",
              f"  - interpreter creation/teardown: {names(INTERPRETER_ENTRIES)};",
-             "  - module init/exec: `PyInit_*` and the functions a `PyModuleDef_Slot` table names;",
+             "  - module init/exec/teardown: `PyInit_*`, the functions a `PyModuleDef_Slot` table names and "
+             "those a `PyModuleDef` names (`m_traverse`, `m_clear`, `m_free`);",
              "  - signal handler: functions given to `signal()`/`PyOS_setsig()` or stored in "
              f"`sa_handler`/`sa_sigaction`, within {CALLBACK_DEPTH['SIGNAL_HANDLER']} calls;",
              "  - the default allocator: the functions the initializer of a static allocator table "

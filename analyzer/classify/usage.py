@@ -37,13 +37,13 @@ from ..cpython.lifecycle import (
     MODULE_SLOT_TYPE,
     RUNTIME_ENTRIES,
 )
-from ..model import Function, FunctionKey, GlobalVar, Initializer
+from ..model import Family, Function, FunctionKey, GlobalVar, Initializer
 
 
 class Context(enum.Enum):
     RUNTIME_LIFECYCLE = "runtime init/fini"
     INTERPRETER_LIFECYCLE = "interpreter creation/teardown"
-    MODULE_INIT = "module init/exec"
+    MODULE_INIT = "module init/exec/teardown"
     SIGNAL_HANDLER = "signal handler"
     OBJECT_ALLOCATOR = "the default allocator"
     ALLOCATOR = "allocator hook"
@@ -92,13 +92,16 @@ class CallGraph:
         for installer in (key for key in graph if key[1] in INSTALLERS):
             for caller in graph.predecessors(installer):     # the hooks it installs
                 allocator.update(by_key[caller].references if caller in by_key else ())
-        slot_tables = {var.identity for var in globals_ if var.ctype.name == MODULE_SLOT_TYPE}
+        module_tables = {var.identity for var in globals_ if var.ctype.name == MODULE_SLOT_TYPE}
+        # a PyModuleDef names its m_traverse, m_clear and m_free functions (its
+        # methods are in a table of their own): each interpreter's module runs them
+        module_tables |= {var.identity for var in globals_ if var.family is Family.MODULE_DEF}
         allocator_tables = {var.identity for var in globals_ if var.ctype.name in ALLOCATOR_TABLES}
         module_entries: set[FunctionKey] = set()
         default_allocator: set[FunctionKey] = set()
         for initializer in initializers:
             referenced.update(initializer.functions)
-            if initializer.target in slot_tables:
+            if initializer.target in module_tables:
                 module_entries.update(initializer.functions)
             if initializer.target in allocator_tables:
                 default_allocator.update(initializer.functions)
@@ -117,7 +120,9 @@ class CallGraph:
                      Context.ALLOCATOR: allocator}
         self._once_targets = frozenset(once_targets & nodes)
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
-            Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes),
+            # a function called once per process that is also a module's or an
+            # interpreter's entry (m_free, called once by init's error path) runs with each
+            Context.RUNTIME_LIFECYCLE: _reach(graph, runtime | (once_targets & nodes) - interpreter - module_entries,
                                               interpreter | module_entries, set()),
             Context.INTERPRETER_LIFECYCLE: _reach(graph, interpreter, runtime | module_entries, once_edges),
             Context.MODULE_INIT: _reach(graph, module_entries, runtime | interpreter, once_edges),

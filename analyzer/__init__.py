@@ -25,6 +25,7 @@ from .jobs import (  # noqa: E402
     TreeError,
     check,
     classify,
+    declarations,
     patch,
     races,
     report,
@@ -32,4 +33,4 @@ from .jobs import (  # noqa: E402
 )
 
 __all__ = ["Checked", "ConfigError", "OptionError", "OutputError", "Patched", "RaceReport", "Reported", "ScanOptions",
-           "TreeError", "__version__", "check", "classify", "patch", "races", "report", "scan"]
+           "TreeError", "__version__", "check", "classify", "declarations", "patch", "races", "report", "scan"]

@@ -1,4 +1,5 @@
-"""The diagnostic-code table: one entry per code, rendered only by report/."""
+"""The diagnostic-code table: one entry per code.  Records carry the codes
+as these values (the constants below); report/ only renders them."""
 from __future__ import annotations
 
 import enum
@@ -69,6 +70,21 @@ _TABLE = (
 
 CODES: dict[str, Code] = {entry.slug: entry for entry in _TABLE}
 
+NEW_MUTABLE_GLOBAL = CODES["new-mutable-global"]
+STALE_BASELINE_ENTRY = CODES["stale-baseline-entry"]
+SUPPRESSION_WITHOUT_REASON = CODES["suppression-without-reason"]
+UNUSED_SUPPRESSION = CODES["unused-suppression"]
+PREPROCESS_ERROR = CODES["preprocess-error"]
+MISSING_HEADER = CODES["missing-header"]
+PARSE_ERROR = CODES["parse-error"]
+BODY_PARSE_ERROR = CODES["body-parse-error"]
+INTERNAL_ERROR = CODES["internal-error"]
+UNIT_TIMEOUT = CODES["unit-timeout"]
+WORKER_DIED = CODES["worker-died"]
+TOO_LARGE = CODES["too-large"]
+UNREADABLE_FILE = CODES["unreadable-file"]
+NESTING_TOO_DEEP = CODES["nesting-too-deep"]
+
 _MODULE_STAYS = (
     Code(code="CG301", slug="single-phase-module", severity=Severity.NOTE,
          summary="its module has no module state yet (single-phase init, m_size of -1 or 0)",
@@ -116,3 +132,16 @@ _MODULE_STAYS = (
 
 STAY_CODES: dict[str, Code] = {entry.slug: entry for entry in _MODULE_STAYS}
 """Why a module's mutable global stays where it is, for the patch series."""
+
+SINGLE_PHASE_MODULE = STAY_CODES["single-phase-module"]
+NO_PATH_TO_MODULE_STATE = STAY_CODES["no-path-to-module-state"]
+OWNERSHIP_UNDECIDED = STAY_CODES["ownership-undecided"]
+NONZERO_INITIALIZER = STAY_CODES["nonzero-initializer"]
+STATIC_TYPE_IN_MODULE = STAY_CODES["static-type-in-module"]
+OUTSIDE_MODULE_DEFINITION = STAY_CODES["outside-module-definition"]
+NOT_A_STATE_MEMBER = STAY_CODES["not-a-state-member"]
+MODULE_NOT_EDITED = STAY_CODES["module-not-edited"]
+NO_GC_FUNCTIONS = STAY_CODES["no-gc-functions"]
+PARTNER_STAYS = STAY_CODES["partner-stays"]
+PROCESS_WIDE_MODULE_STATE = STAY_CODES["process-wide-module-state"]
+HELD_BY_LIBRARY = STAY_CODES["held-by-library"]

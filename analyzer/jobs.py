@@ -14,7 +14,9 @@ before the scan (minutes on a real tree): the CLI checks there that it can
 write its output, so that no bad input is found after the work."""
 from __future__ import annotations
 
+import contextlib
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,10 +37,12 @@ from .report.findings import GateReport
 from .scan.engine import OptionError, Progress, ScanOptions, scan
 
 if TYPE_CHECKING:
+    from pycparser import c_ast
+
     from .patch.series import Series
 
 __all__ = ["Checked", "ConfigError", "OptionError", "OutputError", "Patched", "Progress", "RaceReport", "Reported",
-           "ScanOptions", "TreeError", "check", "classify", "patch", "races", "report", "scan"]
+           "ScanOptions", "TreeError", "check", "classify", "declarations", "patch", "races", "report", "scan"]
 
 Ready = Callable[[], None]
 DEFAULT_OPTIONS = ScanOptions()
@@ -84,6 +88,20 @@ def check(tree: str, baselines: Sequence[str] = (), *, diff: str | None = None, 
                    uses=result.uses, uncompiled=uncompiled)
     return Checked(report=GateReport(outcome=outcome, baselines=tuple(shown[path] for path in baselines),
                                      diagnostics=result.diagnostics, diff_base=diff), result=result)
+
+
+def declarations(tree: str, unit: str, *, cache_dir: str | None = None) -> tuple[c_ast.FileAST, ...]:
+    """pycparser's ASTs of the file-scope declarations of one unit of the tree
+    (`unit`: its tree-relative path, as ScanResult.units names it), one per
+    chunk of the unit (a run of declarations from one file), function bodies
+    elided: for what the records do not carry, such as the members of a
+    struct.  The stand-in headers go under `cache_dir` (default: a
+    temporary directory).  Raises TreeError when the tree or the unit cannot
+    be used, parse.ChunkParseError when a chunk does not parse."""
+    from .scan.engine import unit_declarations
+    with contextlib.ExitStack() as stack:
+        work_dir = cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="cglobals-"))
+        return unit_declarations(tree, unit, work_dir)
 
 
 def _shown(path: str, root: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .codes import Code
+
 
 class UnitKind(enum.Enum):
     CORE = "core"                # linked into libpython: Objects/, Python/, Parser/, ...
@@ -222,7 +224,7 @@ class ChunkFacts:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Diagnostic:
-    code: str            # a key of codes.CODES
+    code: Code           # a constant of codes.py
     file: str
     line: int
     column: int
@@ -257,6 +259,7 @@ class ScanResult:
     failed_units: tuple[str, ...] = field(default=())
     cache_hits: int = 0
     library_files: frozenset[str] = frozenset()   # files of bundled C libraries (scan.discovery.library_files)
+    files: frozenset[str] = frozenset()           # every tree file a unit compiles or includes
 
 
 class StateClass(enum.Enum):

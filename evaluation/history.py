@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pycparser import c_ast
 
+from analyzer import declarations
 from analyzer.cpython.layout import is_extension
-from analyzer.frontend import parse
-from analyzer.frontend.checkout import find_tree
-from analyzer.frontend.preprocess import Preprocessed, preprocess
-from analyzer.model import ChunkFacts, Family, ScanResult, StateClass, Verdict
-from analyzer.scan.discovery import list_units
-from analyzer.scan.engine import environment
+from analyzer.model import Family, GlobalVar, ScanResult, StateClass, Verdict
 
 Identity = tuple[str, str, str]
 _STATE_ROOTS = {"_is": StateClass.INTERPRETER, "pyruntimestate": StateClass.RUNTIME}
@@ -47,27 +44,17 @@ class Label:
     reason: str
 
 
-def state_fields(tree_path: str, work_dir: str) -> dict[StateClass, frozenset[str]]:
+def state_fields(tree_path: str, work_dir: str | None = None) -> dict[StateClass, frozenset[str]]:
     """Field names of PyInterpreterState and _PyRuntimeState, with the fields
     of every struct they hold by value (arrays included), in a tree."""
-    tree = find_tree(tree_path)
-    env, function_macros = environment(tree, work_dir)
-    unit = next(u for u in list_units(tree) if u.path == "Python/pystate.c")
-    pre = preprocess(env, unit)
-    assert isinstance(pre, Preprocessed), pre
     structs: dict[str, c_ast.Struct] = {}
     typedefs: dict[str, c_ast.Node] = {}
-
-    def collect(ast: c_ast.FileAST, function_types: frozenset[str]) -> ChunkFacts:
+    for ast in declarations(tree_path, "Python/pystate.c", cache_dir=work_dir):
         for node in _walk(ast):
             if isinstance(node, c_ast.Struct) and node.decls is not None and node.name:
                 structs[node.name] = node
             elif isinstance(node, c_ast.Typedef):
                 typedefs[node.name] = node.type
-        return ChunkFacts()
-
-    no_bodies = parse.BodyExtractors(parsed=lambda ast: None, tokens=lambda tokens: None)
-    parse.parse_unit(pre.text, parse.ChunkCache(), collect, no_bodies)
     found: dict[StateClass, frozenset[str]] = {}
     for root, state_class in _STATE_ROOTS.items():
         names: set[str] = set()
@@ -76,7 +63,7 @@ def state_fields(tree_path: str, work_dir: str) -> dict[StateClass, frozenset[st
     return found
 
 
-def _walk(node: c_ast.Node):
+def _walk(node: c_ast.Node) -> Iterator[c_ast.Node]:
     stack = [node]
     while stack:
         current = stack.pop()
@@ -84,7 +71,8 @@ def _walk(node: c_ast.Node):
         stack.extend(child for _, child in current.children())
 
 
-def _fields(struct: c_ast.Struct, structs, typedefs, names: set[str], seen: set[int]) -> None:
+def _fields(struct: c_ast.Struct, structs: dict[str, c_ast.Struct], typedefs: dict[str, c_ast.Node],
+            names: set[str], seen: set[int]) -> None:
     if id(struct) in seen:
         return
     seen.add(id(struct))
@@ -96,7 +84,8 @@ def _fields(struct: c_ast.Struct, structs, typedefs, names: set[str], seen: set[
             _fields(inner, structs, typedefs, names, seen)
 
 
-def _held_struct(node: c_ast.Node, structs, typedefs) -> c_ast.Struct | None:
+def _held_struct(node: c_ast.Node, structs: dict[str, c_ast.Struct],
+                 typedefs: dict[str, c_ast.Node]) -> c_ast.Struct | None:
     """The struct a member holds by value (through arrays and typedefs)."""
     while isinstance(node, c_ast.ArrayDecl):
         node = node.type
@@ -219,7 +208,7 @@ def _alias_label(name: str, file: str, aliases: dict[str, list[tuple[str, StateC
     return Label(state_class=chosen[0], reason=f"now a macro for a field of {chosen[0].value} state ({where})")
 
 
-def _still_there(var, extension: bool) -> Label:
+def _still_there(var: GlobalVar, extension: bool) -> Label:
     if var.const:
         return Label(state_class=StateClass.IMMUTABLE, reason="still there, const")
     if var.family is Family.STATIC_TYPE and extension:
@@ -292,7 +281,7 @@ class Scores:
         return sum(n for (a, _), n in self.confusion.items() if a is state_class)
 
 
-def score(labels: dict[Identity, StateClass | None], verdicts: dict[Identity, Verdict]) -> Scores:
+def score(labels: Mapping[Identity, StateClass | None], verdicts: dict[Identity, Verdict]) -> Scores:
     confusion: Counter[tuple[StateClass, StateClass]] = Counter()
     for identity, expected in labels.items():
         if expected is None or identity not in verdicts:

@@ -18,16 +18,8 @@ Recall is matched / (matched + missed).
 from __future__ import annotations
 
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-from analyzer.frontend.checkout import find_tree
-from analyzer.frontend.extract import path_relativizer
-from analyzer.frontend.parse import INCLUDE_MARKER_RE
-from analyzer.frontend.preprocess import Preprocessed, preprocess
-from analyzer.scan.discovery import list_units
-from analyzer.scan.engine import environment
 
 Identity = tuple[str, str, str]
 # Where each release keeps its lists: 3.10 and later under cpython/, 3.9 (known.tsv: every
@@ -58,24 +50,6 @@ def load_upstream(tree: str) -> dict[Identity, str]:
                 filename, funcname, var = fields[:3]
                 entries[(filename, "" if funcname == "-" else funcname, var)] = Path(name).name
     return entries
-
-
-def built_files(tree_path: str, work_dir: str) -> set[str]:
-    """Tree files that some unit of the default build compiles or includes."""
-    tree = find_tree(tree_path)
-    env, _ = environment(tree, work_dir)
-    relative = path_relativizer(tree.root)
-    units = list_units(tree)
-    files = {unit.path for unit in units}
-
-    def included(unit):
-        result = preprocess(env, unit)
-        return INCLUDE_MARKER_RE.findall(result.text) if isinstance(result, Preprocessed) else []
-
-    with ThreadPoolExecutor(4) as pool:
-        for paths in pool.map(included, units):
-            files.update(p for p in map(relative, paths) if p)
-    return files
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .. import codes
+from ..codes import Code
 from ..cpython.layout import SOURCE_DIRECTORIES
 from ..model import Diagnostic, SourceUnit, Tree
 
@@ -169,22 +171,22 @@ def preprocess(env: Environment, unit: SourceUnit,
     try:
         mode = source.stat().st_mode
     except (OSError, ValueError) as exc:
-        return _failure(unit, "unreadable-file", unit.path, 0, 0, f"cannot read the file: {_reason(exc)}")
+        return _failure(unit, codes.UNREADABLE_FILE, unit.path, 0, 0, f"cannot read the file: {_reason(exc)}")
     if not stat.S_ISREG(mode):
-        return _failure(unit, "unreadable-file", unit.path, 0, 0, f"not a regular file ({file_kind(mode)})")
+        return _failure(unit, codes.UNREADABLE_FILE, unit.path, 0, 0, f"not a regular file ({file_kind(mode)})")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         argv = command(env, unit)
         if shutil.which(argv[0]) is None:
-            return _failure(unit, "preprocess-error", unit.path, 0, 0, f"cannot run gcc: no {argv[0]} on PATH")
+            return _failure(unit, codes.PREPROCESS_ERROR, unit.path, 0, 0, f"cannot run gcc: no {argv[0]} on PATH")
         try:
             proc = subprocess.Popen(_limited(argv, timeout), stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=err, cwd=env.tree.root, start_new_session=True)
         except OSError as exc:
-            return _failure(unit, "preprocess-error", unit.path, 0, 0, f"cannot run gcc: {exc}")
+            return _failure(unit, codes.PREPROCESS_ERROR, unit.path, 0, 0, f"cannot run gcc: {exc}")
         try:
             returncode = _wait(proc, timeout)
         except subprocess.TimeoutExpired:
-            return _failure(unit, "unit-timeout", unit.path, 0, 0,
+            return _failure(unit, codes.UNIT_TIMEOUT, unit.path, 0, 0,
                             f"gcc did not finish preprocessing in {timeout:g} s")
         finally:
             if proc.returncode is None:       # timed out, or interrupted (the unit's own deadline)
@@ -195,7 +197,7 @@ def preprocess(env: Environment, unit: SourceUnit,
         err.seek(0)
         stderr = err.read(1 << 20).decode("utf-8", "replace")
         if size > MAX_PREPROCESSED_BYTES:
-            return _failure(unit, "too-large", unit.path, 0, 0,
+            return _failure(unit, codes.TOO_LARGE, unit.path, 0, 0,
                             f"preprocessed text over {MAX_PREPROCESSED_BYTES >> 20} MiB")
         if returncode != 0:
             return _gcc_failure(env, unit, stderr, returncode)
@@ -237,14 +239,14 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> int:
 def _gcc_failure(env: Environment, unit: SourceUnit, stderr: str, returncode: int) -> PreprocessFailure:
     missing = _MISSING_RE.search(stderr)
     if missing:
-        return _failure(unit, "missing-header", _relative(env, missing["file"]),
+        return _failure(unit, codes.MISSING_HEADER, _relative(env, missing["file"]),
                         int(missing["line"]), int(missing["col"]), f"{missing['hdr']}: no such file")
     error = _ERROR_RE.search(stderr)
     if error:
-        return _failure(unit, "preprocess-error", _relative(env, error["file"]),
+        return _failure(unit, codes.PREPROCESS_ERROR, _relative(env, error["file"]),
                         int(error["line"]), int(error["col"] or 0), error["msg"])
     lines = stderr.strip().splitlines()
-    return _failure(unit, "preprocess-error", unit.path, 0, 0, lines[-1] if lines else f"gcc exited {returncode}")
+    return _failure(unit, codes.PREPROCESS_ERROR, unit.path, 0, 0, lines[-1] if lines else f"gcc exited {returncode}")
 
 
 def file_kind(mode: int) -> str:
@@ -264,6 +266,6 @@ def _relative(env: Environment, path: str) -> str:
         return path
 
 
-def _failure(unit: SourceUnit, code: str, path: str, line: int, column: int, detail: str) -> PreprocessFailure:
+def _failure(unit: SourceUnit, code: Code, path: str, line: int, column: int, detail: str) -> PreprocessFailure:
     return PreprocessFailure(unit=unit.path, diagnostic=Diagnostic(
         code=code, file=path, line=line, column=column, detail=detail, unit=unit.path))

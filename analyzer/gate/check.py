@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import codes
+from ..codes import Code
 from ..model import Change, GlobalVar, StateClass, Suppression, Use, UseKind, Verdict
 from .baseline import BaselineEntry
 
@@ -15,6 +17,19 @@ _CHANGING = frozenset({UseKind.ASSIGN, UseKind.UPDATE, UseKind.MEMBER_WRITE, Use
 class Finding:
     var: GlobalVar
     verdict: Verdict
+    code: Code = codes.NEW_MUTABLE_GLOBAL
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One thing the gate reports, at a place, with its code: a new global, a
+    stale entry, a suppression without a reason or without a global."""
+    code: Code
+    file: str
+    line: int
+    title: str                        # what it is about, short
+    details: tuple[str, ...] = ()     # evidence
+    identity: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +47,7 @@ class GateResult:
     suppressed: tuple[Suppressed, ...]      # findings an inline comment with a reason waives
     unreasoned: tuple[Suppression, ...]     # suppressions without a reason (they waive nothing)
     unused: tuple[Suppression, ...]         # suppressions that cover no global of their class
+    problems: tuple[Problem, ...] = ()      # all of the above that the gate reports, in that order
 
     @property
     def failed(self) -> bool:
@@ -68,10 +84,29 @@ def gate(globals_: tuple[GlobalVar, ...], verdicts: tuple[Verdict, ...], baselin
     stale = tuple(e for e in absent if e.identity not in uncompiled)
     if change is not None:       # the comments the change touched
         suppressions = tuple(s for s in suppressions if {s.line, s.covers} & changed.get(s.file, frozenset()))
+    unreasoned = tuple(s for s in suppressions if not s.reason)
+    unused = tuple(s for s in suppressions if s not in used and s.reason)
+    problems = [finding_problem(finding) for finding in new]
+    problems += [_suppression_problem(codes.SUPPRESSION_WITHOUT_REASON, s) for s in unreasoned]
+    problems += [_suppression_problem(codes.UNUSED_SUPPRESSION, s) for s in unused]
+    problems += [Problem(code=codes.STALE_BASELINE_ENTRY, file=e.path, line=e.line,
+                         title=f"{e.identity[0]} {e.identity[1] or '-'} {e.identity[2]}", identity=e.identity)
+                 for e in stale]
     return GateResult(new=tuple(new), stale=stale, unjudged=len(absent) - len(stale),
                       covered=sum(1 for var, _ in pairs if var.identity in listed),
-                      suppressed=tuple(suppressed), unreasoned=tuple(s for s in suppressions if not s.reason),
-                      unused=tuple(s for s in suppressions if s not in used and s.reason))
+                      suppressed=tuple(suppressed), unreasoned=unreasoned, unused=unused, problems=tuple(problems))
+
+
+def finding_problem(finding: Finding) -> Problem:
+    var, verdict = finding.var, finding.verdict
+    return Problem(code=finding.code, file=var.file, line=var.line,
+                   title=f"{var.qualified_name} is {verdict.state_class.value} ({verdict.rule})",
+                   details=verdict.evidence, identity=var.identity)
+
+
+def _suppression_problem(code: Code, suppression: Suppression) -> Problem:
+    return Problem(code=code, file=suppression.file, line=suppression.line,
+                   title=f"ignore[{suppression.label}] for line {suppression.covers}")
 
 
 def _introduced(pairs: tuple[tuple[GlobalVar, Verdict], ...], changed: dict[str, frozenset[int]],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..codes import CODES, Code, Severity
-from ..gate.check import Finding, GateResult
+from ..codes import STALE_BASELINE_ENTRY, Severity
+from ..gate.check import GateResult
 from ..model import Diagnostic, GlobalVar, Suppression, Verdict
 from .text import one_line, printable
 
@@ -20,43 +20,9 @@ class GateReport:
     diff_base: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
-    """One thing to show, at a place: a new global, a stale entry, a bad or unused suppression."""
-    code: Code
-    file: str
-    line: int
-    title: str                        # what it is about, short
-    details: tuple[str, ...] = ()     # evidence
-    identity: tuple[str, str, str] | None = None
-
-
-def problems(report: GateReport) -> tuple[Problem, ...]:
-    outcome = report.outcome
-    found = [finding_problem(finding) for finding in outcome.new]
-    found += [_suppression_problem("suppression-without-reason", s) for s in outcome.unreasoned]
-    found += [_suppression_problem("unused-suppression", s) for s in outcome.unused]
-    found += [Problem(code=CODES["stale-baseline-entry"], file=e.path, line=e.line,
-                      title=f"{e.identity[0]} {e.identity[1] or '-'} {e.identity[2]}", identity=e.identity)
-              for e in outcome.stale]
-    return tuple(found)
-
-
-def finding_problem(finding: Finding) -> Problem:
-    var, verdict = finding.var, finding.verdict
-    return Problem(code=CODES["new-mutable-global"], file=var.file, line=var.line,
-                   title=f"{var.qualified_name} is {verdict.state_class.value} ({verdict.rule})",
-                   details=verdict.evidence, identity=var.identity)
-
-
-def _suppression_problem(slug: str, suppression: Suppression) -> Problem:
-    return Problem(code=CODES[slug], file=suppression.file, line=suppression.line,
-                   title=f"ignore[{suppression.label}] for line {suppression.covers}")
-
-
 def render_gate_text(report: GateReport) -> str:
     lines: list[str] = []
-    for problem in problems(report):
+    for problem in report.outcome.problems:
         code = problem.code
         lines.append(f"{one_line(problem.file)}:{problem.line}:0: {code.severity.value}: {code.summary}: "
                      f"{printable(problem.title)} [{code.code} {code.slug}]")
@@ -84,23 +50,22 @@ def render_gate_json(report: GateReport) -> str:
     def suppression(s: Suppression) -> dict[str, object]:
         return {"file": s.file, "line": s.line, "covers": s.covers, "label": s.label, "reason": s.reason}
 
-    new_code = CODES["new-mutable-global"]
     document = {
         "schema_version": 1,
         "baselines": list(report.baselines),
         "diff_base": report.diff_base,
-        "new": [{**finding(f.var, f.verdict), "code": new_code.code, "fix": new_code.fix} for f in outcome.new],
+        "new": [{**finding(f.var, f.verdict), "code": f.code.code, "fix": f.code.fix} for f in outcome.new],
         "suppressed": [{**finding(s.finding.var, s.finding.verdict), "suppression": suppression(s.suppression)}
                        for s in outcome.suppressed],
         "suppressions_without_reason": [suppression(s) for s in outcome.unreasoned],
         "unused_suppressions": [suppression(s) for s in outcome.unused],
-        "stale": [{"file": e.identity[0], "func": e.identity[1] or None, "name": e.identity[2],
-                   "baseline": e.path, "baseline_line": e.line, "code": CODES["stale-baseline-entry"].code}
-                  for e in outcome.stale],
+        "stale": [{"file": p.identity[0], "func": p.identity[1] or None, "name": p.identity[2],
+                   "baseline": p.file, "baseline_line": p.line, "code": p.code.code}
+                  for p in outcome.problems if p.code is STALE_BASELINE_ENTRY and p.identity is not None],
         "covered": outcome.covered,
         "unjudged": outcome.unjudged,
-        "tool_errors": [{"file": d.file, "line": d.line, "column": d.column, "code": CODES[d.code].code,
-                         "slug": d.code, "detail": d.detail, "unit": d.unit} for d in report.diagnostics],
+        "tool_errors": [{"file": d.file, "line": d.line, "column": d.column, "code": d.code.code,
+                         "slug": d.code.slug, "detail": d.detail, "unit": d.unit} for d in report.diagnostics],
     }
     return json.dumps(document, indent=1) + "\n"
 
@@ -121,14 +86,14 @@ def _escape_property(text: str) -> str:
 def render_gate_github(report: GateReport) -> str:
     """GitHub Actions workflow commands: an annotation per problem."""
     lines = []
-    for problem in problems(report):
+    for problem in report.outcome.problems:
         code = problem.code
         command = "error" if code.severity is Severity.ERROR else "warning"
         message = _github_lines(code.summary, *problem.details, f"fix: {code.fix}")
         lines.append(f"::{command} file={_escape_property(one_line(problem.file))},line={problem.line},"
                      f"title={_escape_property(printable(f'{code.code} {problem.title}'))}::{_escape_data(message)}")
     for diag in report.diagnostics:
-        code = CODES[diag.code]
+        code = diag.code
         lines.append(f"::error file={_escape_property(one_line(diag.file))},line={diag.line},"
                      f"title={_escape_property(f'{code.code} {code.summary}')}::{_escape_data(printable(diag.detail))}")
     return "".join(line + "\n" for line in lines)

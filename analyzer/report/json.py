@@ -5,7 +5,6 @@ import json
 from collections.abc import Iterable
 
 from .. import __version__
-from ..codes import CODES
 from ..model import Diagnostic, GlobalVar, ScanResult, Verdict
 
 
@@ -19,8 +18,8 @@ def global_record(var: GlobalVar, verdict: Verdict) -> dict[str, object]:
 
 
 def diagnostic_record(diag: Diagnostic) -> dict[str, object]:
-    code = CODES[diag.code]
-    return {"file": diag.file, "line": diag.line, "column": diag.column, "code": diag.code,
+    code = diag.code
+    return {"file": diag.file, "line": diag.line, "column": diag.column, "code": code.slug,
             "id": code.code, "severity": code.severity.value,
             "message": f"{code.summary}: {diag.detail}", "unit": diag.unit}
 

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..codes import CODES, Code, Severity
-from .findings import GateReport, Problem, finding_problem, problems
+from ..gate.check import Problem, finding_problem
+from .findings import GateReport
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
@@ -20,13 +21,13 @@ _GATE_CODES = tuple(code for code in CODES.values() if code.code < "CG900")
 
 def render_gate_sarif(report: GateReport, tree_root: str) -> str:
     index = {code.code: number for number, code in enumerate(_GATE_CODES)}
-    results = [_result(problem, index) for problem in problems(report)]
+    results = [_result(problem, index) for problem in report.outcome.problems]
     for waived in report.outcome.suppressed:
         results.append({**_result(finding_problem(waived.finding), index),
                         "suppressions": [{"kind": "inSource", "justification": waived.suppression.reason}]})
     notifications = [{
-        "level": "error", "message": {"text": f"{CODES[d.code].summary}: {d.detail}"},
-        "descriptor": {"id": CODES[d.code].code},
+        "level": "error", "message": {"text": f"{d.code.summary}: {d.detail}"},
+        "descriptor": {"id": d.code.code},
         "locations": [_location(d.file, max(d.line, 1))]} for d in report.diagnostics]
     run: dict[str, Any] = {
         "tool": {"driver": {

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-from ..codes import CODES
 from ..model import Diagnostic, GlobalVar, ScanResult, Verdict
 
 
@@ -43,7 +42,7 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def render_diagnostic(diag: Diagnostic) -> str:
-    code = CODES[diag.code]
+    code = diag.code
     unit = f" (in unit {one_line(diag.unit)})" if diag.unit and diag.unit != diag.file else ""
     return (f"{one_line(diag.file)}:{diag.line}:{diag.column}: {code.severity.value}: "
             f"{code.summary}: {one_line(diag.detail)}{unit} [{code.code} {code.slug}]")

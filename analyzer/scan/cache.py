@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..codes import CODES
 from ..frontend.parse import ChunkSummary
 from ..model import (
     Body,
@@ -231,7 +232,7 @@ def stored_hashes(packed: Packed) -> tuple[tuple[str, str], ...]:
 
 def _pack_unit(unit: CachedUnit) -> Packed:
     result = unit.result
-    diagnostics = tuple((d.code, d.file, d.line, d.column, d.detail, d.unit) for d in result.diagnostics)
+    diagnostics = tuple((d.code.slug, d.file, d.line, d.column, d.detail, d.unit) for d in result.diagnostics)
     return (result.unit, tuple(map(_pack_global, result.globals)), diagnostics, result.depends_on,
             result.failed, unit.file_hashes, tuple(map(_pack_use, result.uses)),
             tuple(map(_pack_function, result.functions)),
@@ -249,7 +250,7 @@ def _unpack_unit(packed: Packed, seen_functions: set[Any], seen_uses: set[Any],
     seen_uses.update(new_uses)
     result = UnitResult(
         unit=unit, globals=tuple(map(_unpack_global, globals_)), depends_on=depends_on, failed=failed,
-        diagnostics=tuple(Diagnostic(code=c, file=f, line=ln, column=col, detail=d, unit=u)
+        diagnostics=tuple(Diagnostic(code=CODES[c], file=f, line=ln, column=col, detail=d, unit=u)
                           for c, f, ln, col, d, u in diagnostics),
         uses=tuple(map(_unpack_use, new_uses)), functions=tuple(map(_unpack_function, new_functions)),
         initializers=tuple(Initializer(target=t, functions=f) for t, f in initializers))

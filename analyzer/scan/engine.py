@@ -16,6 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pycparser import c_ast
+
+from .. import codes
+from ..codes import Code
 from ..frontend import parse
 from ..frontend.checkout import SourceLines, TreeError, find_tree, take_inventory
 from ..frontend.extract import extract_globals, path_relativizer
@@ -127,14 +131,14 @@ def analyze_unit(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
         _, included = parse.split_chunks(pre.text, ctx.chunks)
         return UnitResult(unit=unit.path, depends_on=_dependencies(ctx, unit, included), failed=True,
                           diagnostics=(Diagnostic(
-                              code="nesting-too-deep" if exc.message == parse.TOO_DEEP else "parse-error",
+                              code=codes.NESTING_TOO_DEEP if exc.message == parse.TOO_DEEP else codes.PARSE_ERROR,
                               file=where, line=exc.line, column=exc.column, detail=exc.message, unit=unit.path),))
     globals_ = parsed.globals
     resolved = resolve_unit(parsed.bodies, _declarations(parsed.facts), globals_, parsed.definitions)
     diagnostics = tuple(Diagnostic(code=code, file=ctx.relative(f.origin) or unit.path, line=f.line,
                                    column=f.column, detail=f.message, unit=unit.path)
-                        for code, failures in (("body-parse-error", parsed.body_failures),
-                                               ("nesting-too-deep", parsed.skipped)) for f in failures)
+                        for code, failures in ((codes.BODY_PARSE_ERROR, parsed.body_failures),
+                                               (codes.NESTING_TOO_DEEP, parsed.skipped)) for f in failures)
     return UnitResult(unit=unit.path, globals=globals_, uses=resolved.uses, functions=resolved.functions,
                       initializers=resolved.initializers, diagnostics=diagnostics, failed=bool(diagnostics),
                       depends_on=_dependencies(ctx, unit, parsed.included))
@@ -157,22 +161,22 @@ def _dependencies(ctx: UnitContext, unit: SourceUnit, included: frozenset[str]) 
 
 
 def _safe_analyze(ctx: UnitContext, unit: SourceUnit) -> UnitResult:
-    code = "internal-error"
+    code = codes.INTERNAL_ERROR
     try:
         with _deadline(ctx.unit_timeout), _recursion_limit(RECURSION_LIMIT):
             return analyze_unit(ctx, unit)
     except UnitTimeout:
-        code, detail = "unit-timeout", f"not analyzed within {ctx.unit_timeout:g} s"
+        code, detail = codes.UNIT_TIMEOUT, f"not analyzed within {ctx.unit_timeout:g} s"
     except RecursionError:
         detail = "nesting too deep for the parser"
     except MemoryError:
-        code, detail = "too-large", "out of memory"
+        code, detail = codes.TOO_LARGE, "out of memory"
     except Exception as exc:  # one unit's crash must not lose the others' results
         detail = f"{type(exc).__name__}: {exc}"
     return _failed(unit, code, detail)
 
 
-def _failed(unit: SourceUnit, code: str, detail: str) -> UnitResult:
+def _failed(unit: SourceUnit, code: Code, detail: str) -> UnitResult:
     return UnitResult(unit=unit.path, failed=True, diagnostics=(Diagnostic(
         code=code, file=unit.path, line=0, column=0, detail=detail, unit=unit.path),))
 
@@ -361,7 +365,7 @@ def _not_files(tree: Tree, paths: list[str]) -> tuple[Diagnostic, ...]:
         except OSError as exc:
             detail = f"cannot read the file: {exc.strerror or exc}"
         if detail is not None:
-            found.append(Diagnostic(code="unreadable-file", file=path, line=0, column=0, detail=detail, unit=path))
+            found.append(Diagnostic(code=codes.UNREADABLE_FILE, file=path, line=0, column=0, detail=detail, unit=path))
     return tuple(found)
 
 
@@ -452,6 +456,30 @@ def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], cache: Ca
                       unit_timeout=unit_timeout)
     ctx.seed(cache.load_chunks() if cache else {})
     return [(_safe_analyze(ctx, unit), ctx.take_new_chunks()) for unit in units]
+
+
+def unit_declarations(path: str, unit_path: str, work_dir: str) -> tuple[c_ast.FileAST, ...]:
+    """pycparser's ASTs of one unit's file-scope declarations, one per chunk
+    (function bodies elided, see parse.compact).  Raises TreeError when the
+    unit is not one the tree's build compiles or does not preprocess, and
+    parse.ChunkParseError when a chunk does not parse."""
+    tree = find_tree(path)
+    unit = next((u for u in list_units(tree) if u.path == unit_path), None)
+    if unit is None:
+        raise TreeError(f"{unit_path}: not a translation unit of {tree.root}")
+    env, _ = environment(tree, work_dir)
+    pre = preprocess(env, unit)
+    if not isinstance(pre, Preprocessed):
+        raise TreeError(f"{unit_path}: {pre.diagnostic.detail}")
+    found: list[c_ast.FileAST] = []
+
+    def keep(ast: c_ast.FileAST, function_types: frozenset[str]) -> ChunkFacts:
+        found.append(ast)
+        return ChunkFacts()
+
+    no_bodies = parse.BodyExtractors(parsed=lambda ast: None, tokens=lambda tokens: None)
+    parse.parse_unit(pre.text, parse.ChunkCache(), keep, no_bodies)
+    return tuple(found)
 
 
 def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..model import Tree
 
-SCAN_INPUTS = ("frontend", "cpython", "scan", "stubs", "model.py")
+SCAN_INPUTS = ("frontend", "cpython", "scan", "stubs", "model.py", "codes.py")
 """What a scan's result depends on: packages and modules of the analyzer."""
 PACKAGE = Path(str(resources.files("analyzer")))
 

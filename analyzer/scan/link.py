@@ -48,11 +48,12 @@ def link_units(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, Uni
         initializers=tuple(sorted(initializers, key=lambda i: i.target)),
         unit_kinds=tuple((u.path, u.kind) for u in units),
         failed_units=tuple(sorted(u.path for u in units if results[u.path].failed)),
-        cache_hits=hits)
+        cache_hits=hits,
+        files=frozenset(path for u in units for path in results[u.path].depends_on))
 
 
 def diagnostic_order(diagnostic: Diagnostic) -> tuple[str, int, int, str, str]:
-    return (diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.unit)
+    return (diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.code.slug, diagnostic.unit)
 
 
 def _use_order(use: Use) -> tuple[object, ...]:

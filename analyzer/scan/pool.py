@@ -21,6 +21,9 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
+from .. import codes
+from ..codes import Code
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -31,7 +34,7 @@ GRACE = 10.0
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lost:
     """Why a worker gave no result for an item."""
-    code: str            # "unit-timeout", "worker-died" or "internal-error"
+    code: Code           # UNIT_TIMEOUT, WORKER_DIED or INTERNAL_ERROR
     detail: str
 
 
@@ -128,15 +131,15 @@ def _collect(worker: _Worker[Item], timeout: float) -> tuple[Any] | Lost | None:
         if worker.conn.poll():
             result = worker.conn.recv()
             if isinstance(result, _Raised):
-                return Lost(code="internal-error", detail=result.detail)
+                return Lost(code=codes.INTERNAL_ERROR, detail=result.detail)
             return (result,)
     except (EOFError, OSError):
         pass
     if not worker.process.is_alive() or worker.conn.closed:
         worker.process.join(1)
-        return Lost(code="worker-died", detail=_death(worker.process.exitcode))
+        return Lost(code=codes.WORKER_DIED, detail=_death(worker.process.exitcode))
     if timeout > 0 and time.monotonic() - worker.started > timeout + GRACE:
-        return Lost(code="unit-timeout", detail=f"the worker was stopped after {timeout + GRACE:g} s")
+        return Lost(code=codes.UNIT_TIMEOUT, detail=f"the worker was stopped after {timeout + GRACE:g} s")
     return None
 
 

@@ -49,11 +49,11 @@ def test_sentinel_classes(real_scan):
 
 
 @pytest.fixture(scope="module")
-def history(scan_cache, tmp_path_factory):
+def history(scan_cache):
     old_tree, new_tree = tree_path("3.11.2"), tree_path("3.13.5")
     options = ScanOptions(jobs=2, cache_dir=str(scan_cache))
     old, new = scan(str(old_tree), options), scan(str(new_tree), options)
-    labels = label(old, new, Path(new.tree.root), state_fields(str(new_tree), str(tmp_path_factory.mktemp("env"))))
+    labels = label(old, new, Path(new.tree.root), state_fields(str(new_tree), str(scan_cache)))
     verdicts = {v.identity: v for v in classify(old)}
     return labels, score({i: lab.state_class for i, lab in labels.items()}, verdicts), (old, new, verdicts)
 

@@ -34,7 +34,7 @@ def test_header_globals_are_counted_once(fixture_scan):
 
 
 def test_failures_are_diagnostics_and_do_not_lose_other_results(fixture_scan):
-    codes = {(d.file, d.code) for d in fixture_scan.diagnostics}
+    codes = {(d.file, d.code.slug) for d in fixture_scan.diagnostics}
     assert codes == {("Objects/unparsable.c", "parse-error"),
                      ("Objects/missing_header.c", "missing-header"),
                      ("Objects/preprocess_error.c", "preprocess-error"),
@@ -45,14 +45,14 @@ def test_failures_are_diagnostics_and_do_not_lose_other_results(fixture_scan):
 
 
 def test_parse_error_names_the_line(fixture_scan):
-    (parse_error,) = [d for d in fixture_scan.diagnostics if d.code == "parse-error"]
+    (parse_error,) = [d for d in fixture_scan.diagnostics if d.code.slug == "parse-error"]
     assert parse_error.line == 3
-    (missing,) = [d for d in fixture_scan.diagnostics if d.code == "missing-header"]
+    (missing,) = [d for d in fixture_scan.diagnostics if d.code.slug == "missing-header"]
     assert (missing.line, missing.detail) == (2, "no_such_header.h: no such file")
-    (body,) = [d for d in fixture_scan.diagnostics if d.code == "body-parse-error"]
+    (body,) = [d for d in fixture_scan.diagnostics if d.code.slug == "body-parse-error"]
     assert body.line == 6
     assert any(g.name == "hits" for g in fixture_scan.globals)     # the unit's globals are kept
-    (refused,) = [d for d in fixture_scan.diagnostics if d.code == "preprocess-error"]
+    (refused,) = [d for d in fixture_scan.diagnostics if d.code.slug == "preprocess-error"]
     assert (refused.line, refused.detail) == (2, '#error "this unit refuses to preprocess"')
 
 

@@ -45,3 +45,26 @@ def test_check_from_python(tmp_path: Path) -> None:
     new = {finding.verdict.state_class for finding in checked.report.outcome.new}
     assert new and new <= {StateClass.RUNTIME, StateClass.INTERPRETER}
     assert checked.report.outcome.failed and checked.result.tree.root == str(tree.resolve())
+
+
+def test_declarations_and_the_files_a_scan_read(tmp_path: Path) -> None:
+    """`declarations` gives pycparser's view of a unit's file-scope
+    declarations; a scan's `files` are the units and the tree files they include."""
+    from pycparser import c_ast
+
+    from analyzer import ScanOptions, TreeError, declarations, scan
+    tree = make_tree(tmp_path / "tree", [FIXTURES / "user_a.c", FIXTURES / "include" / "shared.h"])
+    result = scan(str(tree), ScanOptions(jobs=1))
+    assert result.files == {"Objects/user_a.c", "Include/shared.h", "Include/Python.h"}
+    names = set()
+    for ast in declarations(str(tree), "Objects/user_a.c"):
+        assert isinstance(ast, c_ast.FileAST)
+        names.update(node.name for node in ast.ext if isinstance(node, (c_ast.Decl, c_ast.FuncDef)) and
+                     getattr(node, "name", None))
+    assert {"header_counter", "only_in_a"} <= names
+    try:
+        declarations(str(tree), "Objects/none.c")
+    except TreeError as exc:
+        assert "Objects/none.c" in str(exc)
+    else:
+        raise AssertionError("no TreeError for a path that is not a unit")

@@ -2,6 +2,7 @@
 UTF-8), control characters, types spelled on several lines."""
 from __future__ import annotations
 
+from analyzer import codes
 from analyzer.model import Diagnostic, GlobalVar, ScanResult, Storage, Tree
 from analyzer.report.text import one_line, printable, render_diagnostic, render_text
 from analyzer.report.tsv import render_tsv
@@ -25,7 +26,7 @@ def test_text_keeps_a_type_on_several_lines_and_escapes_the_rest():
     from analyzer.classify import classify
     var = GlobalVar(file="Objects/\udcff.c", func=None, name="x", line=3, type="struct \n{\n  int a;\n}",
                     storage=Storage.STATIC, thread_local=False, const=False, has_initializer=False, macro=None)
-    diagnostic = Diagnostic(code="parse-error", file="Objects/b\nc.c", line=1, column=2, detail="bad\ttoken\n")
+    diagnostic = Diagnostic(code=codes.PARSE_ERROR, file="Objects/b\nc.c", line=1, column=2, detail="bad\ttoken\n")
     result = _scan(var, diagnostic)
     text = render_text(result, classify(result))
     assert "Objects/\\udcff.c:3" in text and "struct \n{\n  int a;\n}" in text

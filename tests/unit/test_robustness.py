@@ -41,7 +41,7 @@ def tree_with(tmp_path: Path, sources: dict[str, bytes], root_name: str = "tree"
 
 
 def codes(result) -> set[tuple[str, str]]:
-    return {(d.file, d.code) for d in result.diagnostics}
+    return {(d.file, d.code.slug) for d in result.diagnostics}
 
 
 def test_weird_includes_in_a_file_no_unit_includes_change_nothing(tmp_path):
@@ -97,7 +97,7 @@ def test_deep_nesting_loses_only_what_is_too_deep(tmp_path):
         b"static int too_deep = " + deep + b";\nstatic int after;\n")})
     result = scan(str(tree), ScanOptions(jobs=1))
     assert codes(result) == {("Objects/deep.c", "body-parse-error"), ("Objects/deep.c", "nesting-too-deep")}
-    assert [(d.code, d.line) for d in result.diagnostics] == [("body-parse-error", 5), ("nesting-too-deep", 6)]
+    assert [(d.code.slug, d.line) for d in result.diagnostics] == [("body-parse-error", 5), ("nesting-too-deep", 6)]
     assert {g.name for g in result.globals if g.file == "Objects/deep.c"} == {"z", "chain", "after"}
 
 
@@ -140,7 +140,7 @@ def test_a_header_error_names_the_unit_and_keeps_its_line_under_a_colon_path(tmp
     tree = tree_with(tmp_path, {"t.c": HEADER.encode() + b'#include "v.h"\n'}, root_name="co:lon")
     (tree / "Objects" / "v.h").write_bytes(b"\n#error boom here\n")
     (diagnostic,) = scan(str(tree), ScanOptions(jobs=1)).diagnostics
-    assert (diagnostic.code, diagnostic.file, diagnostic.line, diagnostic.unit) == (
+    assert (diagnostic.code.slug, diagnostic.file, diagnostic.line, diagnostic.unit) == (
         "preprocess-error", "Objects/v.h", 2, "Objects/t.c")
     assert diagnostic.detail == "#error boom here"
 
@@ -233,7 +233,7 @@ def test_the_pool_replaces_dead_and_stuck_workers(monkeypatch):
         return f"done {item}"
 
     def lost(item: int, why: Lost) -> str:
-        return f"{why.code} {item}"
+        return f"{why.code.slug} {item}"
 
     monkeypatch.setattr(pool_module, "GRACE", 0.5)
     results = sorted(Supervised(work, [0, 1, 2, 3, 4], 2, 0.5, lost).results())

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .. import codes
 from ..classify import Classified
+from ..codes import Code
 from ..cpython.api import BORROWED_REFERENCE_CALLS, INCREF_CALLS, NEW_REFERENCE_CALLS
 from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
 from .edits import Edit, EditError, Token, apply_edits, closing_brace, move_edits, tokenize
@@ -33,7 +35,7 @@ class ModuleMove:
 class ModuleStay:
     var: GlobalVar
     verdict: Verdict
-    code: str                  # a slug of codes.STAY_CODES
+    code: Code                 # a constant of codes.py (CG3xx)
     detail: str
 
 
@@ -67,7 +69,7 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
     conversions, stays = [], []
     for path, found in sorted(by_file.items()):
         runtime = [(v, d) for v, d in found if d.state_class is StateClass.RUNTIME]
-        stays += [ModuleStay(var=v, verdict=d, code="process-wide-module-state", detail="") for v, d in runtime]
+        stays += [ModuleStay(var=v, verdict=d, code=codes.PROCESS_WIDE_MODULE_STATE, detail="") for v, d in runtime]
         wanted = [(v, d) for v, d in found if d.state_class is StateClass.INTERPRETER]
         if not wanted:
             continue
@@ -75,8 +77,8 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
         code = code_tokens(tokenize(text)) if text is not None and path.endswith(".c") else []
         module = read_module(code) if code else "not a C source file"
         if isinstance(module, str):
-            slug = "single-phase-module" if module.startswith("single-phase") else "outside-module-definition"
-            stays += [ModuleStay(var=v, verdict=d, code=slug, detail=module) for v, d in wanted]
+            why = codes.SINGLE_PHASE_MODULE if module.startswith("single-phase") else codes.OUTSIDE_MODULE_DEFINITION
+            stays += [ModuleStay(var=v, verdict=d, code=why, detail=module) for v, d in wanted]
             continue
         assert text is not None
         context = _FileContext(text=text, code=code, module=module, functions=functions(code),
@@ -88,7 +90,7 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
                 edits = _edits(context, moves)
                 apply_edits(text, edits)
             except EditError as exc:
-                file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code="module-not-edited", detail=str(exc))
+                file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
                                for m in moves]
                 moves = []
         stays += file_stays
@@ -143,7 +145,7 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
             partner = next((other for other in sorted(stays) if writers[identity] & writers[other]), None)
             if partner is not None:
                 move = moves.pop(identity)
-                stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code="partner-stays",
+                stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code=codes.PARTNER_STAYS,
                                              detail=f"written together with {stays[partner].var.qualified_name}")
                 changed = True
     return _with_state_locals(context, list(moves.values())), list(stays.values())
@@ -175,20 +177,20 @@ def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[M
 def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
                   initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
                   declarators: dict[tuple[str, int], int], taken: set[str]) -> ModuleMove | ModuleStay:
-    def stay(code: str, detail: str) -> ModuleStay:
+    def stay(code: Code, detail: str) -> ModuleStay:
         return ModuleStay(var=var, verdict=verdict, code=code, detail=detail)
 
     if var.family is Family.STATIC_TYPE:
-        return stay("static-type-in-module", "")
+        return stay(codes.STATIC_TYPE_IN_MODULE, "")
     problem = _declaration_problem(var, declarators[(var.file, var.line)], public_types)
     if problem:
-        return stay("not-a-state-member", problem)
+        return stay(codes.NOT_A_STATE_MEMBER, problem)
     initializer = initializers.get(var.identity) if var.has_initializer else None
     if var.has_initializer and (initializer is None or not ZERO_RE.match(initializer)):
-        return stay("nonzero-initializer", f"= {initializer}" if initializer else "")
+        return stay(codes.NONZERO_INITIALIZER, f"= {initializer}" if initializer else "")
     uses = context.use_functions.get(var.identity, frozenset())
     if "" in uses:
-        return stay("no-path-to-module-state", "used in the initializer of another global")
+        return stay(codes.NO_PATH_TO_MODULE_STATE, "used in the initializer of another global")
     paths = []
     for name in sorted(uses):
         expressions = set()
@@ -196,27 +198,27 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
             references = [i for i in context.references(function, var.name) if context.code[i].line != var.line]
             expressions.add(state_expression(context.code, function, context.module, min(references, default=0)))
         if not expressions:
-            return stay("module-not-edited", f"no definition of {name}() in the file")
+            return stay(codes.NOT_EDITED, f"no definition of {name}() in the file")
         if None in expressions:
-            return stay("no-path-to-module-state", f"{name}()")
+            return stay(codes.NO_PATH_TO_MODULE_STATE, f"{name}()")
         if len(expressions) > 1:
-            return stay("module-not-edited", f"{name}() reaches the state differently in its definitions")
+            return stay(codes.NOT_EDITED, f"{name}() reaches the state differently in its definitions")
         paths.append((name, expressions.pop() or ""))
     if var.family is not Family.OBJECT_POINTER:
         external = _handed_to_external(context, var, uses)
         if external:
-            return stay("held-by-library", f"{external} = {var.name}")
+            return stay(codes.HELD_BY_LIBRARY, f"{external} = {var.name}")
     owned = False
     if var.family is Family.OBJECT_POINTER:
         ownership = _ownership(context, var, uses)
         if ownership is None:
-            return stay("ownership-undecided", "")
+            return stay(codes.OWNERSHIP_UNDECIDED, "")
         owned = ownership
     if owned and (context.module.traverse is None or context.module.clear is None):
-        return stay("no-gc-functions", "")
+        return stay(codes.NO_GC_FUNCTIONS, "")
     field = var.name if var.name not in taken else f"{var.func}_{var.name}" if var.func else ""
     if not field or field in taken:
-        return stay("module-not-edited", f"the state struct has a member named {var.name}")
+        return stay(codes.NOT_EDITED, f"the state struct has a member named {var.name}")
     return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(paths))
 
 

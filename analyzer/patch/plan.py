@@ -21,9 +21,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .. import codes
 from ..classify import Classified
 from ..classify.facts import GlobalFacts
 from ..classify.usage import Context
+from ..codes import Code
 from ..cpython.families import DECIDED_BY_TYPE
 from ..cpython.layout import CORE_DIRECTORIES
 from ..model import CType, Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
@@ -56,7 +58,8 @@ class Move:
 class Stay:
     var: GlobalVar
     verdict: Verdict
-    reason: str
+    code: Code                 # why, as a constant of codes.py (CG3xx)
+    reason: str                # the same, with this global's particulars
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,11 +107,11 @@ def make_plan(result: ScanResult, classified: Classified, initializers: dict[tup
                                              public) for var, _ in mutable}
     for var, _ in mutable:
         if reasons[var.identity] is None and var.file not in api_files:
-            reasons[var.identity] = ("its file includes neither Python.h nor a pycore_ header: a bundled library "
-                                     "or helper the state does not reach")
+            reasons[var.identity] = (codes.OUTSIDE_THE_C_API, codes.OUTSIDE_THE_C_API.summary)
     for identity, files in elsewhere.items():
-        if reasons.get(identity, "") is None:     # the series edits one file per global
-            reasons[identity] = f"used in {', '.join(sorted(files))} too (included there): not edited there yet"
+        if identity in reasons and reasons[identity] is None:     # the series edits one file per global
+            reasons[identity] = (codes.USED_IN_OTHER_FILES,
+                                 f"used in {', '.join(sorted(files))} too (included there): not edited there yet")
     homes = {var.identity: Home.RUNTIME if verdict.state_class is StateClass.RUNTIME else Home.INTERPRETER
              for var, verdict in mutable}
     notes = _keep_together(facts, reasons, homes)
@@ -118,14 +121,14 @@ def make_plan(result: ScanResult, classified: Classified, initializers: dict[tup
         unsafe = fact.used_in - _SAFE_CONTEXTS
         if not reasons[identity] and homes[identity] is Home.INTERPRETER and unsafe:
             contexts = ", ".join(sorted(c.value for c in unsafe))
-            reasons[identity] = (f"used by code that runs in {contexts}: the current interpreter may not be the "
-                                 "right one, or none")
+            reasons[identity] = (codes.NO_CURRENT_INTERPRETER, f"used by code that runs in {contexts}: the current "
+                                 "interpreter may not be the right one, or none")
     notes.update(_keep_together(facts, reasons, homes))
     moves, stays = [], []
     for var, verdict in mutable:
         reason = reasons[var.identity]
         if reason:
-            stays.append(Stay(var=var, verdict=verdict, reason=reason))
+            stays.append(Stay(var=var, verdict=verdict, code=reason[0], reason=reason[1]))
             continue
         initializer = initializers.get(var.identity) if var.has_initializer else None
         moves.append(Move(var=var, verdict=verdict, field=f"{var.func}_{var.name}" if var.func else var.name,
@@ -147,7 +150,7 @@ def _modules_left(result: ScanResult, verdicts: tuple[Verdict, ...]) -> tuple[Mo
                             runtime=c.get(StateClass.RUNTIME, 0)) for module, c in sorted(counts.items()))
 
 
-def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts], reasons: dict[tuple[str, str, str], str | None],
+def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts], reasons: dict[tuple[str, str, str], Reason | None],
                    homes: dict[tuple[str, str, str], Home]) -> dict[tuple[str, str, str], str]:
     """Globals written by the same function are one piece of state (a cache
     and its key, a table and its count): one that stays keeps the others, and
@@ -167,7 +170,8 @@ def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts], reasons: dict
             partners = sorted(other for other in writers if other != identity and writers[identity] & writers[other])
             staying = next((other for other in partners if reasons[other]), None)
             if staying is not None:
-                reasons[identity] = f"written together with {facts[staying].var.qualified_name}, which stays"
+                reasons[identity] = (codes.PARTNER_STAYS,
+                                     f"written together with {facts[staying].var.qualified_name}, which stays")
                 changed = True
                 continue
             runtime = next((other for other in partners if homes[other] is Home.RUNTIME), None)
@@ -178,24 +182,32 @@ def _keep_together(facts: dict[tuple[str, str, str], GlobalFacts], reasons: dict
     return notes
 
 
-def _reason_to_stay(var: GlobalVar, declarators: int, initializer: str | None, public: PublicNames) -> str | None:
+Reason = tuple[Code, str]
+"""Why a global stays: the code, and the sentence with its particulars."""
+
+
+def _reason_to_stay(var: GlobalVar, declarators: int, initializer: str | None, public: PublicNames) -> Reason | None:
     if var.storage is not Storage.STATIC and var.name in public.exported:
-        return "exported with PyAPI_DATA: extensions and embedders link against the variable itself"
-    if var.storage is not Storage.STATIC:
-        return "defined without static: other files name it; moves across files are not generated yet"
-    if "/clinic/" in var.file:
-        return "generated by Argument Clinic: the generator must change, or `make clinic` undoes the edit"
-    if not var.file.endswith(".c"):
-        return "defined in a header: every includer has its own copy"
-    if var.macro or var.thread_local:
-        return "made by a macro" if var.macro else "thread-local: one copy per thread already"
-    if declaration(var.ctype, "x") is None or not declarable_elsewhere(var, public.types):
-        return f"its type ({var.type}) is not one the state header can declare"
-    if declarators > 1:
-        return "declared together with other variables"
-    if var.has_initializer and (initializer is None or not _is_constant(initializer, public.macros)):
-        return "initialized to a value that is not a constant: the initializer does not move yet"
-    return None
+        code = codes.EXPORTED_DATA
+    elif var.storage is not Storage.STATIC:
+        code = codes.NOT_STATIC
+    elif "/clinic/" in var.file:
+        code = codes.CLINIC_GENERATED
+    elif not var.file.endswith(".c"):
+        code = codes.DEFINED_IN_HEADER
+    elif var.macro:
+        return codes.MADE_BY_MACRO, "made by a macro"
+    elif var.thread_local:
+        code = codes.THREAD_LOCAL
+    elif declaration(var.ctype, "x") is None or not declarable_elsewhere(var, public.types):
+        return codes.TYPE_NOT_DECLARABLE, f"its type ({var.type}) is not one the state header can declare"
+    elif declarators > 1:
+        code = codes.DECLARED_WITH_OTHERS
+    elif var.has_initializer and (initializer is None or not _is_constant(initializer, public.macros)):
+        code = codes.NONCONSTANT_INITIALIZER
+    else:
+        return None
+    return code, code.summary
 
 
 def _is_constant(initializer: str, macros: frozenset[str]) -> bool:

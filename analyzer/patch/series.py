@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from .. import codes
 from ..cpython.layout import TEST_MODULES
 from ..cpython.state import (
     INFRASTRUCTURE,
@@ -114,7 +115,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         pristine = {path: (root / path).read_text(encoding="utf-8") for path in INFRASTRUCTURE}
         infrastructure = _infrastructure_edits(pristine)
     except (EditError, OSError) as exc:
-        stays += [Stay(var=m.var, verdict=m.verdict, reason=f"not edited: {exc}") for m in moves]
+        stays += [Stay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, reason=f"not edited: {exc}") for m in moves]
         moves, infrastructure = [], {}
     groups: dict[str, list[Move]] = {}
     for move in moves:
@@ -371,11 +372,11 @@ def _edit_file(text: str, moves: list[Move], use_functions: dict[tuple[str, str,
                                 use_functions=use_functions.get(move.var.identity, frozenset()),
                                 known_functions=known_functions)
         except EditError as exc:
-            failed.append(Stay(var=move.var, verdict=move.verdict, reason=f"not edited: {exc}"))
+            failed.append(Stay(var=move.var, verdict=move.verdict, code=codes.NOT_EDITED, reason=f"not edited: {exc}"))
     failed_vars = {stay.var for stay in failed}
     broken = next((move.var for move in moves if move.var in failed_vars and move.home is Home.INTERPRETER), None)
     if broken is not None:
-        failed += [Stay(var=move.var, verdict=move.verdict,
+        failed += [Stay(var=move.var, verdict=move.verdict, code=codes.NOT_EDITED,
                         reason=f"not edited: its file's interpreter global {broken.qualified_name} could not be")
                    for move in moves if move.home is Home.INTERPRETER and move.var not in failed_vars]
         runtime = [move for move in moves if move.home is Home.RUNTIME and move.var not in failed_vars]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
-from ..codes import STAY_CODES
+from ..codes import Code
 from ..patch.plan import MODULE_REASON, Home
 from ..patch.series import Series, reference
 from ..races.accesses import RacingAccess
@@ -35,14 +36,13 @@ def render_series_readme(series: Series, version: str) -> str:
         lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | "
                      f"{move.verdict.state_class.value} ({move.verdict.rule}) | {into} | "
                      f"{'`' + move.initializer + '`' if move.initializer else ''} |")
-    lines += ["", "## Why the others stay", "", "| reason | globals |", "|---|---:|"]
-    reasons = Counter(_reason_kind(stay.reason) for stay in stays)
-    lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common()]
-    lines += ["", "Each one, with its reason:", ""]
+    lines += ["", "## Why the others stay", "", "By code (analyzer/codes.py):", ""]
+    lines += _code_table(stay.code for stay in stays)
+    lines += ["", "Each one, with its code and reason:", ""]
     for stay in sorted(stays, key=lambda s: (s.var.file, s.var.line)):
         var = stay.var
         lines.append(f"- {var.file}:{var.line} `{var.qualified_name}` ({stay.verdict.state_class.value}): "
-                     f"{stay.reason}")
+                     f"{stay.code.code} {stay.code.slug}: {stay.reason}")
     if series.guarded or series.unguarded:
         lines += ["", "## Racing accesses (from ThreadSanitizer)", "",
                   "The plain accesses of the attributed races in the `cglobals races --format json` document "
@@ -86,12 +86,8 @@ def _modules_section(series: Series) -> list[str]:
         lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | "
                      f"{move.verdict.state_class.value} ({move.verdict.rule}) | `{conversion.state_type}` | "
                      f"{'yes' if move.owned else 'no'} |")
-    lines += ["", "Why the others stay, by code (analyzer/codes.py):", "", "| code | why | globals |",
-              "|---|---|---:|"]
-    codes = Counter(stay.code for stay in stays)
-    for slug, count in sorted(codes.items(), key=lambda item: (-item[1], STAY_CODES[item[0]].code)):
-        code = STAY_CODES[slug]
-        lines.append(f"| {code.code} {slug} | {code.summary} | {count} |")
+    lines += ["", "Why the others stay, by code (analyzer/codes.py):", ""]
+    lines += _code_table(stay.code for stay in stays)
     per_module: dict[str, Counter[str]] = {}
     for _, move in moves:
         per_module.setdefault(_module_of(move.var.file), Counter())["moved"] += 1
@@ -105,7 +101,16 @@ def _modules_section(series: Series) -> list[str]:
         if stay.verdict.state_class.value == "interpreter":
             detail = f": {stay.detail}" if stay.detail else ""
             lines.append(f"- {stay.var.file}:{stay.var.line} `{stay.var.qualified_name}`: "
-                         f"{STAY_CODES[stay.code].code} {stay.code}{detail}")
+                         f"{stay.code.code} {stay.code.slug}{detail}")
+    return lines
+
+
+def _code_table(found: Iterable[Code]) -> list[str]:
+    """How many globals stay for each code, most first."""
+    counts = Counter(found)
+    lines = ["| code | why | globals |", "|---|---|---:|"]
+    lines += [f"| {code.code} {code.slug} | {code.summary} | {count} |"
+              for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0].code))]
     return lines
 
 
@@ -128,9 +133,3 @@ def render_moved_tsv(series: Series) -> str:
               f"{m.paths[0][1]}{m.field}" for c in series.conversions for m in c.moves]   # as its first user has it
     return "\n".join(lines) + "\n"
 
-
-def _reason_kind(reason: str) -> str:
-    """The reason without the part that names one global's details."""
-    if reason.startswith("written together with"):
-        return "written together with a global that stays"
-    return reason.split(":")[0].split(" (")[0]

@@ -1,6 +1,6 @@
 """cglobals patch on a fixture tree: the series applies with git am, the
 edited file is the expected one, the state header declares what moved, and
-what stays is listed with its reason."""
+what stays is listed with its code and reason."""
 from __future__ import annotations
 
 import re
@@ -81,9 +81,10 @@ def test_series_applies_and_moves_what_the_policy_allows(tmp_path):
             "        runtime->cglobals = saved_cglobals;\n") in (tree / "Python" / "pystate.c").read_text()
     assert "$(srcdir)/Include/internal/pycore_cglobals.h \\\n" in (tree / "Makefile.pre.in").read_text()
     readme = (out / "README.md").read_text()
-    for line in ("`table` (interpreter): written together with key_a, which stays",
-                 "`key_a` (interpreter): declared together with other variables",
-                 "`key_b` (interpreter): declared together with other variables",
+    for line in ("`table` (interpreter): CG310 partner-stays: written together with key_a, which stays",
+                 "`key_a` (interpreter): CG320 declared-with-others: declared together with other variables",
+                 "`key_b` (interpreter): CG320 declared-with-others: declared together with other variables",
+                 "| CG320 declared-with-others | declared together with other variables | 2 |",
                  "| Objects/cache.c | `lock_users` | `int` | interpreter (interpreter.mutable) | runtime "
                  "(runtime state: "
                  "written together with lock (runtime)) |  |",

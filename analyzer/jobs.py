@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from .classify import classify, classify_with_facts
 from .cpython.state import INFRASTRUCTURE
 from .datafiles import ConfigError
-from .frontend.checkout import TreeError, find_tree
+from .frontend.checkout import TreeError
 from .gate.baseline import load_baselines
 from .gate.check import gate
 from .gate.inputs import git_changes, read_suppressions, still_written
@@ -34,6 +34,7 @@ from .output import OutputError, check_output_dir, write_text, writing
 from .races.accesses import load_racing_accesses
 from .races.reports import Attributed
 from .report.findings import GateReport
+from .scan.checkout import open_checkout
 from .scan.engine import OptionError, Progress, ScanOptions, scan
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ def check(tree: str, baselines: Sequence[str] = (), *, diff: str | None = None, 
     inline suppression waives, the stale baseline entries, the suppressions
     without a reason or without a global.  With `diff` (a revision of the
     tree's git checkout), only what the change since then introduced."""
-    found = find_tree(tree)
+    checkout = open_checkout(tree)
+    found = checkout.tree
     entries = load_baselines(tuple(baselines))
     shown = {path: _shown(path, found.root) for path in {*baselines, *(entry.path for entry in entries)}}
     baseline = tuple(replace(entry, path=shown[entry.path]) for entry in entries)
@@ -78,7 +80,7 @@ def check(tree: str, baselines: Sequence[str] = (), *, diff: str | None = None, 
     change = git_changes(found.root, diff) if diff is not None else None
     # In diff mode only the changed files' globals are classified and read for suppressions.
     files = change.files if change else None
-    result = scan(tree, replace(options, focus=files), progress)
+    result = scan(checkout, replace(options, focus=files), progress)
     globals_ = tuple(var for var in result.globals if files is None or var.file in files)
     suppressions = read_suppressions(found.root, files if files is not None else {var.file for var in globals_})
     present = {var.identity for var in result.globals}
@@ -134,13 +136,14 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     from .patch.series import function_indexes, write_series
     from .report.patches import render_moved_tsv, render_series_readme
     racing = load_racing_accesses(races) if races else ()
-    root = Path(find_tree(tree).root)
+    checkout = open_checkout(tree)
+    root = Path(checkout.tree.root)
     missing = [path for path in INFRASTRUCTURE if not (root / path).is_file()]
     if missing:
         raise TreeError(f"{tree}: no {', '.join(missing)}: not a tree `cglobals patch` can edit (the series "
                         "hangs its state off these)")
     check_output_dir(output)
-    result = scan(tree, options, progress)
+    result = scan(checkout, options, progress)
     if result.failed_units:
         return Patched(result=result, series=None)
     initializers = {var.identity: var.initializer for var in result.globals if var.initializer is not None}
@@ -184,7 +187,7 @@ def races(tree: str, logs: Sequence[str], *, options: ScanOptions = DEFAULT_OPTI
     from .races.binaries import member_names, symbolize_objects
     from .races.logs import read_logs
     from .races.reports import Race, attribute, members_wanted, name_members, parse_reports, symbolize, unresolved
-    find_tree(tree)
+    checkout = open_checkout(tree)
     texts, unreadable = read_logs(logs)
     problems: list[str] = []
 
@@ -198,7 +201,7 @@ def races(tree: str, logs: Sequence[str], *, options: ScanOptions = DEFAULT_OPTI
     if not texts:
         return RaceReport(races=(), verdicts=(), logs=0, reports=0, problems=tuple(problems))
     _call(ready)
-    result = scan(tree, options, progress)
+    result = scan(checkout, options, progress)
     found: list[Race] = []
     parsed = 0
     for path, text in texts:
@@ -236,11 +239,9 @@ def report(tree: str, compare: str | None = None, *, options: ScanOptions = DEFA
     from .report.review import render_review
     from .report.summary import compare as compare_classes
     from .report.summary import summarize
-    trees = [path for path in (tree, compare) if path]
-    for path in trees:               # both are trees before either is scanned
-        find_tree(path)
+    checkouts = [open_checkout(path) for path in (tree, compare) if path]   # both, before either is scanned
     _call(ready)
-    results = [scan(path, options, progress) for path in trees]
+    results = [scan(checkout, options, progress) for checkout in checkouts]
     first = classify_with_facts(results[0])
     classified = [(results[0], first.verdicts), *((result, classify(result)) for result in results[1:])]
     oldest, newest = min(classified, key=_release), max(classified, key=_release)

@@ -4,7 +4,6 @@ units' results (link.py)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import stat
@@ -21,7 +20,7 @@ from pycparser import c_ast
 from .. import codes
 from ..codes import Code
 from ..frontend import parse
-from ..frontend.checkout import SourceLines, TreeError, find_tree, take_inventory
+from ..frontend.checkout import SourceLines, TreeError
 from ..frontend.extract import extract_globals, path_relativizer
 from ..frontend.preprocess import (
     DEFAULT_TIMEOUT,
@@ -29,7 +28,6 @@ from ..frontend.preprocess import (
     Preprocessed,
     PreprocessFailure,
     file_kind,
-    prepare_environment,
     preprocess,
 )
 from ..frontend.resolve import UnitDeclarations, resolve_unit
@@ -54,7 +52,8 @@ from .cache import (
     unpack_body,
     unpack_chunk,
 )
-from .discovery import generated_headers, library_files, list_units
+from .checkout import Checkout, open_checkout
+from .discovery import library_files
 from .files import FileHashes
 from .fingerprint import fingerprint
 from .link import diagnostic_order, link_units
@@ -306,18 +305,15 @@ class OptionError(Exception):
     """Scan options that cannot be used; the message says which and why."""
 
 
-def scan(path: str, options: ScanOptions = ScanOptions(),
+def scan(path: str | Checkout, options: ScanOptions = ScanOptions(),
          progress: Progress | None = None) -> ScanResult:
-    """Raises frontend.checkout.TreeError when `path` is not a usable CPython tree,
+    """`path`: a tree, or a checkout of one already opened (open_checkout).
+    Raises frontend.checkout.TreeError when `path` is not a usable CPython tree,
     OptionError when an option cannot be used (before any unit is analyzed)."""
     if options.jobs < 0:
         raise OptionError(f"{options.jobs} worker processes")
-    tree = find_tree(path)
-    try:
-        units = list_units(tree)
-    except OSError as exc:           # the build data (Makefile.pre.in, Modules/Setup*) is there but unreadable
-        where = exc.filename if isinstance(exc.filename, str) else f"{tree.root}: the build data"
-        raise TreeError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+    checkout = open_checkout(path) if isinstance(path, str) else path
+    tree, units = checkout.tree, checkout.units
     refused: tuple[Diagnostic, ...] = ()
     if options.only:
         wanted = set(options.only)
@@ -325,7 +321,7 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
         refused = _not_files(tree, missing)
         unknown = sorted(set(missing) - {d.file for d in refused})
         if unknown:
-            raise OptionError(f"no translation unit of {path} is {', '.join(unknown)} (a unit is a tree-relative "
+            raise OptionError(f"no translation unit of {tree.root} is {', '.join(unknown)} (a unit is a tree-relative "
                               "path of a .c file the default build compiles)")
         units = tuple(u for u in units if u.path in wanted)
     if options.cache_dir:
@@ -333,7 +329,7 @@ def scan(path: str, options: ScanOptions = ScanOptions(),
     with contextlib.ExitStack() as stack:
         work_dir = options.cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="cglobals-"))
         try:
-            result = _scan_units(tree, units, options, work_dir, progress)
+            result = _scan_units(checkout, units, options, work_dir, progress)
         except OSError as exc:
             if options.cache_dir and _inside(exc.filename, work_dir):
                 raise OptionError(f"{work_dir}: cannot use the cache directory: {exc.strerror or exc} "
@@ -395,8 +391,9 @@ def _inside(filename: object, directory: str) -> bool:
     return True
 
 
-def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
+def _scan_units(checkout: Checkout, units: tuple[SourceUnit, ...], options: ScanOptions, work_dir: str,
                 progress: Progress | None) -> ScanResult:
+    tree = checkout.tree
     cache = CacheFile.for_tree(work_dir, tree.root, fingerprint(tree)) if options.cache_dir else None
     stored = cache.read_units() if cache else {}
     hashes = FileHashes(tree.root, cache.load_stamps() if cache else {})
@@ -408,7 +405,7 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
     if stale and fresh and len(stale) <= _BACKGROUND_UNITS and jobs > 1:
         # A few units changed: analyze them in a worker while this process unpacks the rest.
         def analyze(batch: list[SourceUnit]) -> list[Outcome]:
-            return _analyze_units(tree, work_dir, batch, cache, options.unit_timeout)
+            return _analyze_units(checkout, work_dir, batch, cache, options.unit_timeout)
 
         def lost(batch: list[SourceUnit], why: Lost) -> list[Outcome]:
             return [_lost(unit, why) for unit in batch]
@@ -426,7 +423,7 @@ def _scan_units(tree: Tree, units: tuple[SourceUnit, ...], options: ScanOptions,
         if background is not None:
             analyzed = [outcome for batch in background.results() for outcome in batch]
         else:
-            env, function_macros = environment(tree, work_dir)
+            env, function_macros = checkout.environment(work_dir)
             ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None,
                               unit_timeout=options.unit_timeout)
             ctx.seed(cache.load_chunks() if cache else {})
@@ -449,9 +446,9 @@ _BACKGROUND_UNITS = 4
 """Up to this many changed units are analyzed in one worker, beside the unpacking."""
 
 
-def _analyze_units(tree: Tree, work_dir: str, units: list[SourceUnit], cache: CacheFile | None,
+def _analyze_units(checkout: Checkout, work_dir: str, units: list[SourceUnit], cache: CacheFile | None,
                    unit_timeout: float) -> list[Outcome]:
-    env, function_macros = environment(tree, work_dir)
+    env, function_macros = checkout.environment(work_dir)
     ctx = UnitContext(env=env, function_macros=function_macros, keep_chunks=cache is not None,
                       unit_timeout=unit_timeout)
     ctx.seed(cache.load_chunks() if cache else {})
@@ -463,11 +460,11 @@ def unit_declarations(path: str, unit_path: str, work_dir: str) -> tuple[c_ast.F
     (function bodies elided, see parse.compact).  Raises TreeError when the
     unit is not one the tree's build compiles or does not preprocess, and
     parse.ChunkParseError when a chunk does not parse."""
-    tree = find_tree(path)
-    unit = next((u for u in list_units(tree) if u.path == unit_path), None)
+    checkout = open_checkout(path)
+    unit = next((u for u in checkout.units if u.path == unit_path), None)
     if unit is None:
-        raise TreeError(f"{unit_path}: not a translation unit of {tree.root}")
-    env, _ = environment(tree, work_dir)
+        raise TreeError(f"{unit_path}: not a translation unit of {checkout.tree.root}")
+    env, _ = checkout.environment(work_dir)
     pre = preprocess(env, unit)
     if not isinstance(pre, Preprocessed):
         raise TreeError(f"{unit_path}: {pre.diagnostic.detail}")
@@ -480,16 +477,3 @@ def unit_declarations(path: str, unit_path: str, work_dir: str) -> tuple[c_ast.F
     no_bodies = parse.BodyExtractors(parsed=lambda ast: None, tokens=lambda tokens: None)
     parse.parse_unit(pre.text, parse.ChunkCache(), keep, no_bodies)
     return tuple(found)
-
-
-def environment(tree: Tree, work_dir: str) -> tuple[Environment, frozenset[str]]:
-    """The preprocessing environment for a tree (stand-ins written under
-    work_dir), and the names of the tree's function-like macros."""
-    env_dir = os.path.join(work_dir, "env", _tree_key(tree))
-    inventory = take_inventory(tree, env_dir)
-    env = prepare_environment(tree, generated_headers(tree), inventory.system_includes, env_dir)
-    return env, inventory.function_macros
-
-
-def _tree_key(tree: Tree) -> str:
-    return hashlib.blake2b(tree.root.encode(), digest_size=8).hexdigest()

@@ -104,14 +104,13 @@ def test_units_are_preprocessed_ahead_while_the_first_is_analyzed(tmp_path):
     import threading
     import time
 
-    from analyzer.frontend.checkout import find_tree
     from analyzer.frontend.preprocess import preprocess
     from analyzer.scan import engine
-    from analyzer.scan.discovery import list_units
-    tree = find_tree(str(make_tree(tmp_path / "tree", SOURCES)))
-    env, macros = engine.environment(tree, str(tmp_path / "work"))
+    from analyzer.scan.checkout import open_checkout
+    checkout = open_checkout(str(make_tree(tmp_path / "tree", SOURCES)))
+    env, macros = checkout.environment(str(tmp_path / "work"))
     ctx = engine.UnitContext(env=env, function_macros=macros)
-    units = list(list_units(tree))
+    units = list(checkout.units)
     threads = threading.active_count()
     with engine._preprocessing_ahead(ctx, units):
         deadline = time.monotonic() + 30

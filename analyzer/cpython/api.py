@@ -124,6 +124,10 @@ nothing unless the code increfs it."""
 
 INCREF_CALLS = frozenset({"Py_INCREF", "Py_XINCREF", "_Py_INCREF", "_Py_XINCREF", "Py_IncRef"})
 """Taking a reference: a borrowed value stored and increfed is owned."""
+DECREF_CALLS = frozenset({"Py_DECREF", "Py_XDECREF", "Py_CLEAR", "_Py_DECREF", "_Py_XDECREF"})
+"""Releasing a reference."""
+SETREF_CALLS = frozenset({"Py_SETREF", "Py_XSETREF"})
+"""Replace what a reference holds with a new reference, releasing the old."""
 
 MODULE_STATE_CALLS = frozenset({"PyModule_GetState", "_PyModule_GetState"})
 """What a module's state getter calls: `get_array_state(module)`."""

@@ -29,6 +29,11 @@ SKIPPED_OBJ_VARIABLES = frozenset({"DTRACE_OBJS", "LINK_PYTHON_OBJS", "MODOBJS"}
 NON_LINUX_MODULE_CONDITIONS = frozenset({"MODULE__SCPROXY_TRUE"})
 """Setup.stdlib.in modules whose configure condition is false on Linux."""
 
+CORE_DEFINES = ("Py_BUILD_CORE",)
+"""What the Makefile defines for the core's objects and the programs."""
+BUILTIN_MODULE_DEFINE = "Py_BUILD_CORE_BUILTIN"
+"""What it adds for a module compiled into the interpreter (Setup.bootstrap, *static*)."""
+
 SETUP_FILES = ("Setup.bootstrap.in", "Setup", "Setup.stdlib.in")
 """The module lists under Modules/, in the order makesetup reads them."""
 

@@ -11,14 +11,11 @@ from dataclasses import dataclass, replace
 from .. import codes
 from ..classify import Classified
 from ..codes import Code
-from ..cpython.api import BORROWED_REFERENCE_CALLS, INCREF_CALLS, NEW_REFERENCE_CALLS
+from ..cpython.api import BORROWED_REFERENCE_CALLS, DECREF_CALLS, INCREF_CALLS, NEW_REFERENCE_CALLS, SETREF_CALLS
 from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
 from .edits import Edit, EditError, Token, apply_edits, closing_brace, move_edits, tokenize
 from .module_source import Function, ModuleSource, code_tokens, functions, read_module, state_expression
 from .plan import ZERO_RE, declarable_elsewhere, declaration
-
-_DECREF_CALLS = frozenset({"Py_DECREF", "Py_XDECREF", "Py_CLEAR", "_Py_DECREF", "_Py_XDECREF"})
-_SETREF_CALLS = frozenset({"Py_SETREF", "Py_XSETREF"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,8 +249,8 @@ def _ownership(context: _FileContext, var: GlobalVar, uses: frozenset[str]) -> b
             for index in context.references(function, var.name):
                 before = code[index - 2].text if code[index - 1].text == "(" else ""
                 increfed |= before in INCREF_CALLS
-                decrefed |= before in _DECREF_CALLS
-                if before in _SETREF_CALLS:
+                decrefed |= before in DECREF_CALLS
+                if before in SETREF_CALLS:
                     kinds.add("new")
                 elif code[index + 1].text == "=" and code[index + 2].text != "=":
                     kinds.add(_stored(code, index + 2))

@@ -64,14 +64,14 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
     units: dict[str, SourceUnit] = {}
     for path in build.core_sources(makefile, lambda source: (root / source).is_file()):
         kind = UnitKind.BUILTIN_MODULE if path == "Modules/config.c.in" else UnitKind.CORE
-        units[path] = SourceUnit(path=path, kind=kind, defines=("Py_BUILD_CORE",),
+        units[path] = SourceUnit(path=path, kind=kind, defines=build.CORE_DEFINES,
                                  include_dirs=vendored_includes)
     for setup in build.SETUP_FILES:
         for _name, sources, flags, builtin in build.setup_modules(_read(root / "Modules" / setup)):
             defines, includes = build.module_flags(flags)
             kind = UnitKind.BUILTIN_MODULE if builtin else UnitKind.SHARED_MODULE
             if builtin:
-                defines = ("Py_BUILD_CORE_BUILTIN", *defines)
+                defines = (build.BUILTIN_MODULE_DEFINE, *defines)
             for source in sources:
                 path = f"Modules/{source}"
                 if (root / path).is_file() and path not in units:
@@ -104,7 +104,7 @@ def _collect_units(tree: Tree) -> tuple[SourceUnit, ...]:
     for program in sorted((root / "Programs").glob("*.c")):
         path = program.relative_to(root).as_posix()
         units.setdefault(path, SourceUnit(path=path, kind=UnitKind.PROGRAM,
-                                          defines=("Py_BUILD_CORE",),
+                                          defines=build.CORE_DEFINES,
                                           include_dirs=vendored_includes))
     return tuple(sorted(units.values(), key=lambda u: u.path))
 

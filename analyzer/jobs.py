@@ -247,7 +247,7 @@ def report(tree: str, compare: str | None = None, *, options: ScanOptions = DEFA
     oldest, newest = min(classified, key=_release), max(classified, key=_release)
     comparison = compare_classes(oldest, newest) if len(classified) == 2 else None
     files = render_report(summarize(*classified[0]), comparison)
-    files["review.html"] = render_review(results[0], first.verdicts, first.facts)
+    files["review.html"] = render_review(results[0], first)
     return Reported(files=tuple(sorted(files.items())), results=tuple(results))
 
 

@@ -10,13 +10,13 @@ the browser and keep their state in the URL fragment
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from urllib.parse import quote
 
-from ..classify.facts import GlobalFacts, Site, gather
+from ..classify import Classified
+from ..classify.facts import Site
 from ..classify.rules import RULES, Rule
 from ..classify.usage import Context
 from ..fetch import RELEASES
@@ -53,15 +53,12 @@ class Review:
     rules: tuple[Rule, ...]
 
 
-def review(result: ScanResult, verdicts: tuple[Verdict, ...], pinned: frozenset[str] = frozenset(RELEASES),
-           facts: Mapping[tuple[str, str, str], GlobalFacts] | None = None) -> Review:
+def review(result: ScanResult, classified: Classified, pinned: frozenset[str] = frozenset(RELEASES)) -> Review:
     """The page's records: one entry per classified global, with its write
-    sites as the rules count them (from `facts`, classify_with_facts()'s,
-    else gathered here)."""
-    by_identity = {verdict.identity: verdict for verdict in verdicts}
+    sites as the rules count them (the facts classify_with_facts() read)."""
+    by_identity = {verdict.identity: verdict for verdict in classified.verdicts}
     wanted = tuple(var for var in result.globals if var.identity in by_identity)
-    if facts is None:
-        facts = gather(result, wanted)
+    facts = classified.facts
     entries = []
     for var in wanted:
         fact = facts[var.identity]
@@ -91,10 +88,9 @@ def _write_site(site: Site, readied: bool) -> WriteSite:
                      contexts=contexts)
 
 
-def render_review(result: ScanResult, verdicts: tuple[Verdict, ...],
-                  facts: Mapping[tuple[str, str, str], GlobalFacts] | None = None) -> bytes:
+def render_review(result: ScanResult, classified: Classified) -> bytes:
     """review.html for a classified scan."""
-    return render_review_page(review(result, verdicts, facts=facts))
+    return render_review_page(review(result, classified))
 
 
 def _url_path(path: str) -> str:

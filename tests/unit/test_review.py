@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from analyzer.classify import classify
+from analyzer.classify import Classified, classify_with_facts
 from analyzer.classify.rules import RULES
 from analyzer.model import ScanResult, StateClass, Verdict
 from analyzer.report.review import GITHUB_BLOB, embed_json, render_review, review
@@ -24,17 +24,17 @@ HOSTILE = FIXTURES.parent / "review" / "hostile.c"
 HOSTILE_PATH = "Programs/<img src=x onerror=alert(1)>.c"     # Programs/ units are found by listing the directory
 MARKUP_TYPE = 'char [sizeof("</script><img src=x onerror=alert(1)>")]'
 
-Classified = tuple[ScanResult, tuple[Verdict, ...]]
+Scanned = tuple[ScanResult, Classified]
 
 
 @pytest.fixture(scope="module")
-def classified(tmp_path_factory) -> Classified:
+def classified(tmp_path_factory) -> Scanned:
     tree = make_tree(tmp_path_factory.mktemp("review") / "tree", [FIXTURES / "classes.c"])
     (tree / "Programs").mkdir()
     shutil.copyfile(HOSTILE, tree / HOSTILE_PATH)
     result = scan(str(tree), ScanOptions(jobs=1, cache_dir=None))
     assert not result.diagnostics
-    return result, classify(result)
+    return result, classify_with_facts(result)
 
 
 def page_data(html: bytes) -> dict:
@@ -55,8 +55,9 @@ def by_name(data: dict, name: str) -> dict:
 
 
 def test_every_global_is_embedded_with_its_verdict(classified):
-    result, verdicts = classified
-    data = page_data(render_review(result, verdicts))
+    result, found = classified
+    verdicts = found.verdicts
+    data = page_data(render_review(result, found))
     mutable = {v.identity for v in verdicts if v.state_class is not StateClass.IMMUTABLE}
     immutable = {v.identity for v in verdicts if v.state_class is StateClass.IMMUTABLE}
     assert mutable and immutable
@@ -69,8 +70,8 @@ def test_every_global_is_embedded_with_its_verdict(classified):
 
 
 def test_write_sites_link_to_their_lines_in_the_tree(classified):
-    result, verdicts = classified
-    data = page_data(render_review(result, verdicts))
+    result, found = classified
+    data = page_data(render_review(result, found))
     assert data["treeUrl"] == f"file://{quote(result.tree.root)}/"
     assert data["github"] is None                                # 3.99.0 is not a pinned release
     counter = by_name(data, "counter")
@@ -84,11 +85,11 @@ def test_write_sites_link_to_their_lines_in_the_tree(classified):
 
 
 def test_a_pinned_release_links_github_at_its_tag(classified):
-    result, verdicts = classified
+    result, found = classified
     pinned = replace(result, tree=replace(result.tree, version="3.13.5"))
-    assert review(pinned, verdicts).github == f"{GITHUB_BLOB}v3.13.5/"
-    assert page_data(render_review(pinned, verdicts))["github"] == "https://github.com/python/cpython/blob/v3.13.5/"
-    assert review(pinned, verdicts, pinned=frozenset({"3.11.2"})).github is None
+    assert review(pinned, found).github == f"{GITHUB_BLOB}v3.13.5/"
+    assert page_data(render_review(pinned, found))["github"] == "https://github.com/python/cpython/blob/v3.13.5/"
+    assert review(pinned, found, pinned=frozenset({"3.11.2"})).github is None
 
 
 def test_text_from_the_tree_stays_text(classified):
@@ -164,7 +165,7 @@ def _names(verdicts: tuple[Verdict, ...], keep) -> list[str]:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
 def test_chromium_shows_the_mutable_globals_and_the_immutable_ones_on_the_toggle(classified, page, tmp_path):
-    _, verdicts = classified
+    verdicts = classified[1].verdicts
     shown = dom(page, "", tmp_path / "profile")
     assert sorted(shown.rows) == _names(verdicts, lambda v: v.state_class is not StateClass.IMMUTABLE)
     assert shown.matching == str(len(shown.rows))
@@ -175,7 +176,7 @@ def test_chromium_shows_the_mutable_globals_and_the_immutable_ones_on_the_toggle
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
 def test_chromium_filters_sorts_and_links_from_the_fragment(classified, page, tmp_path):
-    result, verdicts = classified
+    result, verdicts = classified[0], classified[1].verdicts
     found = dom(page, "class=interpreter&dir=Programs&q=POKE&sort=-writes", tmp_path / "profile")
     assert found.rows == ["counter", "markup"]                      # two write sites before one
     root = f"file://{quote(result.tree.root)}/Programs/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.c"

@@ -139,10 +139,14 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def command(env: Environment, unit: SourceUnit) -> list[str]:
+    # -ftrack-macro-expansion=0: with gcc's default tracking, -E puts every
+    # expansion of a macro from a system header (our stand-ins are) between
+    # two line markers that restate its line; without it the same tokens stay
+    # on the same lines, the output is a sixth smaller and gcc a fifth faster.
     root = Path(env.tree.root)
     unit_dir = (root / unit.path).parent
     generated = Path(env.overlay) / "generated"
-    args = ["gcc", "-E", "-x", "c", "-std=c11", "-undef", "-nostdinc",
+    args = ["gcc", "-E", "-x", "c", "-std=c11", "-undef", "-nostdinc", "-ftrack-macro-expansion=0",
             "-include", str(PREDEF), "-I", env.config_dir]
     for include in ("Include", "Include/internal", *unit.include_dirs, "."):
         args += ["-I", str(root / include)]

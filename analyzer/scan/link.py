@@ -22,8 +22,7 @@ def link_units(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, Uni
         diagnostics.extend(result.diagnostics)
         for var in result.globals:
             known = globals_.get(var.identity)
-            if known is None or var.line < known.line:
-                globals_[var.identity] = var
+            globals_[var.identity] = var if known is None else _declared_once(known, var)
         uses.update(result.uses)
         for function in result.functions:
             functions.setdefault(function.key, function)
@@ -50,6 +49,17 @@ def link_units(tree: Tree, units: tuple[SourceUnit, ...], results: dict[str, Uni
         failed_units=tuple(sorted(u.path for u in units if results[u.path].failed)),
         cache_hits=hits,
         files=frozenset(path for u in units for path in results[u.path].depends_on))
+
+
+def _declared_once(one: GlobalVar, other: GlobalVar) -> GlobalVar:
+    """One record of a variable declared twice (`static PyTypeObject T;`,
+    then `static PyTypeObject T = {...};`): the first declaration, with the
+    initializer of the one that has it, so the record does not say the
+    variable starts zeroed."""
+    first, second = (one, other) if one.line <= other.line else (other, one)
+    if second.has_initializer and not first.has_initializer:
+        return replace(first, has_initializer=True, initializer=second.initializer)
+    return first
 
 
 def diagnostic_order(diagnostic: Diagnostic) -> tuple[str, int, int, str, str]:

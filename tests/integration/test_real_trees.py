@@ -10,6 +10,8 @@ SENTINELS = {
     ("Objects/typeobject.c", None, "PyType_Type"): ("extern", False, True, None),
     ("Python/opcode_targets.h", "_PyEval_EvalFrameDefault", "opcode_targets"): ("static", False, True, None),
     ("Modules/config.c.in", None, "_PyImport_Inittab"): ("extern", False, True, None),
+    # declared (`static PyHash_FuncDef PyHash_Func;`), then defined with an initializer
+    ("Python/pyhash.c", None, "PyHash_Func"): ("static", False, True, None),
 }
 SENTINELS_BY_VERSION = {
     "3.11.2": {("Modules/_json.c", "raise_errmsg", "PyId_JSONDecodeError"): ("static", False, True, "_Py_IDENTIFIER")},

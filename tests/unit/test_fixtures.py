@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import all_fixtures, as_expected, class_expectations, expectations, fixture_tree_path
+from tests.conftest import FIXTURES, all_fixtures, as_expected, class_expectations, expectations, fixture_tree_path
 
 ALL_FIXTURES = all_fixtures()
 
@@ -26,6 +26,15 @@ def test_fixture_classes(fixture, fixture_verdicts):
 def test_every_global_has_one_verdict(fixture_scan, fixture_verdicts):
     assert set(fixture_verdicts) == {g.identity for g in fixture_scan.globals}
     assert all(v.evidence for v in fixture_verdicts.values())
+
+
+def test_a_variable_declared_then_defined_has_the_definition_s_initializer(fixture_scan):
+    found = {g.name: (g.line, g.has_initializer, g.initializer) for g in fixture_scan.globals
+             if g.file == "Objects/declarations.c" and g.name in ("level", "Later_Type")}
+    lines = (FIXTURES / "declarations.c").read_text().splitlines()
+    level_line = lines.index("static int level;                            /* expect: level init family=scalar */") + 1
+    assert found == {"level": (level_line, True, "5"),
+                     "Later_Type": (level_line + 1, True, '{ PyVarObject_HEAD_INIT(NULL, 0) "later", }')}
 
 
 def test_header_globals_are_counted_once(fixture_scan):

@@ -87,7 +87,8 @@ NESTING_TOO_DEEP = CODES["nesting-too-deep"]
 
 _STAYS = (
     Code(code="CG301", slug="single-phase-module", severity=Severity.NOTE,
-         summary="its module has no module state yet (single-phase init, m_size of -1 or 0)",
+         summary="its module has no module state yet and single-phase init (a multi-phase module without state "
+                 "gets one)",
          fix="convert the module to multi-phase init with a state struct (PEP 489); the series does not generate "
              "that yet"),
     Code(code="CG302", slug="no-path-to-module-state", severity=Severity.NOTE,
@@ -102,9 +103,10 @@ _STAYS = (
          summary="initialized to a value: module state starts zeroed",
          fix="set the value in the module's exec function"),
     Code(code="CG305", slug="static-type-in-module", severity=Severity.NOTE,
-         summary="a static type: per-interpreter, it becomes a heap type from a spec (PEP 687)",
-         fix="create the type with PyType_FromModuleAndSpec in the exec function; the series does not generate "
-             "that yet"),
+         summary="a static type that does not become a heap type from a spec yet (PEP 687): its definition, "
+                 "dealloc or uses are not ones the series converts",
+         fix="the detail says what; the series makes the heap type in the exec function with "
+             "PyType_FromModuleAndSpec when the type is used there only"),
     Code(code="CG306", slug="outside-module-definition", severity=Severity.NOTE,
          summary="defined in a file of the module other than the one with its PyModuleDef",
          fix="the state struct of a multi-file module is in a header of its own; not edited yet"),

@@ -138,3 +138,7 @@ positional initializers)."""
 
 MODULE_EXEC_SLOT = "Py_mod_exec"
 """The slot of a multi-phase module's exec function (PEP 489)."""
+
+TYPE_FREE_CALLS = frozenset({"tp_free", "PyObject_GC_Del", "PyObject_Del", "PyObject_Free", "PyObject_DEL",
+                             "PyObject_FREE"})
+"""What the last statement of an instance's dealloc calls to free it."""

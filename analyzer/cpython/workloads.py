@@ -11,6 +11,29 @@ MODULE_WORKLOADS = {
              "        assert pickle.loads(pickle.dumps(a, protocol)) == a\n"
              "# the reconstructor is this interpreter's: its module state's, not another's\n"
              "assert a.__reduce_ex__(3)[0] is array._array_reconstructor\n",
+    "itertools": "import itertools\n"
+                 "assert list(itertools.islice(itertools.count(3), 3)) == [3, 4, 5]\n"
+                 "assert list(itertools.combinations('abc', 2))[0] == ('a', 'b')\n"
+                 "assert list(itertools.combinations_with_replacement('ab', 2))[1] == ('a', 'b')\n"
+                 "assert list(itertools.permutations(range(3)))[1] == (0, 2, 1)\n"
+                 "assert list(itertools.product('ab', repeat=2))[-1] == ('b', 'b')\n"
+                 "assert list(itertools.repeat(1, 3)) == [1, 1, 1]\n"
+                 "assert list(itertools.accumulate([1, 2, 3])) == [1, 3, 6]\n"
+                 "assert list(itertools.compress('abc', [1, 0, 1])) == ['a', 'c']\n"
+                 "assert list(itertools.zip_longest('ab', 'c')) == [('a', 'c'), ('b', None)]\n",
+    "xxsubtype": "import gc, xxsubtype\n"
+                 "items = xxsubtype.spamlist([1, 2])\n"
+                 "items.setstate(5)\n"
+                 "assert items.getstate() == 5 and items == [1, 2]\n"
+                 "items.append(items)   # a cycle through an instance, which owns its type\n"
+                 "mapping = xxsubtype.spamdict(a=1)\n"
+                 "mapping.setstate(3)\n"
+                 "assert mapping.getstate() == 3 and mapping['a'] == 1\n"
+                 "class Sub(xxsubtype.spamlist):\n"
+                 "    pass\n"
+                 "assert Sub([1]).getstate() == 0\n"
+                 "del items\n"
+                 "gc.collect()\n",
     "readline": "import readline\n"
                 "readline.set_completer_delims(' \\t\\n')\n"
                 "assert readline.get_completer_delims() == ' \\t\\n'\n",
@@ -19,5 +42,24 @@ MODULE_WORKLOADS = {
 what moved; a module without one is imported and its namespace listed."""
 
 
+HEAPTYPE_FLAG = 1 << 9
+IMMUTABLETYPE_FLAG = 1 << 8
+"""Py_TPFLAGS_HEAPTYPE and Py_TPFLAGS_IMMUTABLETYPE (3.10+), as __flags__ shows them."""
+
+
 def module_workload(name: str) -> str:
     return MODULE_WORKLOADS.get(name, f"import {name}\nassert dir({name})\n")
+
+
+def heap_type_check(module: str, names: tuple[str, ...]) -> str:
+    """Each type that became a heap type is one, of this interpreter's
+    module object, and as immutable as the static type was."""
+    if not names:
+        return ""
+    return (f"import {module}\n"
+            f"for name in {tuple(sorted(names))!r}:\n"
+            f"    t = getattr({module}, name, None)   # a type the module does not expose is skipped\n"
+            f"    if t is not None:\n"
+            f"        assert t.__flags__ & {HEAPTYPE_FLAG}, f'{{name}} is not a heap type'\n"
+            f"        assert t.__flags__ & {IMMUTABLETYPE_FLAG}, f'{{name}} is mutable'\n"
+            f"        assert t.__module__ == {module!r}, t.__module__\n")

@@ -314,3 +314,31 @@ def reset_edits(text: str, tokens: list[Token], struct: str, member: str) -> lis
             return [Edit(start=line_start, end=line_start, text=keep),
                     Edit(start=end.end, end=end.end, text=f"\n{indent}{state}->{member} = saved_{member};")]
     raise EditError("no `memcpy(runtime, &initial, ...)` reset of the runtime state")
+
+
+def line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def indent_at(text: str, offset: int) -> str:
+    """The indentation of the line that holds offset."""
+    start = line_start(text, offset)
+    line = text[start:offset]
+    return line[:len(line) - len(line.lstrip())]
+
+
+def initializer_elements(code: list[Token], brace: int, closing: int) -> list[list[Token]]:
+    """The non-empty elements between the braces of an initializer (or
+    after `brace`, any token before the first element), split on its
+    top-level commas; preprocessor lines left out."""
+    elements: list[list[Token]] = [[]]
+    depth = 0
+    for token in code[brace + 1:closing]:
+        if token.directive is not None:
+            continue
+        depth += {"(": 1, ")": -1, "{": 1, "}": -1}.get(token.text, 0)
+        if token.text == "," and depth == 0:
+            elements.append([])
+        else:
+            elements[-1].append(token)
+    return [element for element in elements if element]

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..cpython.layout import API_INCLUDE_RE
+from ..cpython.typeslots import TypeLayout, type_layout
 from ..frontend.checkout import TreeError, read_source
-from ..model import ScanResult
+from ..model import Family, ScanResult
+from .edits import tokenize
+from .module_source import code_tokens
+from .type_specs import BaseType, read_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +96,31 @@ def check_texts(root: Path, paths: set[str]) -> None:
         except UnicodeDecodeError as exc:
             raise TreeError(f"{root / path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
                             f"{exc.start}): `cglobals patch` edits UTF-8 sources only") from None
+
+
+def type_inputs(root: Path, result: ScanResult) -> tuple[TypeLayout | None, dict[str, BaseType]]:
+    """The tree's PyTypeObject layout and type slots, and what a module's
+    heap type needs of each static type defined outside Modules/ (the
+    builtin types it may subclass)."""
+    try:
+        layout = type_layout((root / "Include/cpython/object.h").read_text(encoding="utf-8"),
+                             (root / "Include/typeslots.h").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None, {}
+    if layout is None:
+        return None, {}
+    by_file: dict[str, list[str]] = {}
+    for var in result.globals:
+        if var.family is Family.STATIC_TYPE and not var.file.startswith("Modules/") and var.file.endswith(".c"):
+            by_file.setdefault(var.file, []).append(var.name)
+    bases = {}
+    for path, names in sorted(by_file.items()):
+        data = read_source(root / path)
+        if data is None:
+            continue
+        code = code_tokens(tokenize(data.decode("utf-8", errors="replace")))
+        for name in names:
+            found = read_base(code, name, layout)
+            if found is not None:
+                bases[name] = found
+    return layout, bases

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..cpython.api import MODULE_DEF_FIELDS, MODULE_EXEC_SLOT, MODULE_STATE_CALLS
-from .edits import Token, closing_brace, closing_paren, function_bodies
+from .edits import Token, closing_brace, closing_paren, function_bodies, initializer_elements
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +29,11 @@ class ModuleSource:
     traverse: str | None
     clear: str | None
     entry_points: frozenset[str]    # the functions of its method table and its exec slots
+    exec_functions: tuple[str, ...] = ()
+    new_state: bool = False    # a multi-phase module without state: the conversion adds the struct and getter
+    definition_index: int = 0  # the token index of the PyModuleDef's variable
+    slots_table: str = ""      # the variable of its PyModuleDef_Slot table
+    free: str | None = None
 
 
 def code_tokens(tokens: list[Token]) -> list[Token]:
@@ -79,23 +84,38 @@ def read_module(code: list[Token]) -> ModuleSource | str:
     index = definitions[0]
     fields = _initializer_fields(code, index + 3, MODULE_DEF_FIELDS, head=True)
     size = fields.get("m_size", [])
-    if [t.text for t in size[:2]] != ["sizeof", "("] or size[-1].text != ")":
-        return "single-phase init without module state (m_size is not sizeof a state struct)"
-    state_type = " ".join(t.text for t in size[2:-1])
-    all_functions = functions(code)
-    getter = _getter(code, all_functions, state_type)
-    if getter is None:
-        return f"no function returning its {state_type} * from PyModule_GetState"
+    name_tokens = fields.get("m_name", [])
+    name = name_tokens[0].text.strip('"') if len(name_tokens) == 1 and name_tokens[0].kind == "string" else ""
     entry_points = set()
     for field in ("m_methods", "m_slots"):
         table = _single_id(fields.get(field, []))
         if table is not None:
             entry_points |= _table_functions(code, table, field == "m_slots")
-    name = fields.get("m_name", [])
-    return ModuleSource(name=name[0].text.strip('"') if len(name) == 1 and name[0].kind == "string" else "",
-                        definition=code[index + 1].text, state_type=state_type, getter=getter,
-                        traverse=_single_id(fields.get("m_traverse", [])), clear=_single_id(fields.get("m_clear", [])),
-                        entry_points=frozenset(entry_points))
+    slots_table = _single_id(fields.get("m_slots", [])) or ""
+    exec_functions = tuple(sorted(_table_functions(code, slots_table, True))) if slots_table else ()
+    gc = {field: _single_id(fields.get(field, [])) for field in ("m_traverse", "m_clear", "m_free")}
+    if [t.text for t in size[:2]] != ["sizeof", "("] or size[-1].text != ")":
+        if [t.text for t in size] not in ([], ["0"]) or not exec_functions or any(gc.values()) or not name:
+            return "single-phase init without module state (m_size is not sizeof a state struct)"
+        prefix = name.lstrip("_")
+        taken = {t.text for t in code if t.kind == "id"}
+        names = {"state_type": f"{prefix}_state", "getter": f"get_{prefix}_state", "traverse": f"{prefix}_traverse",
+                 "clear": f"{prefix}_clear", "free": f"{prefix}_free"}
+        if set(names.values()) & taken:
+            return f"multi-phase init without module state, and the names it would add ({', '.join(names.values())}) " \
+                   "are taken"
+        return ModuleSource(name=name, definition=code[index + 1].text, entry_points=frozenset(entry_points),
+                            exec_functions=exec_functions, new_state=True, definition_index=index + 1,
+                            slots_table=slots_table, **names)
+    state_type = " ".join(t.text for t in size[2:-1])
+    all_functions = functions(code)
+    getter = _getter(code, all_functions, state_type)
+    if getter is None:
+        return f"no function returning its {state_type} * from PyModule_GetState"
+    return ModuleSource(name=name, definition=code[index + 1].text, state_type=state_type, getter=getter,
+                        traverse=gc["m_traverse"], clear=gc["m_clear"], free=gc["m_free"],
+                        entry_points=frozenset(entry_points), exec_functions=exec_functions,
+                        definition_index=index + 1, slots_table=slots_table)
 
 
 def _initializer_fields(code: list[Token], brace: int, positional: tuple[str, ...],
@@ -103,21 +123,9 @@ def _initializer_fields(code: list[Token], brace: int, positional: tuple[str, ..
     """The tokens of each member's value in `{ a, b }` or `{ .m = a }`;
     `head`: the first positional element is a header to skip
     (PyModuleDef_HEAD_INIT)."""
-    elements: list[list[Token]] = [[]]
-    depth = 0
-    for token in code[brace + 1:closing_brace(code, brace)]:
-        if token.directive is not None:
-            continue
-        depth += {"(": 1, ")": -1, "{": 1, "}": -1}.get(token.text, 0)
-        if token.text == "," and depth == 0:
-            elements.append([])
-        else:
-            elements[-1].append(token)
     fields: dict[str, list[Token]] = {}
     position = -1 if head else 0
-    for element in elements:
-        if not element:
-            continue
+    for element in initializer_elements(code, brace, closing_brace(code, brace)):
         if element[0].text == "." and len(element) > 2 and element[2].text == "=":
             fields[element[1].text] = element[3:]
             continue

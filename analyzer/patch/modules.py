@@ -11,11 +11,32 @@ from dataclasses import dataclass, replace
 from .. import codes
 from ..classify import Classified
 from ..codes import Code
-from ..cpython.api import BORROWED_REFERENCE_CALLS, DECREF_CALLS, INCREF_CALLS, NEW_REFERENCE_CALLS, SETREF_CALLS
+from ..cpython.api import (
+    BORROWED_REFERENCE_CALLS,
+    DECREF_CALLS,
+    INCREF_CALLS,
+    MODULE_DEF_FIELDS,
+    NEW_REFERENCE_CALLS,
+    SETREF_CALLS,
+)
+from ..cpython.typeslots import TypeLayout
 from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
-from .edits import Edit, EditError, Token, apply_edits, closing_brace, move_edits, tokenize
+from .edits import (
+    Edit,
+    EditError,
+    Token,
+    apply_edits,
+    closing_brace,
+    indent_at,
+    initializer_elements,
+    line_start,
+    move_edits,
+    tokenize,
+)
+from .heap_types import HeapType, creation, exec_edits, plan_heap_type
 from .module_source import Function, ModuleSource, code_tokens, functions, read_module, state_expression
 from .plan import ZERO_RE, declarable_elsewhere, declaration
+from .type_specs import BaseType
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +47,7 @@ class ModuleMove:
     owned: bool                # an object reference the state owns: visited and cleared
     paths: tuple[tuple[str, str], ...]    # (function, the expression reaching the state there)
     locals: tuple[tuple[str, str, str], ...] = ()   # (function, state local it gains, from which parameter)
+    heap: HeapType | None = None       # a static type that becomes a heap type made in the exec function
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,21 +67,29 @@ class Conversion:
     getter: str
     moves: tuple[ModuleMove, ...]
     edits: tuple[Edit, ...]    # of the pristine text
+    new_state: bool = False    # the module had no state: the conversion gives it one
 
 
 def convert_modules(result: ScanResult, classified: Classified, texts: dict[str, str],
                     initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
                     use_functions: dict[tuple[str, str, str], frozenset[str]],
                     known_functions: dict[str, frozenset[str]],
-                    only: frozenset[str] | None = None) -> tuple[tuple[Conversion, ...], tuple[ModuleStay, ...]]:
+                    only: frozenset[str] | None = None, layout: TypeLayout | None = None,
+                    bases: dict[str, BaseType] | None = None) -> tuple[tuple[Conversion, ...], tuple[ModuleStay, ...]]:
     """`texts`: the pristine text of each Modules/ file that has a mutable
-    global (read by the caller); the rest as for plan.make_plan and
-    series.write_series."""
+    global (read by the caller); `layout`: the tree's PyTypeObject and type
+    slots (static types stay static without it); `bases`: the tree's types
+    outside Modules/ that a module's type may subclass; the rest as for
+    plan.make_plan and series.write_series."""
     by_file: dict[str, list[tuple[GlobalVar, Verdict]]] = {}
     for var, verdict in zip(result.globals, classified.verdicts, strict=True):
         if var.file.startswith("Modules/") and verdict.state_class is not StateClass.IMMUTABLE \
                 and (only is None or var.file in only):
             by_file.setdefault(var.file, []).append((var, verdict))
+    elsewhere: dict[tuple[str, str, str], set[str]] = {}
+    for use in result.uses:
+        if use.file != use.target[0]:
+            elsewhere.setdefault(use.target, set()).add(use.file)
     declarators: dict[tuple[str, int], int] = {}
     for var in result.globals:
         declarators[(var.file, var.line)] = declarators.get((var.file, var.line), 0) + 1
@@ -80,7 +110,11 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
         assert text is not None
         context = _FileContext(text=text, code=code, module=module, functions=functions(code),
                                use_functions=use_functions, known=known_functions.get(path, frozenset()),
-                               file_names=frozenset(v.name for v, _ in found) | known_functions.get(path, frozenset()))
+                               file_names=frozenset(v.name for v, _ in found) | known_functions.get(path, frozenset()),
+                               layout=layout, bases=bases or {},
+                               module_types=frozenset(v.name for v, d in wanted if v.family is Family.STATIC_TYPE),
+                               elsewhere={v.identity: frozenset(elsewhere[v.identity]) for v, _ in wanted
+                                          if v.identity in elsewhere})
         moves, file_stays = _plan_file(context, wanted, initializers, public_types, declarators, classified)
         if moves:
             try:
@@ -93,7 +127,7 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
         stays += file_stays
         if moves:
             conversions.append(Conversion(file=path, module=module.name, state_type=module.state_type,
-                                          getter=module.getter,
+                                          getter=module.getter, new_state=module.new_state,
                                           moves=tuple(moves), edits=tuple(edits)))
     return tuple(conversions), tuple(stays)
 
@@ -107,6 +141,10 @@ class _FileContext:
     use_functions: dict[tuple[str, str, str], frozenset[str]]
     known: frozenset[str]
     file_names: frozenset[str]          # the file's globals and functions
+    layout: TypeLayout | None = None
+    bases: dict[str, BaseType] | None = None
+    module_types: frozenset[str] = frozenset()     # the static types of the file with interpreter verdicts
+    elsewhere: dict[tuple[str, str, str], frozenset[str]] | None = None    # uses in other (included) files
 
     def named(self, name: str) -> list[Function]:
         return [f for f in self.functions if f.name == name]
@@ -138,7 +176,7 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
     changed = True
     while changed:
         changed = False
-        for identity in sorted(moves):
+        for identity in sorted(m for m in moves if moves[m].heap is None):   # a type is not written as state is
             partner = next((other for other in sorted(stays) if writers[identity] & writers[other]), None)
             if partner is not None:
                 move = moves.pop(identity)
@@ -158,7 +196,7 @@ def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[M
         for name, expression in move.paths:
             if expression.startswith(getter):
                 counts[name] = counts.get(name, 0) + sum(len(context.references(f, move.var.name))
-                                                         for f in context.named(name))
+                                                         for f in context.named(name)) + 2 * (move.heap is not None)
     renamed = {}
     for name, count in counts.items():
         if count > 1:
@@ -177,8 +215,11 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     def stay(code: Code, detail: str) -> ModuleStay:
         return ModuleStay(var=var, verdict=verdict, code=code, detail=detail)
 
+    other_files = (context.elsewhere or {}).get(var.identity)
+    if other_files:
+        return stay(codes.USED_IN_OTHER_FILES, f"used in {', '.join(sorted(other_files))} too (included there)")
     if var.family is Family.STATIC_TYPE:
-        return stay(codes.STATIC_TYPE_IN_MODULE, "")
+        return _heap_type_or_stay(context, var, verdict, taken)
     problem = _declaration_problem(var, declarators[(var.file, var.line)], public_types)
     if problem:
         return stay(codes.NOT_A_STATE_MEMBER, problem)
@@ -217,6 +258,29 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     if not field or field in taken:
         return stay(codes.NOT_EDITED, f"the state struct has a member named {var.name}")
     return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(paths))
+
+
+def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
+                       taken: set[str]) -> ModuleMove | ModuleStay:
+    module = context.module
+    if context.layout is None:
+        return ModuleStay(var=var, verdict=verdict, code=codes.STATIC_TYPE_IN_MODULE,
+                          detail="the tree's headers give no PyTypeObject layout")
+    if not module.exec_functions:
+        return ModuleStay(var=var, verdict=verdict, code=codes.STATIC_TYPE_IN_MODULE,
+                          detail="the module has no exec function to make it in")
+    if var.name in taken:
+        return ModuleStay(var=var, verdict=verdict, code=codes.NOT_EDITED,
+                          detail=f"the state struct has a member named {var.name}")
+    heap = plan_heap_type(context.text, context.code, context.functions, var.name, module.exec_functions,
+                          context.use_functions.get(var.identity, frozenset()), context.layout,
+                          context.bases or {}, context.module_types - {var.name})
+    if isinstance(heap, str):
+        code = codes.NO_PATH_TO_MODULE_STATE if "PyType_GetModuleByDef" in heap else codes.STATIC_TYPE_IN_MODULE
+        return ModuleStay(var=var, verdict=verdict, code=code, detail=heap)
+    parameter = next(f.parameters[0][1] for f in context.named(heap.exec_function) if f.parameters)
+    return ModuleMove(var=var, verdict=verdict, field=var.name, owned=True, heap=heap,
+                      paths=((heap.exec_function, f"{module.getter}({parameter})->"),))
 
 
 def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozenset[str]) -> str:
@@ -314,6 +378,8 @@ def _stored(code: list[Token], index: int) -> str:
 
 def _state_members(context: _FileContext) -> list[str]:
     """The member names of the state struct."""
+    if context.module.new_state:
+        return []
     opening, closing = _state_struct(context)
     code = context.code
     return [code[i].text for i in range(opening + 1, closing)
@@ -345,25 +411,114 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
     edits: list[Edit] = []
     for move in moves:
         var = move.var
+        if move.heap is not None:
+            edits += move.heap.edits
+            continue
         edits += move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
                             replacement={name: f"{expression}{move.field}" for name, expression in move.paths},
                             use_functions=context.use_functions.get(var.identity, frozenset()),
                             known_functions=context.known)
+    made_in: dict[str, tuple[str, list[HeapType]]] = {}
+    for move in moves:
+        if move.heap is not None:
+            for name, expression in move.paths:
+                made_in.setdefault(name, (expression, []))[1].append(move.heap)
+    for name, (expression, heaps) in sorted(made_in.items()):
+        for function in context.named(name):
+            edits += exec_edits(text, code, function, heaps, expression)
     declared = sorted({entry for move in moves for entry in move.locals})
     for function_name, local, parameter in declared:
+        made = [line for move in moves if move.heap is not None and move.heap.exec_function == function_name
+                for line in creation(move.heap, parameter, f"{local}->", "")]
         for function in context.named(function_name):
-            edits.append(_first_in_body(context, function, f"{module.state_type} *{local} = "
-                                                           f"{module.getter}({parameter});"))
-    _, closing = _state_struct(context)
-    indent = _indent(text, code[closing - 1].start) or "    "
-    members = "".join(f"{indent}{declaration(m.var.ctype, m.field)};\n" for m in moves)
-    edits.append(Edit(start=_line_start(text, code[closing].start), end=_line_start(text, code[closing].start),
-                      text=members))
+            edits.append(_first_in_body(context, function, [f"{module.state_type} *{local} = "
+                                                            f"{module.getter}({parameter});",
+                                                            *made, *([""] if made else [])]))
+    members = [f"PyTypeObject *{m.field};" if m.heap is not None else f"{declaration(m.var.ctype, m.field)};"
+               for m in moves]
     owned = [m for m in moves if m.owned]
+    if module.new_state:
+        return edits + _new_state_edits(context, members, [m.field for m in owned])
+    _, closing = _state_struct(context)
+    indent = indent_at(text, code[closing - 1].start) or "    "
+    edits.append(Edit(start=line_start(text, code[closing].start), end=line_start(text, code[closing].start),
+                      text="".join(f"{indent}{member}\n" for member in members)))
     for gc_function, macro in ((module.traverse, "Py_VISIT"), (module.clear, "Py_CLEAR")):
         if owned and gc_function:
             edits.append(_before_return(context, gc_function, [f"{macro}({{}}{m.field});" for m in owned]))
     return edits
+
+
+def _new_state_edits(context: _FileContext, members: list[str], owned: list[str]) -> list[Edit]:
+    """A multi-phase module without state gets one: the struct and its
+    getter after the file's includes, m_traverse, m_clear and m_free
+    before its slot table, and its PyModuleDef's m_size and GC members."""
+    text, code, module = context.text, context.code, context.module
+    first_function = min((f.start for f in context.functions), default=len(code) - 1)
+    includes = [t for t in code[:first_function] if t.directive == "include"]
+    if not includes:
+        raise EditError("no #include before the first function: nowhere to put the state struct")
+    after_includes = text.find("\n", includes[-1].end) + 1
+    state, getter = module.state_type, module.getter
+    scaffold = ["", "typedef struct {", *(f"    {member}" for member in members), f"}} {state};", "",
+                f"static inline {state} *", f"{getter}(PyObject *module)", "{",
+                "    void *state = PyModule_GetState(module);", "    assert(state != NULL);",
+                f"    return ({state} *)state;", "}"]
+    gc = ["static int", f"{module.traverse}(PyObject *module, visitproc visit, void *arg)", "{",
+          f"    {state} *state = {getter}(module);", *(f"    Py_VISIT(state->{name});" for name in owned),
+          "    return 0;", "}", "",
+          "static int", f"{module.clear}(PyObject *module)", "{",
+          f"    {state} *state = {getter}(module);", *(f"    Py_CLEAR(state->{name});" for name in owned),
+          "    return 0;", "}", "",
+          "static void", f"{module.free}(void *module)", "{", f"    (void){module.clear}((PyObject *)module);",
+          "}", "", ""]
+    table = _slot_table_start(context)
+    return [Edit(start=after_includes, end=after_includes, text="\n".join(scaffold) + "\n"),
+            Edit(start=table, end=table, text="\n".join(gc)),
+            *_module_def_edits(context, {"m_size": f"sizeof({state})", "m_traverse": module.traverse or "",
+                                         "m_clear": module.clear or "", "m_free": module.free or ""})]
+
+
+def _slot_table_start(context: _FileContext) -> int:
+    code = context.code
+    for index in range(len(code) - 2):
+        if code[index].text == context.module.slots_table and code[index + 1].text == "[" \
+                and code[index].depth == 0 and code[index].directive is None:
+            start = index
+            while start > 0 and code[start - 1].text not in (";", "}") and code[start - 1].directive is None:
+                start -= 1
+            return line_start(context.text, code[start].start)
+    raise EditError(f"no definition of the slot table {context.module.slots_table}")
+
+
+def _module_def_edits(context: _FileContext, values: dict[str, str]) -> list[Edit]:
+    """Set members of the PyModuleDef, positional or designated."""
+    code, text = context.code, context.text
+    brace = context.module.definition_index + 2
+    closing = closing_brace(code, brace)
+    elements = initializer_elements(code, brace, closing)
+    designated = {e[1].text: e[3:] for e in elements if e[0].text == "." and len(e) > 3}
+    positional = [e for e in elements if e[0].text != "."]
+    edits, missing = [], []
+    for field, value in values.items():
+        if field in designated:
+            where = designated[field]
+        elif not designated and 1 + MODULE_DEF_FIELDS.index(field) < len(positional):
+            where = positional[1 + MODULE_DEF_FIELDS.index(field)]       # after PyModuleDef_HEAD_INIT
+        else:
+            missing.append(field)
+            continue
+        edits.append(Edit(start=where[0].start, end=where[-1].end, text=value))
+    if missing:
+        if not designated:
+            raise EditError(f"{context.module.definition} lists fewer members than {', '.join(missing)}")
+        last = code[closing - 1]
+        at = line_start(text, code[closing].start)
+        indent = indent_at(text, elements[-1][0].start) or "    "
+        comma = "" if last.text == "," else ","
+        edits.append(Edit(start=last.end, end=last.end, text=comma) if comma else Edit(start=at, end=at, text=""))
+        edits.append(Edit(start=at, end=at, text="".join(f"{indent}.{f} = {values[f]},\n" for f in missing)))
+    return [edit for edit in edits if edit.text or edit.start != edit.end]
 
 
 def _before_return(context: _FileContext, name: str, statements: list[str]) -> Edit:
@@ -381,26 +536,17 @@ def _before_return(context: _FileContext, name: str, statements: list[str]) -> E
     expression = state_expression(code, function, context.module, returns[-1])
     if expression is None:
         raise EditError(f"{name}() has no way to its module's state")
-    start = _line_start(context.text, code[returns[-1]].start)
-    indent = _indent(context.text, code[returns[-1]].start)
+    start = line_start(context.text, code[returns[-1]].start)
+    indent = indent_at(context.text, code[returns[-1]].start)
     return Edit(start=start, end=start, text="".join(f"{indent}{s.format(expression)}\n" for s in statements))
 
 
-def _first_in_body(context: _FileContext, function: Function, statement: str) -> Edit:
-    """The statement on a line of its own, first in the function's body."""
+def _first_in_body(context: _FileContext, function: Function, lines: list[str]) -> Edit:
+    """The lines (statements), first in the function's body."""
     code, text = context.code, context.text
     first = code[function.brace + 1]
     if first.line == code[function.brace].line:
         raise EditError(f"{function.name}() has code on the line of its opening brace")
-    start = _line_start(text, first.start)
-    return Edit(start=start, end=start, text=f"{_indent(text, first.start)}{statement}\n")
-
-
-def _line_start(text: str, offset: int) -> int:
-    return text.rfind("\n", 0, offset) + 1
-
-
-def _indent(text: str, offset: int) -> str:
-    start = _line_start(text, offset)
-    line = text[start:offset]
-    return line[:len(line) - len(line.lstrip())]
+    start = text.find("\n", code[function.brace].end) + 1      # before a comment that opens the body, too
+    indent = indent_at(text, first.start)
+    return Edit(start=start, end=start, text="".join(f"{indent}{line}\n" if line else "\n" for line in lines))

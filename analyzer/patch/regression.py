@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..cpython.workloads import module_workload
+from ..cpython.workloads import heap_type_check, module_workload
 
 CLASS_NAME = "CGlobalsIsolationTests"
 
@@ -89,17 +89,22 @@ _MODULES_TEST = '''
 '''
 
 
-def add_isolation_test(source: str, interpreters: str = "interpreters", modules: tuple[str, ...] = ()) -> str:
+def add_isolation_test(source: str, interpreters: str = "interpreters", modules: tuple[str, ...] = (),
+                       heap_types: dict[str, tuple[str, ...]] | None = None) -> str:
     """The test module with the class added (unchanged when it has it);
     `interpreters`: the name the module gives the interpreters module;
     `modules`: the import names of the modules whose globals moved into
-    their module state, for a second test that uses them."""
+    their module state, for a second test that uses them; `heap_types`:
+    per module, the names of its types that became heap types (checked
+    to be heap types, immutable, in every interpreter)."""
     module = cst.parse_module(source)
     if any(isinstance(s, cst.ClassDef) and s.name.value == CLASS_NAME for s in module.body):
         return source
     text = _TEST_CLASS.strip()
     if modules:
-        workload = "".join(f"        {line}\n" for name in modules for line in module_workload(name).splitlines())
+        code = "".join(module_workload(name) + heap_type_check(name, (heap_types or {}).get(name, ()))
+                       for name in modules)
+        workload = "".join(f"        {line}\n" if line else "\n" for line in code.splitlines())
         text += _MODULES_TEST.format(workload=workload).rstrip()
     statement = cst.parse_statement(text.replace("interpreters.", f"{interpreters}.") + "\n")
     assert isinstance(statement, cst.ClassDef)

@@ -174,8 +174,11 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         if regression:
             module = work / test_module
             imports = tuple(conversion.module for conversion in conversions if conversion.module)
-            module.write_text(add_isolation_test(module.read_text(encoding="utf-8"), interpreters, imports),
-                              encoding="utf-8")
+            heap_types = {conversion.module: tuple(m.heap.python_name for m in conversion.moves
+                                                   if m.heap is not None and m.heap.python_name)
+                          for conversion in conversions if conversion.module}
+            module.write_text(add_isolation_test(module.read_text(encoding="utf-8"), interpreters, imports,
+                                                 heap_types), encoding="utf-8")
             _commit(work, moved if order else None, _regression_message(test_module, imports))
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -325,11 +328,22 @@ def conversion_message(conversion: Conversion) -> str:
     one = len(moves) == 1
     state = conversion.state_type
     module = f"The {conversion.module} module" if conversion.module else f"The module of {conversion.file}"
-    paragraph = (f"{module} keeps module state already ({state}: its PyModuleDef's m_size is sizeof({state})). "
-                 f"{'This global was' if one else 'These globals were'} one copy per process, shared by every "
+    if conversion.new_state:
+        has = (f"{module} uses multi-phase init but keeps no module state (m_size 0). It gets one: "
+               f"{state}, reached through {conversion.getter}(), with m_traverse, m_clear and m_free that visit "
+               "and clear what the state owns. ")
+    else:
+        has = f"{module} keeps module state already ({state}: its PyModuleDef's m_size is sizeof({state})). "
+    paragraph = (f"{has}{'This global was' if one else 'These globals were'} one copy per process, shared by every "
                  f"interpreter that imports the module; {'it becomes a member' if one else 'each becomes a member'} "
                  f"of {state}, reached in each function from what the function has: a state local or parameter, "
                  "or the module object of a module-level or exec function.")
+    heaps = [move for move in moves if move.heap is not None]
+    if heaps:
+        paragraph += (" A static type becomes a heap type (PEP 687): its initializer becomes a PyType_Spec, the "
+                      "exec function makes the type with PyType_FromModuleAndSpec, and its instances own a "
+                      "reference to it (the dealloc drops it, the traverse visits it). The specs add "
+                      "Py_TPFLAGS_IMMUTABLETYPE, as a static type was immutable.")
     lines = [f"cglobals: move {len(moves)} {'global' if one else 'globals'} of {conversion.file} into its module "
              "state", "", *textwrap.wrap(paragraph, 72), ""]
     for move in moves:
@@ -337,6 +351,11 @@ def conversion_message(conversion: Conversion) -> str:
         lines.append(f"- {var.qualified_name} ({var.type.strip()}, line {var.line}): {verdict.state_class.value}, "
                      f"rule {verdict.rule}")
         lines += [f"  {evidence}" for evidence in verdict.evidence]
+        if move.heap is not None:
+            lines.append(f"  a heap type made from {move.heap.spec} in {move.heap.exec_function}(), "
+                         f"{state}->{move.field}")
+            lines += [f"  {note}" for note in move.heap.notes]
+            continue
         added = {function: f"{local} = {conversion.getter}({parameter})" for function, local, parameter in move.locals}
         lines += [f"  in {function}(): {expression}{move.field}"
                   + (f" (a new local: {added[function]})" if function in added else "")

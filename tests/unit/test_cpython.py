@@ -12,7 +12,7 @@ from analyzer.cpython import api, build
 from analyzer.frontend import bodies, sites
 
 PACKAGE = Path(analyzer.cpython.__file__).parent
-_PURE_IMPORTS = {"__future__", "re", "collections.abc", "model"}
+_PURE_IMPORTS = {"__future__", "re", "collections.abc", "dataclasses", "model"}
 
 
 @pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))

@@ -3,9 +3,12 @@ the module's source read (PyModuleDef, state struct, getter, GC functions),
 the way each function reaches the state, ownership, and the stays' codes."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from analyzer.codes import STAY_CODES
+from analyzer.cpython.workloads import heap_type_check
 from analyzer.patch.edits import tokenize
 from analyzer.patch.module_source import code_tokens, functions, read_module, state_expression
 from analyzer.patch.regression import add_isolation_test
@@ -117,3 +120,64 @@ def test_the_regression_test_uses_the_converted_modules_and_fails_on_errors_in_a
     assert "import zlib\nassert dir(zlib)\n" in workload    # a module without a workload of its own
     assert "self.assertEqual(errors, [])" in with_modules
     assert "test_converted_modules" not in add_isolation_test(source, "interpreters")
+
+
+def _types_tree(root):
+    tree = _patch_tree(root, ("typesmod",))
+    (tree / "Include" / "cpython").mkdir()
+    shutil.copyfile(PATCH_FIXTURES / "include" / "cpython" / "object.h", tree / "Include" / "cpython" / "object.h")
+    shutil.copyfile(PATCH_FIXTURES / "include" / "typeslots.h", tree / "Include" / "typeslots.h")
+    (tree / "Objects" / "listobject.c").write_text(
+        '#include "Python.h"\n#include "cpython/object.h"\n#define Py_TPFLAGS_HAVE_GC (1UL << 14)\n'
+        "static int list_traverse(PyObject *o, void *v, void *a) { return 0; }\n"
+        "static int list_clear(PyObject *o) { return 0; }\n"
+        'PyTypeObject PyList_Type = {\n    .tp_name = "list",\n    .tp_flags = Py_TPFLAGS_HAVE_GC,\n'
+        "    .tp_traverse = list_traverse,\n    .tp_clear = list_clear,\n};\n")
+    makefile = tree / "Makefile.pre.in"
+    makefile.write_text(makefile.read_text().replace("OBJECT_OBJS= ", "OBJECT_OBJS= Objects/listobject.o "))
+    return tree
+
+
+def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
+    tree = _types_tree(tmp_path / "tree")
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    names = (out / "series").read_text().split()
+    assert names[-1] == "0003-cglobals-move-3-globals-of-Modules-typesmod.c-into-i.patch"
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "pristine")
+    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    after = (tree / "Modules" / "typesmod.c").read_text()
+    assert after == (PATCH_FIXTURES / "modules" / "typesmod.after.c").read_text()
+    message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/typesmod.c")
+    assert "The typesmod module uses multi-phase init but keeps no module state\n(m_size 0)." in message
+    assert "  a heap type made from Thing_spec in typesmod_exec(), typesmod_state->Thing_Type\n" in message
+    assert "  thing_dealloc() drops the instance's reference to its type\n" in message
+    assert "  it inherits GC from PyList_Type: Items_traverse() visits the type too\n" in message
+    assert "  no tp_new: Py_TPFLAGS_DISALLOW_INSTANTIATION, as PyType_Ready gave the static type\n" in message
+    readme = (out / "README.md").read_text()
+    assert "`Made_Type`: CG302 no-path-to-module-state: used in typesmod_make(): reaching the module state " \
+           "from a method (PyType_GetModuleByDef) is not generated yet" in readme
+    assert "`Macro_Type`: CG305 static-type-in-module: named in a macro (line " in readme
+
+
+def test_a_static_type_the_tree_cannot_describe_stays(tmp_path):
+    tree = _types_tree(tmp_path / "tree")
+    (tree / "Include" / "typeslots.h").unlink()
+    out = tmp_path / "series"
+    status, _, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    readme = (out / "README.md").read_text()
+    assert "`Thing_Type`: CG305 static-type-in-module: the tree's headers give no PyTypeObject layout" in readme
+
+
+def test_the_heap_type_check_fails_on_a_static_type_and_passes_on_a_heap_type():
+    exec(heap_type_check("array", ("array", "not_exposed")), {})      # a heap type since 3.10
+    with pytest.raises(AssertionError, match="int is not a heap type"):
+        exec(heap_type_check("builtins", ("int",)), {})
+    with_types = add_isolation_test("class TestBase: pass\n", "interpreters", ("itertools",),
+                                    {"itertools": ("count",)})
+    assert "for name in ('count',):\n" in with_types
+    compile(with_types, "test.py", "exec")

@@ -1,0 +1,371 @@
+"""A module's static type becomes a heap type made from a spec in the
+module's exec function (PEP 687, the "Isolating Extension Modules" HOWTO):
+`static PyTypeObject T = {...};` turns into a slot table and a
+PyType_Spec, a `PyTypeObject *T` member of the module state is created by
+PyType_FromModuleAndSpec, its instances own a reference to it (the
+dealloc drops it, the traverse visits it), and the exec function's uses of
+`&T` read the member.  A type whose initializer, dealloc or uses do not fit
+stays static, with the reason."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ..cpython.api import TYPE_FREE_CALLS
+from ..cpython.typeslots import TypeLayout
+from .edits import Edit, EditError, Token, closing_brace, closing_paren, indent_at, line_start
+from .module_source import Function
+from .type_specs import (
+    GC_FLAG,
+    NO_INSTANCES_FLAG,
+    BaseType,
+    TypeDefinition,
+    find_definition,
+    render_spec,
+    slot_table,
+    source_text,
+    spec_flags,
+    table_values,
+)
+
+_READY_CALL = "PyType_Ready"
+_OBJECT_BASE = "PyBaseObject_Type"
+_COMMENTS_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+_NO_GC = BaseType(name="", gc=False, has_clear=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeapType:
+    """How one static type becomes a heap type."""
+    name: str                   # the static type's variable: the state member keeps the name
+    spec: str                   # the PyType_Spec's variable
+    base: str                   # the base type's variable, "" for object
+    base_is_module_type: bool   # the base is another type of the module, converted too
+    exec_function: str          # where it is made
+    edits: tuple[Edit, ...]     # the definition turned spec, forward declarations, dealloc and traverse
+    exec_spans: tuple[tuple[int, int], ...]   # token spans of exec statements the spec makes needless
+    notes: tuple[str, ...]      # what the conversion did, for the commit message
+    python_name: str = ""       # the name tp_name gives it in its module: `count` of "itertools.count"
+
+
+def plan_heap_type(text: str, code: list[Token], functions: list[Function], name: str,
+                   exec_functions: tuple[str, ...], uses: frozenset[str], layout: TypeLayout,
+                   bases: dict[str, BaseType], module_types: frozenset[str]) -> HeapType | str:
+    """How the static type `name` becomes a heap type, or why it cannot
+    yet.  `uses`: the functions where the analysis saw it used;
+    `module_types`: the file's other static types that may convert;
+    `bases`: types defined elsewhere in the tree, by name."""
+    if "" in uses:
+        return "used in the initializer of another global"
+    outside = sorted(uses - set(exec_functions))
+    if outside:
+        return (f"used in {', '.join(f + '()' for f in outside[:3])}{', ...' if len(outside) > 3 else ''}: "
+                "reaching the module state from a method (PyType_GetModuleByDef) is not generated yet")
+    if len(uses) != 1:
+        return "not used in one exec function"
+    definition = find_definition(code, name, layout)
+    if isinstance(definition, str):
+        return definition
+    exec_function = next(iter(uses))
+    named = {f.name: f for f in functions}
+    function = named[exec_function]
+    notes = []
+    try:
+        assigned, spans = exec_assignments(code, function, name, layout)
+        spans += ready_statements(code, function, name)
+        base = base_of(definition, assigned)
+        taken = {t.text for t in code if t.kind == "id"}
+        tables: dict[str, dict[str, str]] = {}
+        for field, members in layout.tables:
+            value = assigned.get(field) or definition.value(field)
+            if value:
+                found = table_values(code, value, members)
+                if found is not None:
+                    tables[field] = found
+        edits: list[Edit] = []
+        extra_slots: list[tuple[str, str]] = []
+        added_text = ""
+        own_gc = GC_FLAG in definition.value("tp_flags")
+        inherits_gc = not own_gc and bool(base) and base not in module_types and (bases.get(base) or _NO_GC).gc
+        prefix = type_prefix(name, taken, inherits_gc)
+        gc_added = False
+        dealloc = _named_function(definition.value("tp_dealloc"))
+        if dealloc:
+            if dealloc not in named:
+                raise EditError(f"its tp_dealloc {dealloc}() is not defined in the file")
+            edits += dealloc_edits(text, code, named[dealloc])
+            notes.append(f"{dealloc}() drops the instance's reference to its type")
+        traverse = _named_function(definition.value("tp_traverse"))
+        if own_gc:
+            if traverse not in named:
+                raise EditError(f"its tp_traverse {traverse}() is not defined in the file")
+            edits += traverse_edit(text, code, named[traverse])
+            notes.append(f"{traverse}() visits the type")
+        elif traverse or definition.value("tp_clear"):
+            raise EditError("a tp_traverse or tp_clear without Py_TPFLAGS_HAVE_GC")
+        elif base and base not in module_types:
+            known = bases.get(base)
+            if known is None:
+                raise EditError(f"its base {base} is not a type this can read")
+            if known.gc:
+                added_text, extra_slots = inherited_gc_functions(prefix, known)
+                gc_added = True
+                notes.append(f"it inherits GC from {base}: {prefix}_traverse() visits the type too")
+        elif base:
+            raise EditError(f"its base {base} is a type of the module: a heap base is not generated yet")
+        slots = slot_table(definition, assigned, layout, tables, extra_slots, base)
+        flags = spec_flags(definition, base, gc_added)
+        spec_text = added_text + render_spec(prefix, definition, slots, flags)
+        start, end = _whole_lines(text, code[definition.start].start, code[definition.end].end)
+        edits.append(Edit(start=start, end=end, text=spec_text + "\n"))
+        forward = [Edit(start=start, end=end, text="") for start, end in
+                   (_whole_lines(text, code[first].start, code[last].end)
+                    for first, last in _forward_declarations(code, name))]
+        edits += _without_blank_runs(text, forward)
+    except EditError as exc:
+        return str(exc)
+    tp_name = definition.value("tp_name")
+    python_name = tp_name.strip('"').rpartition(".")[2] if re.fullmatch(r'"[\w.]+"', tp_name) else ""
+    heap = HeapType(name=name, spec=f"{prefix}_spec", base=base, base_is_module_type=base in module_types,
+                    exec_function=exec_function, edits=tuple(edits), exec_spans=tuple(spans), notes=tuple(notes),
+                    python_name=python_name)
+    try:
+        _references(code, function, heap, "")
+    except EditError as exc:
+        return str(exc)
+    allowed = [(definition.start, definition.end), (function.brace, function.end), *_forward_declarations(code, name)]
+    stray = next((t for i, t in enumerate(code) if t.text == name and t.kind == "id"
+                  and code[i - 1].text not in (".", "->") and not any(a <= i <= b for a, b in allowed)), None)
+    if stray is not None:
+        where = "a macro" if stray.directive else "code outside its exec function"
+        return f"named in {where} (line {stray.line})"
+    if not definition.value("tp_new") and not base:
+        notes.append(f"no tp_new: {NO_INSTANCES_FLAG}, as PyType_Ready gave the static type")
+    return replace(heap, notes=tuple(notes))
+
+
+def exec_edits(text: str, code: list[Token], function: Function, heaps: list[HeapType],
+               expression: str) -> list[Edit]:
+    """In the exec function: the statements the specs make needless go, and
+    `&T` reads the state member."""
+    edits = []
+    for first, last in sorted(span for heap in heaps for span in heap.exec_spans):
+        start, end = _whole_lines(text, code[first].start, code[last].end)
+        previous = code[first - 1].end
+        between = text[previous:start]
+        if _READY_CALL in between and not _COMMENTS_RE.sub("", between).strip():
+            start = line_start(text, previous + len(between) - len(between.lstrip()))   # its comment is stale
+        edits.append(Edit(start=start, end=end, text=""))
+    return _without_blank_runs(text, edits) + [edit for heap in heaps
+                                               for edit in _references(code, function, heap, expression)]
+
+
+def _without_blank_runs(text: str, deletions: list[Edit]) -> list[Edit]:
+    """Deleted lines leave no run of blank lines: a deletion between two
+    blank lines (or after the block's opening line) takes the one after."""
+    merged: list[Edit] = []
+    for edit in sorted(deletions, key=lambda e: e.start):
+        if merged and merged[-1].end == edit.start:
+            merged[-1] = Edit(start=merged[-1].start, end=edit.end, text="")
+        else:
+            merged.append(edit)
+    result: list[Edit] = []
+    for edit in merged:
+        line = line_start(text, max(edit.start - 1, 0))
+        while result and result[-1].start <= line < result[-1].end and line > 0:
+            line = line_start(text, line - 1)        # the line before is deleted too: the one before it
+        before = text[line:text.find("\n", line)].strip() if line < edit.start else ""
+        after_end = text.find("\n", edit.end)
+        after = text[edit.end:after_end if after_end >= 0 else len(text)]
+        end = edit.end
+        if not after.strip() and after_end >= 0 and (not before or before.endswith("{")):
+            end = after_end + 1
+        result.append(Edit(start=edit.start, end=end, text=""))
+    return result
+
+
+def _references(code: list[Token], function: Function, heap: HeapType, expression: str) -> list[Edit]:
+    edits = []
+    for index in range(function.brace, function.end):
+        token = code[index]
+        if token.text != heap.name or token.kind != "id" or code[index - 1].text in (".", "->"):
+            continue
+        if any(first <= index <= last for first, last in heap.exec_spans):
+            continue
+        if code[index - 1].text != "&":
+            raise EditError(f"{heap.name} in {function.name}() (line {token.line}) is not `&{heap.name}`")
+        edits.append(Edit(start=code[index - 1].start, end=token.end, text=f"{expression}{heap.name}"))
+    return edits
+
+
+def creation(heap: HeapType, module: str, expression: str, indent: str) -> list[str]:
+    """The statements that make the type from its spec at the start of exec."""
+    bases = f"(PyObject *){expression}{heap.base}" if heap.base_is_module_type else \
+        f"(PyObject *)&{heap.base}" if heap.base else "NULL"
+    target = f"{expression}{heap.name}"
+    call = f"{target} = (PyTypeObject *)PyType_FromModuleAndSpec("
+    arguments = f"{module}, &{heap.spec}, {bases});"
+    lines = [f"{indent}{call}{arguments}"]
+    if len(lines[0]) + 4 >= 80:           # the caller indents the lines one level
+        lines = [f"{indent}{call}", f"{indent}    {arguments}"]
+    return [*lines, f"{indent}if ({target} == NULL) {{", f"{indent}    return -1;", f"{indent}}}"]
+
+
+def _named_function(value: str) -> str:
+    """`f` of `f`, `(destructor)f`."""
+    match = re.fullmatch(r"(?:\(\s*\w+\s*\)\s*)?(\w+)", value)
+    return match[1] if match else ("?" if value else "")
+
+
+def _forward_declarations(code: list[Token], name: str) -> list[tuple[int, int]]:
+    found = []
+    for index in range(1, len(code) - 2):
+        if code[index].text == "PyTypeObject" and code[index + 1].text == name and code[index + 2].text == ";" \
+                and code[index].depth == 0 and code[index].directive is None:
+            found.append((index - 1 if code[index - 1].text == "static" else index, index + 2))
+    return found
+
+
+def _whole_lines(text: str, start: int, end: int) -> tuple[int, int]:
+    first = line_start(text, start)
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    rest = text[end:line_end].strip()
+    if text[first:start].strip() or (rest and not (rest.startswith("/*") and rest.endswith("*/")
+                                                        and rest.count("*/") == 1) and not rest.startswith("//")):
+        raise EditError(f"code shares a line with the statement at offset {start}")
+    return first, line_end + 1
+
+
+def base_of(definition: TypeDefinition, assigned: dict[str, str]) -> str:
+    """The base type's name: from the exec function's `T.tp_base = &X;`,
+    else from the initializer's `&X` (a macro call there, such as
+    DEFERRED_ADDRESS(&X), defers it to the exec function); "" for object;
+    a message when neither says."""
+    value = assigned.get("tp_base") or definition.value("tp_base")
+    if not value:
+        return ""
+    match = re.fullmatch(r"&\s*(\w+)", value)
+    if match is None:
+        raise EditError(f"tp_base = {value}: not the address of a type")
+    return "" if match[1] == _OBJECT_BASE else match[1]
+
+
+def exec_assignments(code: list[Token], function: Function, name: str, layout: TypeLayout) -> tuple[
+        dict[str, str], list[tuple[int, int]]]:
+    """The statements `T.tp_xxx = VALUE;` in the exec function's outermost
+    block: (member -> value, their token spans).  A value must be a name
+    or the address of one: the spec is made before the rest of exec runs."""
+    depth = code[function.brace].depth + 1
+    found: dict[str, str] = {}
+    spans = []
+    for index in range(function.brace + 1, function.end - 4):
+        if code[index].text != name or code[index].depth != depth or code[index - 1].text not in (";", "{", "}"):
+            continue
+        if code[index + 1].text != "." or code[index + 3].text != "=":
+            continue
+        field = code[index + 2].text
+        end = index + 4
+        while code[end].text != ";":
+            end += 1
+        value = source_text(code[index + 4:end])
+        if not re.fullmatch(r"&?\s*\w+", value) or field not in layout.fields:
+            raise EditError(f"{name}.{field} = {value} in {function.name}(): not a constant the spec can hold")
+        found[field] = value
+        spans.append((index, end))
+    return found, spans
+
+
+def ready_statements(code: list[Token], function: Function, name: str) -> list[tuple[int, int]]:
+    """The spans of `if (PyType_Ready(&T) < 0) ...` statements (a block or
+    one statement, no else) in the function: a heap type is ready."""
+    spans = []
+    for index in range(function.brace + 1, function.end - 6):
+        if code[index].text != "if" or code[index + 1].text != "(":
+            continue
+        condition_end = closing_paren(code, index + 1)
+        inside = [t.text for t in code[index + 2:condition_end]]
+        if inside[:5] != [_READY_CALL, "(", "&", name, ")"] or inside[5:] not in ([], ["<", "0"], ["!=", "0"]):
+            continue
+        body = condition_end + 1
+        if code[body].text == "{":
+            end = closing_brace(code, body)
+        else:
+            end = body
+            while code[end].text != ";":
+                end += 1
+        if end + 1 < len(code) and code[end + 1].text == "else":
+            raise EditError(f"`if ({_READY_CALL}(&{name}))` in {function.name}() has an else")
+        spans.append((index, end))
+    return spans
+
+
+def dealloc_edits(text: str, code: list[Token], function: Function) -> list[Edit]:
+    """The dealloc of a heap type's instance drops the reference the
+    instance holds to its type: `PyTypeObject *tp = Py_TYPE(self);` first,
+    `Py_DECREF(tp);` after the free call that ends the body."""
+    if not function.parameters:
+        raise EditError(f"{function.name}() has no parameter")
+    parameter = function.parameters[0][1]
+    body = [i for i in range(function.brace + 1, function.end) if code[i].depth == code[function.brace].depth + 1]
+    if any(code[i].text == "Py_DECREF" and code[i + 2].text in ("tp", "type") for i in body):
+        return []
+    last = function.end - 1
+    if code[last].text != ";":
+        raise EditError(f"{function.name}() does not end with the free call")
+    start = last - 1
+    while start > function.brace and code[start - 1].text not in (";", "{", "}"):
+        start -= 1
+    statement = [t.text for t in code[start:last]]
+    if not any(name in statement for name in TYPE_FREE_CALLS) or "return" in statement:
+        raise EditError(f"{function.name}() does not end with the free call (it ends with "
+                        f"`{' '.join(statement)};`)")
+    if any(code[i].text == "tp" for i in range(function.start, function.end)):
+        raise EditError(f"{function.name}() has a name tp already")
+    first = code[function.brace + 1]
+    indent = indent_at(text, first.start)
+    after = text.find("\n", code[last].end) + 1
+    return [Edit(start=line_start(text, first.start), end=line_start(text, first.start),
+                 text=f"{indent}PyTypeObject *tp = Py_TYPE({parameter});\n"),
+            Edit(start=after, end=after, text=f"{indent_at(text, code[start].start)}Py_DECREF(tp);\n")]
+
+
+def traverse_edit(text: str, code: list[Token], function: Function) -> list[Edit]:
+    """A heap type's traverse visits the type (its instances own it)."""
+    if not function.parameters:
+        raise EditError(f"{function.name}() has no parameter")
+    parameter = function.parameters[0][1]
+    names = [t.text for t in code[function.brace:function.end]]
+    if "Py_TYPE" in names and "Py_VISIT" in names:
+        return []
+    first = code[function.brace + 1]
+    start = line_start(text, first.start)
+    return [Edit(start=start, end=start, text=f"{indent_at(text, first.start)}Py_VISIT(Py_TYPE({parameter}));\n")]
+
+
+def inherited_gc_functions(prefix: str, base: BaseType) -> tuple[str, list[tuple[str, str]]]:
+    """A type that inherits GC from a base defined elsewhere gets a traverse
+    that also visits the type (and a clear calling the base's, since a
+    type with its own traverse inherits neither)."""
+    lines = ["static int", f"{prefix}_traverse(PyObject *self, visitproc visit, void *arg)", "{",
+             "    Py_VISIT(Py_TYPE(self));", f"    return {base.name}.tp_traverse(self, visit, arg);", "}", ""]
+    slots = [("Py_tp_traverse", f"{prefix}_traverse")]
+    if base.has_clear:
+        lines += ["static int", f"{prefix}_clear(PyObject *self)", "{",
+                  f"    return {base.name}.tp_clear(self);", "}", ""]
+        slots.append(("Py_tp_clear", f"{prefix}_clear"))
+    return "\n".join(lines) + "\n", slots
+
+
+def type_prefix(name: str, taken: set[str], gc_functions: bool) -> str:
+    """`spamlist` for spamlist_type, `Xxo` for Xxo_Type; the name itself
+    when the names it would add are taken."""
+    short = re.sub(r"_?[Tt]ype$", "", name) or name
+    for prefix in (short, name):
+        added = {f"{prefix}_slots", f"{prefix}_spec"} | ({f"{prefix}_traverse", f"{prefix}_clear"}
+                                                          if gc_functions else set())
+        if not added & taken:
+            return prefix
+    raise EditError(f"the names {short}_spec and {name}_spec are taken")

@@ -1,0 +1,208 @@
+"""A static type's definition read from its file (the initializer's
+members, positional in the order of the tree's PyTypeObject or designated,
+and the tp_as_* tables it names), and the slot table and PyType_Spec that
+replace it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..cpython.typeslots import (
+    HEAD_INIT_MACROS,
+    MEMBER_OFFSETS,
+    OBJECT_DEFAULTS,
+    RUNTIME_FIELDS,
+    SPEC_FIELDS,
+    TypeLayout,
+)
+from .edits import EditError, Token, closing_brace, closing_paren, initializer_elements
+
+IMMUTABLE_FLAG = "Py_TPFLAGS_IMMUTABLETYPE"
+NO_INSTANCES_FLAG = "Py_TPFLAGS_DISALLOW_INSTANTIATION"
+GC_FLAG = "Py_TPFLAGS_HAVE_GC"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypeDefinition:
+    """A `[static] PyTypeObject NAME = {...};` of a file's text."""
+    name: str
+    values: tuple[tuple[str, str], ...]     # (tp_ member, its value's text), nonzero members only
+    start: int                              # token index of its first token (`static`)
+    end: int                                # token index of its `;`
+
+    def value(self, field: str) -> str:
+        return next((text for name, text in self.values if name == field), "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaseType:
+    """What a heap type needs to know of a base type defined elsewhere."""
+    name: str
+    gc: bool
+    has_clear: bool
+
+
+def find_definition(code: list[Token], name: str, layout: TypeLayout) -> TypeDefinition | str:
+    """The definition of the type `name` (a message when the file has none
+    this can read)."""
+    for index in range(len(code) - 4):
+        token = code[index]
+        if token.text != "PyTypeObject" or token.directive is not None or token.depth != 0:
+            continue
+        if code[index + 1].text != name or code[index + 2].text != "=" or code[index + 3].text != "{":
+            continue
+        brace = index + 3
+        closing = closing_brace(code, brace)
+        if closing + 1 >= len(code) or code[closing + 1].text != ";":
+            return f"the initializer of {name} does not end its declaration"
+        if any(t.directive is not None for t in code[brace:closing]):
+            return f"the initializer of {name} has preprocessor conditionals"
+        values = _values(code, brace, closing, layout)
+        if isinstance(values, str):
+            return values
+        start = index - 1 if index and code[index - 1].text == "static" else index
+        return TypeDefinition(name=name, values=values, start=start, end=closing + 1)
+    return f"no definition `PyTypeObject {name} = {{...}};` in the file"
+
+
+def _values(code: list[Token], brace: int, closing: int, layout: TypeLayout) -> tuple[tuple[str, str], ...] | str:
+    index = brace
+    if code[index + 1].text in HEAD_INIT_MACROS and code[index + 2].text == "(":
+        index = closing_paren(code, index + 2)          # the macro's expansion ends in a comma
+        if code[index + 1].text == ",":
+            index += 1
+    values = _nonzero_members(initializer_elements(code, index, closing), layout.fields)
+    if values is None:
+        return "an initializer this cannot read (a nested designator, or more values than PyTypeObject has)"
+    return tuple(values.items())
+
+
+def _nonzero_members(elements: list[list[Token]], positional: tuple[str, ...]) -> dict[str, str] | None:
+    """The members the elements give a value other than 0 or NULL, each
+    element named by its designator or its position."""
+    found: dict[str, str] = {}
+    position = 0
+    for element in elements:
+        if element[0].text == "." and len(element) > 3 and element[2].text == "=":
+            field, element = element[1].text, element[3:]
+        elif element[0].text == "." or position >= len(positional):
+            return None
+        else:
+            field = positional[position]
+            position += 1
+        if " ".join(t.text for t in element) not in ("0", "NULL"):
+            found[field] = source_text(element)
+    return found
+
+
+def source_text(tokens: list[Token]) -> str:
+    """The value as the source writes it (tokens joined with the spaces
+    of the original where they had some)."""
+    pieces = [tokens[0].text]
+    for before, token in zip(tokens, tokens[1:], strict=False):
+        pieces.append((" " if token.start > before.end else "") + token.text)
+    return "".join(pieces)
+
+
+def read_base(code: list[Token], name: str, layout: TypeLayout) -> BaseType | None:
+    found = find_definition(code, name, layout)
+    if isinstance(found, str):
+        return None
+    return BaseType(name=name, gc=GC_FLAG in found.value("tp_flags"), has_clear=bool(found.value("tp_clear")))
+
+
+def slot_table(definition: TypeDefinition, assigned: dict[str, str], layout: TypeLayout,
+               tables: dict[str, dict[str, str]], extra: list[tuple[str, str]], base: str) -> list[
+        tuple[str, str]]:
+    """(slot id, value) of the spec's slots, in the order of the members of
+    PyTypeObject; `tables`: the values of each tp_as_* table the type
+    names (read by the caller); `extra`: slots the conversion adds."""
+    values = dict(definition.values)
+    values.update(assigned)
+    slots: list[tuple[str, str]] = []
+    for field in layout.fields:
+        value = values.get(field, "")
+        if not value or field in SPEC_FIELDS or field == "tp_base":
+            continue
+        if field in RUNTIME_FIELDS:
+            raise EditError(f"{field} is set in the initializer: PyType_Ready fills it")
+        if field in MEMBER_OFFSETS:
+            raise EditError(f"{field} = {value}: a spec gives it as a {MEMBER_OFFSETS[field]} member; "
+                            "not generated yet")
+        if layout.table(field):
+            table = tables.get(field)
+            if not isinstance(table, dict):
+                raise EditError(f"{field} = {value}: not a table of the file this can read")
+            for member in layout.table(field):
+                if table.get(member):
+                    slots.append((_slot(member, layout), table[member]))
+            continue
+        if not base and value in OBJECT_DEFAULTS.get(field, ()):
+            continue                  # what a type based on object inherits anyway
+        if field == "tp_doc" and not value.startswith("PyDoc_STR"):
+            value = f"(void *){value}"
+        slots.append((_slot(field, layout), value))
+    slots += extra
+    return slots
+
+
+def _slot(field: str, layout: TypeLayout) -> str:
+    slot = f"Py_{field}"
+    if slot not in layout.slots:
+        raise EditError(f"{field} has no slot in this release's typeslots.h")
+    return slot
+
+
+def table_values(code: list[Token], value: str, struct_members: tuple[str, ...]) -> dict[str, str] | None:
+    """The members of a `static PyNumberMethods NAME = {...};` that `&NAME`
+    names, positional or designated."""
+    match = re.fullmatch(r"&\s*(\w+)", value)
+    if match is None:
+        return None
+    for index in range(len(code) - 3):
+        if code[index].text == match[1] and code[index].depth == 0 and code[index + 1].text == "=" \
+                and code[index + 2].text == "{" and code[index].directive is None:
+            closing = closing_brace(code, index + 2)
+            if any(t.directive is not None for t in code[index + 2:closing]):
+                return None
+            return _nonzero_members(initializer_elements(code, index + 2, closing), struct_members)
+    return None
+
+
+def render_spec(prefix: str, definition: TypeDefinition, slots: list[tuple[str, str]], flags: str) -> str:
+    """The slot table and spec that replace the static definition."""
+    lines = [f"static PyType_Slot {prefix}_slots[] = {{"]
+    lines += [f"    {{{slot}, {value}}}," for slot, value in slots]
+    lines += ["    {0, NULL},", "};", "", f"static PyType_Spec {prefix}_spec = {{",
+              f"    .name = {definition.value('tp_name')},",
+              f"    .basicsize = {definition.value('tp_basicsize') or '0'},"]
+    if definition.value("tp_itemsize"):
+        lines.append(f"    .itemsize = {definition.value('tp_itemsize')},")
+    lines += [*_flag_lines(flags), f"    .slots = {prefix}_slots,", "};"]
+    return "\n".join(lines)
+
+
+def _flag_lines(flags: str) -> list[str]:
+    names = [name.strip() for name in flags.split("|")]
+    line = f"    .flags = ({' | '.join(names)}),"
+    if len(line) < 80:
+        return [line]
+    lines = [f"    .flags = ({names[0]} |"]
+    for name in names[1:-1]:
+        lines.append(f"              {name} |")
+    lines.append(f"              {names[-1]}),")
+    return lines
+
+
+def spec_flags(definition: TypeDefinition, base: str, gc: bool) -> str:
+    flags = [name.strip() for name in definition.value("tp_flags").replace("(", " ").replace(")", " ").split("|")
+             if name.strip()] or ["Py_TPFLAGS_DEFAULT"]
+    if gc and GC_FLAG not in flags:
+        flags.append(GC_FLAG)
+    if not definition.value("tp_new") and not base and NO_INSTANCES_FLAG not in flags:
+        flags.append(NO_INSTANCES_FLAG)     # a static type without tp_new and based on object has no instances
+    if IMMUTABLE_FLAG not in flags:
+        flags.append(IMMUTABLE_FLAG)
+    return " | ".join(flags)
+
+

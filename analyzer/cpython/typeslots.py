@@ -25,11 +25,26 @@ RUNTIME_FIELDS = frozenset({"tp_dict", "tp_bases", "tp_mro", "tp_cache", "tp_sub
                             "tp_version_tag", "tp_watched", "tp_versions_used"})
 """Members PyType_Ready fills in: a static initializer leaves them zero."""
 
-OBJECT_DEFAULTS = {"tp_getattro": ("PyObject_GenericGetAttr",), "tp_setattro": ("PyObject_GenericSetAttr",),
-                   "tp_alloc": ("PyType_GenericAlloc",), "tp_free": ("PyObject_GC_Del", "PyObject_Del",
-                                                                     "PyObject_Free")}
-"""Slot values a type based on object inherits anyway (tp_free: PyType_Ready
-picks the GC or plain free by the type's flags)."""
+TYPE_FIRST_SLOTS = frozenset({"tp_new", "tp_alloc"})
+"""Slots whose function is given the type (or a subtype) first."""
+
+BINARY_NUMBER_SLOTS = frozenset({"nb_add", "nb_subtract", "nb_multiply", "nb_remainder", "nb_divmod", "nb_power",
+                                 "nb_lshift", "nb_rshift", "nb_and", "nb_xor", "nb_or", "nb_floor_divide",
+                                 "nb_true_divide", "nb_matrix_multiply"})
+"""Number slots called for either operand: one of the first two is an
+instance of the type (or a subtype), not always the first."""
+
+NOT_SELF_SLOTS = BINARY_NUMBER_SLOTS | {"tp_free"}
+"""Slots whose function may be given something else first (tp_free: raw
+memory); the other slots are given an instance of the type (or a subtype)
+first."""
+
+METHOD_TABLE_FIELDS = ("name", "function", "flags", "doc")
+GETSET_TABLE_FIELDS = ("name", "get", "set", "doc", "closure")
+CLASS_METHOD_FLAG = "METH_CLASS"
+STATIC_METHOD_FLAG = "METH_STATIC"
+"""A PyMethodDef entry's members; a METH_CLASS method is given the class,
+a METH_STATIC one no object of the type."""
 
 HEAD_INIT_MACROS = frozenset({"PyVarObject_HEAD_INIT", "PyObject_HEAD_INIT"})
 """The macro that opens a static type's initializer (it ends in a comma)."""
@@ -40,14 +55,18 @@ class TypeLayout:
     fields: tuple[str, ...]                           # PyTypeObject's members after its head, in order
     tables: tuple[tuple[str, tuple[str, ...]], ...]    # (tp_as_number, its members in order), ...
     slots: frozenset[str]                             # what Include/typeslots.h defines: Py_tp_init, ...
+    member_flags: tuple[str, str] = ("T_PYSSIZET", "READONLY")    # a Py_ssize_t read-only PyMemberDef
+    member_header: str = "structmember.h"             # the header that defines them, "" for Python.h
 
     def table(self, field: str) -> tuple[str, ...]:
         return next((members for name, members in self.tables if name == field), ())
 
 
-def type_layout(object_h: str, typeslots_h: str) -> TypeLayout | None:
-    """The layout from the texts of Include/cpython/object.h and
-    Include/typeslots.h; None when they do not define it."""
+def type_layout(object_h: str, typeslots_h: str, descrobject_h: str = "") -> TypeLayout | None:
+    """The layout from the texts of Include/cpython/object.h,
+    Include/typeslots.h and Include/descrobject.h (since 3.12 it spells
+    the member types Py_T_*, without structmember.h); None when they do
+    not define it."""
     text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", object_h, flags=re.S)
     fields = _members(text, rf"struct\s+{TYPE_STRUCT}\s*\{{")
     if "tp_name" not in fields:
@@ -61,6 +80,9 @@ def type_layout(object_h: str, typeslots_h: str) -> TypeLayout | None:
         tables.append((field, members))
     slots = frozenset(re.findall(r"^[ \t]*#[ \t]*define[ \t]+(Py_(?:tp|nb|sq|mp|am|bf)_\w+)[ \t]+\d+", typeslots_h,
                                  flags=re.M))
+    if re.search(r"^[ \t]*#[ \t]*define[ \t]+Py_T_PYSSIZET\b", descrobject_h, flags=re.M):
+        return TypeLayout(fields=fields, tables=tuple(tables), slots=slots,
+                          member_flags=("Py_T_PYSSIZET", "Py_READONLY"), member_header="")
     return TypeLayout(fields=fields, tables=tuple(tables), slots=slots)
 
 

@@ -11,7 +11,19 @@ MODULE_WORKLOADS = {
              "        assert pickle.loads(pickle.dumps(a, protocol)) == a\n"
              "# the reconstructor is this interpreter's: its module state's, not another's\n"
              "assert a.__reduce_ex__(3)[0] is array._array_reconstructor\n",
+    "_collections": "import _collections, copy, pickle, weakref\n"
+                    "d = _collections.deque(range(5), maxlen=8)\n"
+                    "d.rotate(2)\n"
+                    "assert list(d) == [3, 4, 0, 1, 2] and d == copy.copy(d) and d < _collections.deque([4])\n"
+                    "assert list(reversed(d))[0] == 2 and list(iter(d))[0] == 3\n"
+                    "assert pickle.loads(pickle.dumps(d)) == d\n"
+                    "assert weakref.ref(d)() is d   # its weak reference offset is a spec member now\n"
+                    "dd = _collections.defaultdict(list, a=[1])\n"
+                    "dd['b'].append(2)\n"
+                    "assert (dd | {'c': 3})['c'] == 3 and ({'c': 3} | dd)['a'] == [1]\n"
+                    "assert pickle.loads(pickle.dumps(dd)) == dd and copy.copy(dd) == dd\n",
     "itertools": "import itertools\n"
+                 "assert list(itertools.islice(itertools.chain('ab', 'cd'), 1, 3)) == ['b', 'c']\n"
                  "assert list(itertools.islice(itertools.count(3), 3)) == [3, 4, 5]\n"
                  "assert list(itertools.combinations('abc', 2))[0] == ('a', 'b')\n"
                  "assert list(itertools.combinations_with_replacement('ab', 2))[1] == ('a', 'b')\n"
@@ -51,15 +63,17 @@ def module_workload(name: str) -> str:
     return MODULE_WORKLOADS.get(name, f"import {name}\nassert dir({name})\n")
 
 
-def heap_type_check(module: str, names: tuple[str, ...]) -> str:
-    """Each type that became a heap type is one, of this interpreter's
-    module object, and as immutable as the static type was."""
-    if not names:
+def heap_type_check(module: str, tp_names: tuple[str, ...]) -> str:
+    """Each type that became a heap type (by its tp_name, "itertools.count")
+    is one, has the __module__ its tp_name says, and is as immutable as the
+    static type was."""
+    if not tp_names:
         return ""
     return (f"import {module}\n"
-            f"for name in {tuple(sorted(names))!r}:\n"
+            f"for qualified in {tuple(sorted(tp_names))!r}:\n"
+            f"    where, _, name = qualified.rpartition('.')\n"
             f"    t = getattr({module}, name, None)   # a type the module does not expose is skipped\n"
             f"    if t is not None:\n"
             f"        assert t.__flags__ & {HEAPTYPE_FLAG}, f'{{name}} is not a heap type'\n"
             f"        assert t.__flags__ & {IMMUTABLETYPE_FLAG}, f'{{name}} is mutable'\n"
-            f"        assert t.__module__ == {module!r}, t.__module__\n")
+            f"        assert t.__module__ == where, t.__module__\n")

@@ -17,19 +17,28 @@ from .edits import Edit, EditError, Token, closing_brace, closing_paren, indent_
 from .module_source import Function
 from .type_specs import (
     GC_FLAG,
+    INSTANCE_FIRST,
     NO_INSTANCES_FLAG,
+    OPERANDS,
+    TYPE_FIRST,
     BaseType,
     TypeDefinition,
     find_definition,
+    members_edit,
+    method_names,
+    named_function,
+    offset_members,
     render_spec,
     slot_table,
     source_text,
     spec_flags,
     table_values,
+    type_functions,
 )
 
 _READY_CALL = "PyType_Ready"
 _OBJECT_BASE = "PyBaseObject_Type"
+_PICKLE_METHODS = frozenset({'"__reduce__"', '"__reduce_ex__"', '"__getstate__"'})
 _COMMENTS_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
@@ -47,28 +56,64 @@ class HeapType:
     edits: tuple[Edit, ...]     # the definition turned spec, forward declarations, dealloc and traverse
     exec_spans: tuple[tuple[int, int], ...]   # token spans of exec statements the spec makes needless
     notes: tuple[str, ...]      # what the conversion did, for the commit message
-    python_name: str = ""       # the name tp_name gives it in its module: `count` of "itertools.count"
+    python_name: str = ""       # tp_name: "itertools.count", "collections.deque" (its __module__ and name)
+    method_uses: tuple[tuple[str, str], ...] = ()     # (a function of a converted type using it, the type there)
+
+
+def own_functions(code: list[Token], functions: list[Function], name: str, layout: TypeLayout) -> dict[str, str]:
+    """The functions of the file the type `name` calls with an object of
+    the type first, each with the expression of the type there:
+    `Py_TYPE(self)` for an instance, `type` for tp_new's type."""
+    definition = find_definition(code, name, layout)
+    if isinstance(definition, str):
+        return {}
+    tables = {field: found for field, members in layout.tables
+              if (found := table_values(code, definition.value(field), members)) is not None}
+    named = {f.name: f for f in functions}
+    expressions = {}
+    for function, kind in type_functions(code, definition, {}, layout, tables).items():
+        if function in named and named[function].parameters:
+            parameters = named[function].parameters
+            type_, parameter = parameters[0]
+            if kind == OPERANDS and len(parameters) >= 2:
+                expressions[function] = f"{OPERANDS}:{parameter}, {parameters[1][1]}"
+            elif kind == TYPE_FIRST:
+                expressions[function] = parameter if type_ == "PyTypeObject *" else f"(PyTypeObject *){parameter}"
+            elif kind == INSTANCE_FIRST:
+                expressions[function] = f"Py_TYPE({parameter})"
+    return expressions
 
 
 def plan_heap_type(text: str, code: list[Token], functions: list[Function], name: str,
                    exec_functions: tuple[str, ...], uses: frozenset[str], layout: TypeLayout,
-                   bases: dict[str, BaseType], module_types: frozenset[str]) -> HeapType | str:
+                   bases: dict[str, BaseType], module_types: frozenset[str],
+                   reachable: dict[str, str], blocked: frozenset[str] = frozenset()) -> HeapType | str:
     """How the static type `name` becomes a heap type, or why it cannot
     yet.  `uses`: the functions where the analysis saw it used;
     `module_types`: the file's other static types that may convert;
-    `bases`: types defined elsewhere in the tree, by name."""
+    `bases`: types defined elsewhere in the tree, by name; `reachable`:
+    the functions of converted types, with the expression of the type
+    there (own_functions), which reach the module state through it;
+    `blocked`: functions that types staying static use too."""
     if "" in uses:
         return "used in the initializer of another global"
-    outside = sorted(uses - set(exec_functions))
+    # What the configuration the analysis saw leaves out (an assert) names it too.
+    uses = uses | {f.name for f in functions if any(
+        code[i].text == name and code[i].kind == "id" and code[i - 1].text not in (".", "->")
+        for i in range(f.brace, f.end))}
+    outside = sorted(uses - set(exec_functions) - set(reachable))
     if outside:
-        return (f"used in {', '.join(f + '()' for f in outside[:3])}{', ...' if len(outside) > 3 else ''}: "
-                "reaching the module state from a method (PyType_GetModuleByDef) is not generated yet")
-    if len(uses) != 1:
-        return "not used in one exec function"
+        return (f"used in {', '.join(f + '()' for f in outside[:3])}{', ...' if len(outside) > 3 else ''}, "
+                "which reach no module state: a helper, a function of a type that stays static, or of another "
+                "module's")
+    exec_uses = uses & set(exec_functions)
+    if len(exec_uses) != 1:
+        return "not made in one exec function: it is used in none, or in several"
     definition = find_definition(code, name, layout)
     if isinstance(definition, str):
         return definition
-    exec_function = next(iter(uses))
+    exec_function = next(iter(exec_uses))
+    method_uses = tuple(sorted((f, reachable[f]) for f in uses - exec_uses))
     named = {f.name: f for f in functions}
     function = named[exec_function]
     notes = []
@@ -91,13 +136,16 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
         inherits_gc = not own_gc and bool(base) and base not in module_types and (bases.get(base) or _NO_GC).gc
         prefix = type_prefix(name, taken, inherits_gc)
         gc_added = False
-        dealloc = _named_function(definition.value("tp_dealloc"))
+        dealloc = named_function(definition.value("tp_dealloc"))
+        traverse = named_function(definition.value("tp_traverse"))
+        shared = sorted({dealloc, traverse} & blocked)
+        if shared:
+            raise EditError(f"{', '.join(f + '()' for f in shared)} serve a type that stays static too")
         if dealloc:
             if dealloc not in named:
                 raise EditError(f"its tp_dealloc {dealloc}() is not defined in the file")
-            edits += dealloc_edits(text, code, named[dealloc])
+            edits += dealloc_edits(text, code, named[dealloc], base if base not in module_types else "")
             notes.append(f"{dealloc}() drops the instance's reference to its type")
-        traverse = _named_function(definition.value("tp_traverse"))
         if own_gc:
             if traverse not in named:
                 raise EditError(f"its tp_traverse {traverse}() is not defined in the file")
@@ -112,9 +160,26 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
             if known.gc:
                 added_text, extra_slots = inherited_gc_functions(prefix, known)
                 gc_added = True
-                notes.append(f"it inherits GC from {base}: {prefix}_traverse() visits the type too")
+                clear = f" and {prefix}_clear() (the base's)" if known.has_clear else ""
+                notes.append(f"its base {base} has GC: the spec says {GC_FLAG}, with {prefix}_traverse() "
+                             f"(visits the type, then calls the base's){clear}")
         elif base:
             raise EditError(f"its base {base} is a type of the module: a heap base is not generated yet")
+        offsets = offset_members(definition, assigned, layout)
+        if offsets:
+            if layout.member_header and not any(t.directive == "include" and t.text == f'"{layout.member_header}"'
+                                                for t in code):
+                raise EditError(f"its offsets need {layout.member_header}'s member types, and the file does not "
+                                "include it")
+            table = definition.value("tp_members")
+            if table:
+                edits.append(members_edit(text, code, named_function(table), offsets))
+            else:
+                added_text += "\n".join([f"static PyMemberDef {prefix}_members[] = {{",
+                                         *(f"    {entry}" for entry in offsets), "    {NULL},", "};", "", ""])
+                extra_slots.append(("Py_tp_members", f"{prefix}_members"))
+            names = [entry.split('"')[1] for entry in offsets]
+            notes.append(f"its offsets become the spec's {', '.join(names)} member{'s' if len(names) > 1 else ''}")
         slots = slot_table(definition, assigned, layout, tables, extra_slots, base)
         flags = spec_flags(definition, base, gc_added)
         spec_text = added_text + render_spec(prefix, definition, slots, flags)
@@ -127,20 +192,25 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
     except EditError as exc:
         return str(exc)
     tp_name = definition.value("tp_name")
-    python_name = tp_name.strip('"').rpartition(".")[2] if re.fullmatch(r'"[\w.]+"', tp_name) else ""
+    python_name = tp_name.strip('"') if re.fullmatch(r'"[\w.]+"', tp_name) else ""
     heap = HeapType(name=name, spec=f"{prefix}_spec", base=base, base_is_module_type=base in module_types,
                     exec_function=exec_function, edits=tuple(edits), exec_spans=tuple(spans), notes=tuple(notes),
-                    python_name=python_name)
+                    python_name=python_name, method_uses=method_uses)
     try:
-        _references(code, function, heap, "")
+        for user in (exec_function, *(f for f, _ in method_uses)):
+            _references(code, named[user], heap, "")
     except EditError as exc:
         return str(exc)
-    allowed = [(definition.start, definition.end), (function.brace, function.end), *_forward_declarations(code, name)]
+    allowed = [(definition.start, definition.end), *_forward_declarations(code, name),
+               *((named[f].start, named[f].end) for f in (exec_function, *(f for f, _ in method_uses)))]
     stray = next((t for i, t in enumerate(code) if t.text == name and t.kind == "id"
                   and code[i - 1].text not in (".", "->") and not any(a <= i <= b for a, b in allowed)), None)
     if stray is not None:
         where = "a macro" if stray.directive else "code outside its exec function"
         return f"named in {where} (line {stray.line})"
+    if base and not method_names(code, definition) & _PICKLE_METHODS:
+        notes.append(f"pickle protocols 0 and 1 refused the static subtype of {base}; copyreg pickles a heap "
+                     "type as its base, without what the subtype adds")
     if not definition.value("tp_new") and not base:
         notes.append(f"no tp_new: {NO_INSTANCES_FLAG}, as PyType_Ready gave the static type")
     return replace(heap, notes=tuple(notes))
@@ -151,7 +221,8 @@ def exec_edits(text: str, code: list[Token], function: Function, heaps: list[Hea
     """In the exec function: the statements the specs make needless go, and
     `&T` reads the state member."""
     edits = []
-    for first, last in sorted(span for heap in heaps for span in heap.exec_spans):
+    for first, last in sorted(span for heap in heaps for span in heap.exec_spans
+                              if function.brace < span[0] < function.end):
         start, end = _whole_lines(text, code[first].start, code[last].end)
         previous = code[first - 1].end
         between = text[previous:start]
@@ -194,9 +265,13 @@ def _references(code: list[Token], function: Function, heap: HeapType, expressio
             continue
         if any(first <= index <= last for first, last in heap.exec_spans):
             continue
-        if code[index - 1].text != "&":
-            raise EditError(f"{heap.name} in {function.name}() (line {token.line}) is not `&{heap.name}`")
-        edits.append(Edit(start=code[index - 1].start, end=token.end, text=f"{expression}{heap.name}"))
+        if code[index - 1].text == "&":
+            edits.append(Edit(start=code[index - 1].start, end=token.end, text=f"{expression}{heap.name}"))
+        elif code[index + 1].text == ".":
+            edits.append(Edit(start=token.start, end=code[index + 1].end, text=f"{expression}{heap.name}->"))
+        else:
+            raise EditError(f"{heap.name} in {function.name}() (line {token.line}) is neither `&{heap.name}` nor "
+                            f"`{heap.name}.member`")
     return edits
 
 
@@ -211,12 +286,6 @@ def creation(heap: HeapType, module: str, expression: str, indent: str) -> list[
     if len(lines[0]) + 4 >= 80:           # the caller indents the lines one level
         lines = [f"{indent}{call}", f"{indent}    {arguments}"]
     return [*lines, f"{indent}if ({target} == NULL) {{", f"{indent}    return -1;", f"{indent}}}"]
-
-
-def _named_function(value: str) -> str:
-    """`f` of `f`, `(destructor)f`."""
-    match = re.fullmatch(r"(?:\(\s*\w+\s*\)\s*)?(\w+)", value)
-    return match[1] if match else ("?" if value else "")
 
 
 def _forward_declarations(code: list[Token], name: str) -> list[tuple[int, int]]:
@@ -302,10 +371,12 @@ def ready_statements(code: list[Token], function: Function, name: str) -> list[t
     return spans
 
 
-def dealloc_edits(text: str, code: list[Token], function: Function) -> list[Edit]:
+def dealloc_edits(text: str, code: list[Token], function: Function, base: str = "") -> list[Edit]:
     """The dealloc of a heap type's instance drops the reference the
     instance holds to its type: `PyTypeObject *tp = Py_TYPE(self);` first,
-    `Py_DECREF(tp);` after the free call that ends the body."""
+    `Py_DECREF(tp);` after the free call that ends the body (or the call of
+    the base's dealloc, `PyDict_Type.tp_dealloc(self);`, for a subtype of a
+    builtin)."""
     if not function.parameters:
         raise EditError(f"{function.name}() has no parameter")
     parameter = function.parameters[0][1]
@@ -319,7 +390,8 @@ def dealloc_edits(text: str, code: list[Token], function: Function) -> list[Edit
     while start > function.brace and code[start - 1].text not in (";", "{", "}"):
         start -= 1
     statement = [t.text for t in code[start:last]]
-    if not any(name in statement for name in TYPE_FREE_CALLS) or "return" in statement:
+    base_dealloc = bool(base) and statement[:4] == [base, ".", "tp_dealloc", "("]
+    if not (base_dealloc or any(name in statement for name in TYPE_FREE_CALLS)) or "return" in statement:
         raise EditError(f"{function.name}() does not end with the free call (it ends with "
                         f"`{' '.join(statement)};`)")
     if any(code[i].text == "tp" for i in range(function.start, function.end)):
@@ -327,9 +399,12 @@ def dealloc_edits(text: str, code: list[Token], function: Function) -> list[Edit
     first = code[function.brace + 1]
     indent = indent_at(text, first.start)
     after = text.find("\n", code[last].end) + 1
-    return [Edit(start=line_start(text, first.start), end=line_start(text, first.start),
-                 text=f"{indent}PyTypeObject *tp = Py_TYPE({parameter});\n"),
-            Edit(start=after, end=after, text=f"{indent_at(text, code[start].start)}Py_DECREF(tp);\n")]
+    edits = [Edit(start=line_start(text, first.start), end=line_start(text, first.start),
+                  text=f"{indent}PyTypeObject *tp = Py_TYPE({parameter});\n"),
+             Edit(start=after, end=after, text=f"{indent_at(text, code[start].start)}Py_DECREF(tp);\n")]
+    if statement[:6] == ["Py_TYPE", "(", parameter, ")", "->", "tp_free"]:
+        edits.append(Edit(start=code[start].start, end=code[start + 5].end, text="tp->tp_free"))
+    return edits
 
 
 def traverse_edit(text: str, code: list[Token], function: Function) -> list[Edit]:
@@ -353,7 +428,8 @@ def inherited_gc_functions(prefix: str, base: BaseType) -> tuple[str, list[tuple
              "    Py_VISIT(Py_TYPE(self));", f"    return {base.name}.tp_traverse(self, visit, arg);", "}", ""]
     slots = [("Py_tp_traverse", f"{prefix}_traverse")]
     if base.has_clear:
-        lines += ["static int", f"{prefix}_clear(PyObject *self)", "{",
+        lines += ["/* A type with a traverse of its own inherits no tp_clear. */",
+                  "static int", f"{prefix}_clear(PyObject *self)", "{",
                   f"    return {base.name}.tp_clear(self);", "}", ""]
         slots.append(("Py_tp_clear", f"{prefix}_clear"))
     return "\n".join(lines) + "\n", slots

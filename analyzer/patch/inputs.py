@@ -103,8 +103,10 @@ def type_inputs(root: Path, result: ScanResult) -> tuple[TypeLayout | None, dict
     heap type needs of each static type defined outside Modules/ (the
     builtin types it may subclass)."""
     try:
+        descrobject = root / "Include/descrobject.h"
         layout = type_layout((root / "Include/cpython/object.h").read_text(encoding="utf-8"),
-                             (root / "Include/typeslots.h").read_text(encoding="utf-8"))
+                             (root / "Include/typeslots.h").read_text(encoding="utf-8"),
+                             descrobject.read_text(encoding="utf-8") if descrobject.is_file() else "")
     except (OSError, UnicodeDecodeError):
         return None, {}
     if layout is None:

@@ -34,6 +34,7 @@ class ModuleSource:
     definition_index: int = 0  # the token index of the PyModuleDef's variable
     slots_table: str = ""      # the variable of its PyModuleDef_Slot table
     free: str | None = None
+    finder: str = ""           # the helper the series adds: the state of the module that defined a heap type
 
 
 def code_tokens(tokens: list[Token]) -> list[Token]:
@@ -88,12 +89,12 @@ def read_module(code: list[Token]) -> ModuleSource | str:
     name = name_tokens[0].text.strip('"') if len(name_tokens) == 1 and name_tokens[0].kind == "string" else ""
     entry_points = set()
     for field in ("m_methods", "m_slots"):
-        table = _single_id(fields.get(field, []))
+        table = single_id(fields.get(field, []))
         if table is not None:
             entry_points |= _table_functions(code, table, field == "m_slots")
-    slots_table = _single_id(fields.get("m_slots", [])) or ""
+    slots_table = single_id(fields.get("m_slots", [])) or ""
     exec_functions = tuple(sorted(_table_functions(code, slots_table, True))) if slots_table else ()
-    gc = {field: _single_id(fields.get(field, [])) for field in ("m_traverse", "m_clear", "m_free")}
+    gc = {field: single_id(fields.get(field, [])) for field in ("m_traverse", "m_clear", "m_free")}
     if [t.text for t in size[:2]] != ["sizeof", "("] or size[-1].text != ")":
         if [t.text for t in size] not in ([], ["0"]) or not exec_functions or any(gc.values()) or not name:
             return "single-phase init without module state (m_size is not sizeof a state struct)"
@@ -106,7 +107,8 @@ def read_module(code: list[Token]) -> ModuleSource | str:
                    "are taken"
         return ModuleSource(name=name, definition=code[index + 1].text, entry_points=frozenset(entry_points),
                             exec_functions=exec_functions, new_state=True, definition_index=index + 1,
-                            slots_table=slots_table, **names)
+                            slots_table=slots_table, finder=_free_name(taken, f"{names['getter']}_by_type"),
+                            **names)
     state_type = " ".join(t.text for t in size[2:-1])
     all_functions = functions(code)
     getter = _getter(code, all_functions, state_type)
@@ -115,7 +117,13 @@ def read_module(code: list[Token]) -> ModuleSource | str:
     return ModuleSource(name=name, definition=code[index + 1].text, state_type=state_type, getter=getter,
                         traverse=gc["m_traverse"], clear=gc["m_clear"], free=gc["m_free"],
                         entry_points=frozenset(entry_points), exec_functions=exec_functions,
-                        definition_index=index + 1, slots_table=slots_table)
+                        definition_index=index + 1, slots_table=slots_table,
+                        finder=_free_name({t.text for t in code if t.kind == "id"}, f"{getter}_by_type"))
+
+
+def _free_name(taken: set[str], name: str) -> str:
+    """The finder's name, when it and its binary-slot twin are free."""
+    return "" if {name, name.removesuffix("_by_type") + "_by_operands"} & taken else name
 
 
 def _initializer_fields(code: list[Token], brace: int, positional: tuple[str, ...],
@@ -135,7 +143,7 @@ def _initializer_fields(code: list[Token], brace: int, positional: tuple[str, ..
     return fields
 
 
-def _single_id(tokens: list[Token]) -> str | None:
+def single_id(tokens: list[Token]) -> str | None:
     """The name a member's value gives, through casts: `f`, `(PyCFunction)f`,
     `_PyCFunction_CAST(f)`; None for NULL."""
     ids = [t.text for t in tokens if t.kind == "id" and t.text != "NULL"]
@@ -145,21 +153,25 @@ def _single_id(tokens: list[Token]) -> str | None:
 def _table_functions(code: list[Token], table: str, slots: bool) -> set[str]:
     """The functions named in `static PyMethodDef table[] = {...}` (second
     member of each entry), or the exec functions of a slot table."""
+    found = set()
+    for values in table_entries(code, table, ("first", "second")):
+        if slots and [t.text for t in values.get("first", [])] != [MODULE_EXEC_SLOT]:
+            continue
+        function = single_id(values.get("second", []))
+        if function is not None:
+            found.add(function)
+    return found
+
+
+def table_entries(code: list[Token], table: str, fields: tuple[str, ...]) -> list[dict[str, list[Token]]]:
+    """The members of each entry of `static TYPE table[] = { {...}, ... };`
+    (a PyMethodDef, PyGetSetDef or slot table), named by `fields` in order."""
     for index in range(len(code) - 4):
         if code[index].text == table and code[index + 1].text == "[" and code[index].directive is None:
             brace = next((i for i in range(index, min(index + 6, len(code))) if code[i].text == "{"), None)
-            if brace is None:
-                continue
-            found = set()
-            for entry in _entries(code, brace):
-                values = _initializer_fields(code, entry, ("first", "second"))
-                if slots and [t.text for t in values.get("first", [])] != [MODULE_EXEC_SLOT]:
-                    continue
-                function = _single_id(values.get("second", []))
-                if function is not None:
-                    found.add(function)
-            return found
-    return set()
+            if brace is not None:
+                return [_initializer_fields(code, entry, fields) for entry in _entries(code, brace)]
+    return []
 
 
 def _entries(code: list[Token], brace: int) -> list[int]:

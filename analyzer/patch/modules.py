@@ -33,10 +33,12 @@ from .edits import (
     move_edits,
     tokenize,
 )
-from .heap_types import HeapType, creation, exec_edits, plan_heap_type
+from .heap_types import HeapType, creation, exec_edits, own_functions, plan_heap_type
 from .module_source import Function, ModuleSource, code_tokens, functions, read_module, state_expression
 from .plan import ZERO_RE, declarable_elsewhere, declaration
-from .type_specs import BaseType
+from .type_specs import OPERANDS, BaseType
+
+STATE_PATH = "state"       # a reachable function's expression is the state's own: `get_mod_state(module)->`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,6 +147,8 @@ class _FileContext:
     bases: dict[str, BaseType] | None = None
     module_types: frozenset[str] = frozenset()     # the static types of the file with interpreter verdicts
     elsewhere: dict[tuple[str, str, str], frozenset[str]] | None = None    # uses in other (included) files
+    reachable: dict[str, str] | None = None    # functions of the types that convert: the type's expression there
+    blocked: frozenset[str] = frozenset()      # functions of the types that stay static too
 
     def named(self, name: str) -> list[Function]:
         return [f for f in self.functions if f.name == name]
@@ -159,17 +163,50 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
                initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
                declarators: dict[tuple[str, int], int], classified: Classified) -> tuple[
         list[ModuleMove], list[ModuleStay]]:
-    stays: dict[tuple[str, str, str], ModuleStay] = {}
-    moves: dict[tuple[str, str, str], ModuleMove] = {}
-    members = _state_members(context)
-    taken = set(members)
-    for var, verdict in wanted:
-        found = _move_or_stay(context, var, verdict, initializers, public_types, declarators, taken)
-        if isinstance(found, ModuleStay):
-            stays[var.identity] = found
-        else:
-            moves[var.identity] = found
-            taken.add(found.field)
+    # A method of a type that becomes a heap type reaches the module state
+    # through the type (PyType_GetModuleByDef); the types that convert are
+    # found together: one that stays static takes that path from its methods.
+    owners: dict[str, set[str]] = {}
+    expressions: dict[str, str] = {}
+    if context.layout is not None and context.module.finder:
+        for var, _ in wanted:
+            if var.family is Family.STATIC_TYPE:
+                for function, expression in own_functions(context.code, context.functions, var.name,
+                                                          context.layout).items():
+                    owners.setdefault(function, set()).add(var.name)
+                    if expressions.setdefault(function, expression) != expression:
+                        expressions[function] = ""          # given different objects by different types
+    # A module-level function has the module object (or a state local) in hand.
+    in_hand = {function.name: f"{STATE_PATH}:{path}" for function in context.functions
+               if function.name not in context.module.exec_functions
+               and (path := state_expression(context.code, function, context.module, function.end))}
+    converting = {var.name for var, _ in wanted if var.family is Family.STATIC_TYPE}
+    first_reasons: dict[str, ModuleStay] = {}
+    while True:
+        reachable = {**in_hand, **{f: e for f, e in expressions.items() if e and owners[f] <= converting}}
+        blocked = frozenset(f for f in owners if not owners[f] <= converting)
+        found_context = replace(context, reachable=reachable, blocked=blocked)
+        stays: dict[tuple[str, str, str], ModuleStay] = {}
+        moves: dict[tuple[str, str, str], ModuleMove] = {}
+        taken = set(_state_members(context))
+        for var, verdict in wanted:
+            found = _move_or_stay(found_context, var, verdict, initializers, public_types, declarators, taken)
+            if isinstance(found, ModuleStay):
+                stays[var.identity] = found
+            else:
+                moves[var.identity] = found
+                taken.add(found.field)
+        staying = {stay.var.name for stay in stays.values() if stay.var.family is Family.STATIC_TYPE}
+        for stay in stays.values():
+            if stay.var.name in staying & converting:
+                first_reasons[stay.var.name] = stay
+        if not staying & converting:
+            break
+        converting -= staying
+    for identity, stay in list(stays.items()):
+        first = first_reasons.get(stay.var.name)
+        if first is not None and first is not stay and first.code is not codes.NO_PATH_TO_MODULE_STATE:
+            stays[identity] = first             # the reason it stayed, not its methods' lost path
     # Globals written by one function are one piece of state: one that stays keeps the others.
     writers = {identity: {site.use.function for site in classified.facts[identity].writes}
                for identity in (*moves, *stays)}
@@ -189,12 +226,12 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
 def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[ModuleMove]:
     """A function that reaches the state through the getter more than once
     gets a state local instead (`mod_state *state = get_mod_state(module);`
-    first in its body): paths naming it as `state->`."""
-    getter = f"{context.module.getter}("
+    first in its body), as does one that reaches a heap type: paths naming
+    it as `state->`."""
     counts: dict[str, int] = {}
     for move in moves:
         for name, expression in move.paths:
-            if expression.startswith(getter):
+            if "(" in expression:            # a call of the getter, not a local already
                 counts[name] = counts.get(name, 0) + sum(len(context.references(f, move.var.name))
                                                          for f in context.named(name)) + 2 * (move.heap is not None)
     renamed = {}
@@ -204,7 +241,7 @@ def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[M
             renamed[name] = next(n for n in ("state", "st", "mod_state", "module_state") if n not in taken)
     return [replace(move, paths=tuple((name, f"{renamed[name]}->" if name in renamed else expression)
                                       for name, expression in move.paths),
-                    locals=tuple((name, renamed[name], expression[len(getter):-3])
+                    locals=tuple((name, renamed[name], expression[:-2])
                                  for name, expression in move.paths if name in renamed))
             for move in moves]
 
@@ -274,13 +311,26 @@ def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
                           detail=f"the state struct has a member named {var.name}")
     heap = plan_heap_type(context.text, context.code, context.functions, var.name, module.exec_functions,
                           context.use_functions.get(var.identity, frozenset()), context.layout,
-                          context.bases or {}, context.module_types - {var.name})
+                          context.bases or {}, context.module_types - {var.name}, context.reachable or {},
+                          context.blocked)
     if isinstance(heap, str):
-        code = codes.NO_PATH_TO_MODULE_STATE if "PyType_GetModuleByDef" in heap else codes.STATIC_TYPE_IN_MODULE
+        code = codes.NO_PATH_TO_MODULE_STATE if "reach no module state" in heap else codes.STATIC_TYPE_IN_MODULE
         return ModuleStay(var=var, verdict=verdict, code=code, detail=heap)
     parameter = next(f.parameters[0][1] for f in context.named(heap.exec_function) if f.parameters)
     return ModuleMove(var=var, verdict=verdict, field=var.name, owned=True, heap=heap,
-                      paths=((heap.exec_function, f"{module.getter}({parameter})->"),))
+                      paths=((heap.exec_function, f"{module.getter}({parameter})->"),
+                             *((function, _finder_call(module.finder, expression)) for function, expression
+                               in heap.method_uses)))
+
+
+def _finder_call(finder: str, expression: str) -> str:
+    """`get_mod_state_by_type(Py_TYPE(self))->`, or for a binary number
+    slot `get_mod_state_by_operands(left, right)->`."""
+    if expression.startswith(f"{STATE_PATH}:"):
+        return expression[len(STATE_PATH) + 1:]
+    if expression.startswith(f"{OPERANDS}:"):
+        return f"{finder.removesuffix('_by_type')}_by_operands({expression[len(OPERANDS) + 1:]})->"
+    return f"{finder}({expression})->"
 
 
 def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozenset[str]) -> str:
@@ -412,7 +462,7 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
     for move in moves:
         var = move.var
         if move.heap is not None:
-            edits += move.heap.edits
+            edits += [edit for edit in move.heap.edits if edit not in edits]   # a dealloc two types share
             continue
         edits += move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
                             replacement={name: f"{expression}{move.field}" for name, expression in move.paths},
@@ -427,18 +477,24 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
         for function in context.named(name):
             edits += exec_edits(text, code, function, heaps, expression)
     declared = sorted({entry for move in moves for entry in move.locals})
-    for function_name, local, parameter in declared:
+    for function_name, local, initializer in declared:
         made = [line for move in moves if move.heap is not None and move.heap.exec_function == function_name
-                for line in creation(move.heap, parameter, f"{local}->", "")]
+                for line in creation(move.heap, _argument(initializer), f"{local}->", "")]
         for function in context.named(function_name):
-            edits.append(_first_in_body(context, function, [f"{module.state_type} *{local} = "
-                                                            f"{module.getter}({parameter});",
+            edits.append(_first_in_body(context, function, [f"{module.state_type} *{local} = {initializer};",
                                                             *made, *([""] if made else [])]))
     members = [f"PyTypeObject *{m.field};" if m.heap is not None else f"{declaration(m.var.ctype, m.field)};"
                for m in moves]
     owned = [m for m in moves if m.owned]
+    reached = [expression for move in moves
+               for _, expression in (*move.paths, *((n, i + "->") for _, n, i in move.locals))]
+    stem = module.finder.removesuffix("_by_type")
+    operands = bool(module.finder) and any(e.startswith(f"{stem}_by_operands(") for e in reached)
+    finder = bool(module.finder) and (operands or any(e.startswith(f"{module.finder}(") for e in reached))
     if module.new_state:
-        return edits + _new_state_edits(context, members, [m.field for m in owned])
+        return edits + _new_state_edits(context, members, [m.field for m in owned], finder, operands)
+    if finder:
+        edits.append(_finder_edit(context, operands))
     _, closing = _state_struct(context)
     indent = indent_at(text, code[closing - 1].start) or "    "
     edits.append(Edit(start=line_start(text, code[closing].start), end=line_start(text, code[closing].start),
@@ -449,7 +505,44 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
     return edits
 
 
-def _new_state_edits(context: _FileContext, members: list[str], owned: list[str]) -> list[Edit]:
+def _argument(call: str) -> str:
+    """`module` of `get_mod_state(module)`."""
+    return call[call.index("(") + 1:-1]
+
+
+def _finder_lines(context: _FileContext, operands: bool) -> list[str]:
+    """The helper a method of a heap type reaches its module's state with
+    (PyType_GetModuleByDef walks the type's MRO to the module that made
+    it), after a forward declaration of the module's PyModuleDef; and the
+    one of a binary number slot, given the type's instance as either
+    operand."""
+    module = context.module
+    by_operands = f"{module.finder.removesuffix('_by_type')}_by_operands"
+    lines = ["", f"static struct PyModuleDef {module.definition};", "",
+             f"static inline {module.state_type} *", f"{module.finder}(PyTypeObject *type)", "{",
+             f"    PyObject *module = PyType_GetModuleByDef(type, &{module.definition});",
+             "    assert(module != NULL);", f"    return {module.getter}(module);", "}"]
+    if operands:
+        lines += ["", "/* A binary number slot is given the type's instance as either operand. */",
+                  f"static inline {module.state_type} *", f"{by_operands}(PyObject *left, PyObject *right)", "{",
+                  f"    PyObject *module = PyType_GetModuleByDef(Py_TYPE(left), &{module.definition});",
+                  "    if (module == NULL) {", "        PyErr_Clear();",
+                  f"        module = PyType_GetModuleByDef(Py_TYPE(right), &{module.definition});", "    }",
+                  "    assert(module != NULL);", f"    return {module.getter}(module);", "}"]
+    return lines
+
+
+def _finder_edit(context: _FileContext, operands: bool) -> Edit:
+    """The finder after the definition of an existing getter."""
+    getter = context.named(context.module.getter)
+    if len(getter) != 1:
+        raise EditError(f"{context.module.getter}() is defined {len(getter)} times")
+    after = context.text.find("\n", context.code[getter[0].end].end) + 1
+    return Edit(start=after, end=after, text="\n".join(_finder_lines(context, operands)) + "\n")
+
+
+def _new_state_edits(context: _FileContext, members: list[str], owned: list[str], finder: bool,
+                     operands: bool) -> list[Edit]:
     """A multi-phase module without state gets one: the struct and its
     getter after the file's includes, m_traverse, m_clear and m_free
     before its slot table, and its PyModuleDef's m_size and GC members."""
@@ -463,7 +556,7 @@ def _new_state_edits(context: _FileContext, members: list[str], owned: list[str]
     scaffold = ["", "typedef struct {", *(f"    {member}" for member in members), f"}} {state};", "",
                 f"static inline {state} *", f"{getter}(PyObject *module)", "{",
                 "    void *state = PyModule_GetState(module);", "    assert(state != NULL);",
-                f"    return ({state} *)state;", "}"]
+                f"    return ({state} *)state;", "}", *(_finder_lines(context, operands) if finder else [])]
     gc = ["static int", f"{module.traverse}(PyObject *module, visitproc visit, void *arg)", "{",
           f"    {state} *state = {getter}(module);", *(f"    Py_VISIT(state->{name});" for name in owned),
           "    return 0;", "}", "",

@@ -337,13 +337,18 @@ def conversion_message(conversion: Conversion) -> str:
     paragraph = (f"{has}{'This global was' if one else 'These globals were'} one copy per process, shared by every "
                  f"interpreter that imports the module; {'it becomes a member' if one else 'each becomes a member'} "
                  f"of {state}, reached in each function from what the function has: a state local or parameter, "
-                 "or the module object of a module-level or exec function.")
+                 "or the module object of a module-level or exec function"
+                 + (", or in a function of a type that becomes a heap type, the type it is given "
+                    "(PyType_GetModuleByDef)." if any(move.heap is not None and move.heap.method_uses
+                                                    for move in moves) else "."))
     heaps = [move for move in moves if move.heap is not None]
     if heaps:
         paragraph += (" A static type becomes a heap type (PEP 687): its initializer becomes a PyType_Spec, the "
                       "exec function makes the type with PyType_FromModuleAndSpec, and its instances own a "
                       "reference to it (the dealloc drops it, the traverse visits it). The specs add "
-                      "Py_TPFLAGS_IMMUTABLETYPE, as a static type was immutable.")
+                      "Py_TPFLAGS_IMMUTABLETYPE, as a static type was immutable. As for any heap type, the "
+                      "type's __dict__ holds its __module__, and each interpreter that imports the module "
+                      "makes type objects of its own.")
     lines = [f"cglobals: move {len(moves)} {'global' if one else 'globals'} of {conversion.file} into its module "
              "state", "", *textwrap.wrap(paragraph, 72), ""]
     for move in moves:
@@ -351,12 +356,15 @@ def conversion_message(conversion: Conversion) -> str:
         lines.append(f"- {var.qualified_name} ({var.type.strip()}, line {var.line}): {verdict.state_class.value}, "
                      f"rule {verdict.rule}")
         lines += [f"  {evidence}" for evidence in verdict.evidence]
+        added = {function: f"{local} = {initializer}" for function, local, initializer in move.locals}
         if move.heap is not None:
             lines.append(f"  a heap type made from {move.heap.spec} in {move.heap.exec_function}(), "
                          f"{state}->{move.field}")
             lines += [f"  {note}" for note in move.heap.notes]
+            lines += [f"  in {function}(): {expression}{move.field}" + (f" (a new local: {added[function]})"
+                                                                      if function in added else "")
+                      for function, expression in move.paths if function != move.heap.exec_function]
             continue
-        added = {function: f"{local} = {conversion.getter}({parameter})" for function, local, parameter in move.locals}
         lines += [f"  in {function}(): {expression}{move.field}"
                   + (f" (a new local: {added[function]})" if function in added else "")
                   for function, expression in move.paths]

@@ -8,14 +8,21 @@ import re
 from dataclasses import dataclass
 
 from ..cpython.typeslots import (
+    BINARY_NUMBER_SLOTS,
+    CLASS_METHOD_FLAG,
+    GETSET_TABLE_FIELDS,
     HEAD_INIT_MACROS,
     MEMBER_OFFSETS,
-    OBJECT_DEFAULTS,
+    METHOD_TABLE_FIELDS,
+    NOT_SELF_SLOTS,
     RUNTIME_FIELDS,
     SPEC_FIELDS,
+    STATIC_METHOD_FLAG,
+    TYPE_FIRST_SLOTS,
     TypeLayout,
 )
-from .edits import EditError, Token, closing_brace, closing_paren, initializer_elements
+from .edits import Edit, EditError, Token, closing_brace, closing_paren, indent_at, initializer_elements, line_start
+from .module_source import table_entries
 
 IMMUTABLE_FLAG = "Py_TPFLAGS_IMMUTABLETYPE"
 NO_INSTANCES_FLAG = "Py_TPFLAGS_DISALLOW_INSTANTIATION"
@@ -127,8 +134,7 @@ def slot_table(definition: TypeDefinition, assigned: dict[str, str], layout: Typ
         if field in RUNTIME_FIELDS:
             raise EditError(f"{field} is set in the initializer: PyType_Ready fills it")
         if field in MEMBER_OFFSETS:
-            raise EditError(f"{field} = {value}: a spec gives it as a {MEMBER_OFFSETS[field]} member; "
-                            "not generated yet")
+            continue                  # offset_members()
         if layout.table(field):
             table = tables.get(field)
             if not isinstance(table, dict):
@@ -137,8 +143,6 @@ def slot_table(definition: TypeDefinition, assigned: dict[str, str], layout: Typ
                 if table.get(member):
                     slots.append((_slot(member, layout), table[member]))
             continue
-        if not base and value in OBJECT_DEFAULTS.get(field, ()):
-            continue                  # what a type based on object inherits anyway
         if field == "tp_doc" and not value.startswith("PyDoc_STR"):
             value = f"(void *){value}"
         slots.append((_slot(field, layout), value))
@@ -206,3 +210,94 @@ def spec_flags(definition: TypeDefinition, base: str, gc: bool) -> str:
     return " | ".join(flags)
 
 
+
+
+INSTANCE_FIRST = "instance"     # the function is given an instance of the type (or a subtype) first
+TYPE_FIRST = "type"             # it is given the type itself (or a subtype)
+OPERANDS = "operands"           # one of its first two arguments is an instance (a binary number slot)
+
+
+def type_functions(code: list[Token], definition: TypeDefinition, assigned: dict[str, str], layout: TypeLayout,
+                   tables: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The functions the type calls with an object of the type first (its
+    slots, methods, getters and setters), each with what that object is:
+    INSTANCE_FIRST or TYPE_FIRST.  A function the type gives something
+    else (a binary number slot, a static method) is left out."""
+    found: dict[str, str] = {}
+    values = {**dict(definition.values), **assigned}
+
+    def add(value: str, kind: str) -> None:
+        name = named_function(value)
+        if name and name != "?":
+            found[name] = kind if found.get(name, kind) == kind else ""
+
+    for field, value in values.items():
+        if field == "tp_methods":
+            for entry in table_entries(code, _table_name(value), METHOD_TABLE_FIELDS):
+                flags = {t.text for t in entry.get("flags", [])}
+                if STATIC_METHOD_FLAG not in flags:
+                    add(source_text(entry.get("function", [])) if entry.get("function") else "",
+                        TYPE_FIRST if CLASS_METHOD_FLAG in flags else INSTANCE_FIRST)
+        elif field == "tp_getset":
+            for entry in table_entries(code, _table_name(value), GETSET_TABLE_FIELDS):
+                for member in ("get", "set"):
+                    if entry.get(member):
+                        add(source_text(entry[member]), INSTANCE_FIRST)
+        elif layout.table(field):
+            for member, slot_value in tables.get(field, {}).items():
+                if member in BINARY_NUMBER_SLOTS:
+                    add(slot_value, OPERANDS)
+                elif member not in NOT_SELF_SLOTS:
+                    add(slot_value, INSTANCE_FIRST)
+        elif field in TYPE_FIRST_SLOTS:
+            add(value, TYPE_FIRST)
+        elif field not in NOT_SELF_SLOTS and field not in SPEC_FIELDS and field != "tp_doc":
+            add(value, INSTANCE_FIRST)
+    return {name: kind for name, kind in found.items() if kind}
+
+
+def named_function(value: str) -> str:
+    """`f` of `f`, `(destructor)f`; "?" for another expression, "" for none."""
+    match = re.fullmatch(r"(?:\(\s*\w+\s*\*?\s*\)\s*)?(\w+)", value)
+    return match[1] if match else ("?" if value else "")
+
+
+def _table_name(value: str) -> str:
+    match = re.fullmatch(r"(?:\(\s*\w+\s*\*\s*\)\s*)?&?\s*(\w+)", value)
+    return match[1] if match else ""
+
+
+def method_names(code: list[Token], definition: TypeDefinition) -> set[str]:
+    """The names (string literals) of the type's tp_methods entries."""
+    return {source_text(entry["name"]) for entry in table_entries(code, _table_name(definition.value("tp_methods")),
+                                                                 METHOD_TABLE_FIELDS) if entry.get("name")}
+
+
+def offset_members(definition: TypeDefinition, assigned: dict[str, str], layout: TypeLayout) -> list[str]:
+    """The PyMemberDef entries that give a spec the offsets a static type
+    sets (`{"__weaklistoffset__", T_PYSSIZET, offsetof(...), READONLY},`)."""
+    values = {**dict(definition.values), **assigned}
+    kind, flag = layout.member_flags
+    return [f'{{"{name}", {kind}, {values[field]}, {flag}}},' for field, name in MEMBER_OFFSETS.items()
+            if values.get(field)]
+
+
+def members_edit(text: str, code: list[Token], table: str, entries: list[str]) -> Edit:
+    """The entries put before the sentinel of `static PyMemberDef table[]`,
+    a table no other type names."""
+    named = [i for i, t in enumerate(code) if t.text == table and t.kind == "id"]
+    if len(named) != 2:
+        raise EditError(f"{table} is named {len(named)} times: shared with another type, or not a table")
+    index = named[0]
+    brace = next((i for i in range(index, min(index + 6, len(code))) if code[i].text == "{"), None)
+    if brace is None:
+        raise EditError(f"{table} is not defined before its type")
+    closing = closing_brace(code, brace)
+    depth = code[brace].depth + 1
+    entries_at = [i for i in range(brace + 1, closing) if code[i].text == "{" and code[i].depth == depth]
+    if not entries_at or code[entries_at[-1] + 1].text not in ("NULL", "0", "}"):
+        raise EditError(f"{table} has no sentinel entry last")
+    sentinel = code[entries_at[-1]]
+    start = line_start(text, sentinel.start)
+    indent = indent_at(text, sentinel.start)
+    return Edit(start=start, end=start, text="".join(f"{indent}{entry}\n" for entry in entries))

@@ -130,6 +130,7 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     those of the files `only` names, when given), guards the racing
     statements of `races` (a `cglobals races --format json` document), and
     says in README.md and moved.tsv what moved and why the rest stays."""
+    from .patch.clinic import regenerate_clinic
     from .patch.inputs import api_files, check_texts, module_texts, public_names, type_inputs
     from .patch.modules import convert_modules
     from .patch.plan import make_plan
@@ -155,9 +156,15 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     check_texts(root, {*INFRASTRUCTURE, *(move.var.file for move in plan.moves), *(a.file for a in racing)})
     use_functions, known_functions = function_indexes(result)
     layout, bases = type_inputs(root, result)
-    conversions, module_stays = convert_modules(result, classified, module_texts(root, result), initializers,
-                                                public.types, use_functions, known_functions, chosen,
-                                                layout, bases)
+    texts = module_texts(root, result)
+    conversions, module_stays = convert_modules(result, classified, texts, initializers, public.types,
+                                                use_functions, known_functions, chosen, layout, bases)
+    conversions, failed = regenerate_clinic(root, conversions, texts)
+    if failed:      # the types those files' clinic input names stay, the rest converts as before
+        conversions, module_stays = convert_modules(result, classified, texts, initializers, public.types,
+                                                    use_functions, known_functions, chosen, layout, bases,
+                                                    frozenset(failed))
+        conversions, _ = regenerate_clinic(root, conversions, texts)
     with writing(Path(output)):
         series = write_series(result.tree.root, plan, use_functions, known_functions, output, racing, api,
                               "PyMutex" in public.types, public, conversions, module_stays)

@@ -104,8 +104,8 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
     outside = sorted(uses - set(exec_functions) - set(reachable))
     if outside:
         return (f"used in {', '.join(f + '()' for f in outside[:3])}{', ...' if len(outside) > 3 else ''}, "
-                "which reach no module state: a helper, a function of a type that stays static, or of another "
-                "module's")
+                "which reach no module state: a callback, a function of a type that stays static, or a helper "
+                "with a caller that does not reach it")
     exec_uses = uses & set(exec_functions)
     if len(exec_uses) != 1:
         return "not made in one exec function: it is used in none, or in several"
@@ -169,8 +169,7 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
         if offsets:
             if layout.member_header and not any(t.directive == "include" and t.text == f'"{layout.member_header}"'
                                                 for t in code):
-                raise EditError(f"its offsets need {layout.member_header}'s member types, and the file does not "
-                                "include it")
+                edits.append(_include_edit(text, code, layout.member_header))
             table = definition.value("tp_members")
             if table:
                 edits.append(members_edit(text, code, named_function(table), offsets))
@@ -295,6 +294,15 @@ def _forward_declarations(code: list[Token], name: str) -> list[tuple[int, int]]
                 and code[index].depth == 0 and code[index].directive is None:
             found.append((index - 1 if code[index - 1].text == "static" else index, index + 2))
     return found
+
+
+def _include_edit(text: str, code: list[Token], header: str) -> Edit:
+    """`#include "HEADER"` on the line after the file's Python.h include."""
+    python_h = next((t for t in code if t.directive == "include" and t.text == '"Python.h"'), None)
+    if python_h is None:
+        raise EditError(f"no Python.h include to put {header}'s after")
+    after = text.find("\n", python_h.end) + 1
+    return Edit(start=after, end=after, text=f'#include "{header}"\n')
 
 
 def _whole_lines(text: str, start: int, end: int) -> tuple[int, int]:

@@ -77,7 +77,9 @@ def module_texts(root: Path, result: ScanResult) -> dict[str, str]:
     for the module-state conversions; a file that is not UTF-8 is left out
     (its globals stay: nothing to edit)."""
     texts = {}
-    for path in sorted({var.file for var in result.globals if var.file.startswith("Modules/")}):
+    files = {var.file for var in result.globals if var.file.startswith("Modules/")}
+    clinic = {f"{Path(path).parent}/clinic/{Path(path).name}.h" for path in files if path.endswith(".c")}
+    for path in sorted(files | {path for path in clinic if (root / path).is_file()}):
         try:
             texts[path] = (root / path).read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
@@ -126,3 +128,4 @@ def type_inputs(root: Path, result: ScanResult) -> tuple[TypeLayout | None, dict
             if found is not None:
                 bases[name] = found
     return layout, bases
+

@@ -6,6 +6,7 @@ cleared by m_clear when the global owned the object it points to.  What
 cannot move stays, with a code (codes.STAY_CODES) and the detail."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, replace
 
 from .. import codes
@@ -21,6 +22,7 @@ from ..cpython.api import (
 )
 from ..cpython.typeslots import TypeLayout
 from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
+from .clinic import CLINIC_STATE, clinic_include, input_edits, macro_edits, named_in_input
 from .edits import (
     Edit,
     EditError,
@@ -34,6 +36,7 @@ from .edits import (
     tokenize,
 )
 from .heap_types import HeapType, creation, exec_edits, own_functions, plan_heap_type
+from .helpers import PARAMETER_PATH, Helper, helper_edits, state_helpers
 from .module_source import Function, ModuleSource, code_tokens, functions, read_module, state_expression
 from .plan import ZERO_RE, declarable_elsewhere, declaration
 from .type_specs import OPERANDS, BaseType
@@ -50,6 +53,8 @@ class ModuleMove:
     paths: tuple[tuple[str, str], ...]    # (function, the expression reaching the state there)
     locals: tuple[tuple[str, str, str], ...] = ()   # (function, state local it gains, from which parameter)
     heap: HeapType | None = None       # a static type that becomes a heap type made in the exec function
+    passing: tuple[str, ...] = ()      # functions that only pass the state on to a helper
+    given: tuple[str, ...] = ()        # helpers given the state as a new first parameter
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +75,8 @@ class Conversion:
     moves: tuple[ModuleMove, ...]
     edits: tuple[Edit, ...]    # of the pristine text
     new_state: bool = False    # the module had no state: the conversion gives it one
+    clinic_output: str = ""    # its Argument Clinic output's path, to regenerate from the edited text
+    texts: tuple[tuple[str, str], ...] = ()    # (path, text) once regenerated: the file and its clinic output
 
 
 def convert_modules(result: ScanResult, classified: Classified, texts: dict[str, str],
@@ -77,12 +84,16 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
                     use_functions: dict[tuple[str, str, str], frozenset[str]],
                     known_functions: dict[str, frozenset[str]],
                     only: frozenset[str] | None = None, layout: TypeLayout | None = None,
-                    bases: dict[str, BaseType] | None = None) -> tuple[tuple[Conversion, ...], tuple[ModuleStay, ...]]:
+                    bases: dict[str, BaseType] | None = None,
+                    without_clinic: frozenset[str] = frozenset()) -> tuple[tuple[Conversion, ...],
+                                                                            tuple[ModuleStay, ...]]:
     """`texts`: the pristine text of each Modules/ file that has a mutable
     global (read by the caller); `layout`: the tree's PyTypeObject and type
     slots (static types stay static without it); `bases`: the tree's types
-    outside Modules/ that a module's type may subclass; the rest as for
-    plan.make_plan and series.write_series."""
+    outside Modules/ that a module's type may subclass; `without_clinic`:
+    files whose clinic output could not be regenerated (the types their
+    clinic input names stay); the rest as for plan.make_plan and
+    series.write_series."""
     by_file: dict[str, list[tuple[GlobalVar, Verdict]]] = {}
     for var, verdict in zip(result.globals, classified.verdicts, strict=True):
         if var.file.startswith("Modules/") and verdict.state_class is not StateClass.IMMUTABLE \
@@ -110,17 +121,25 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
             stays += [ModuleStay(var=v, verdict=d, code=why, detail=module) for v, d in wanted]
             continue
         assert text is not None
+        clinic = clinic_include(code) if path not in without_clinic else None
+        clinic_path = f"{path.rpartition('/')[0]}/{clinic[1]}" if clinic else ""
+        clinic_code = code_tokens(tokenize(texts[clinic_path])) if clinic_path in texts else []
         context = _FileContext(text=text, code=code, module=module, functions=functions(code),
                                use_functions=use_functions, known=known_functions.get(path, frozenset()),
                                file_names=frozenset(v.name for v, _ in found) | known_functions.get(path, frozenset()),
                                layout=layout, bases=bases or {},
                                module_types=frozenset(v.name for v, d in wanted if v.family is Family.STATIC_TYPE),
                                elsewhere={v.identity: frozenset(elsewhere[v.identity]) for v, _ in wanted
-                                          if v.identity in elsewhere})
-        moves, file_stays = _plan_file(context, wanted, initializers, public_types, declarators, classified)
+                                          if v.identity in elsewhere},
+                               clinic_path=clinic_path if clinic_code else "",
+                               clinic_include=clinic[0] if clinic and clinic_code else -1,
+                               clinic_code=clinic_code, clinic_functions=functions(clinic_code),
+                               all_tokens=tokenize(text))
+        moves, file_stays, helpers = _plan_file(context, wanted, initializers, public_types, declarators,
+                                                classified)
         if moves:
             try:
-                edits = _edits(context, moves)
+                edits = _edits(context, moves, helpers)
                 apply_edits(text, edits)
             except EditError as exc:
                 file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
@@ -128,9 +147,11 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
                 moves = []
         stays += file_stays
         if moves:
+            clinic_named = any(m.heap is not None and named_in_input(context.all_tokens, m.var.name) for m in moves)
             conversions.append(Conversion(file=path, module=module.name, state_type=module.state_type,
                                           getter=module.getter, new_state=module.new_state,
-                                          moves=tuple(moves), edits=tuple(edits)))
+                                          moves=tuple(moves), edits=tuple(edits),
+                                          clinic_output=context.clinic_path if clinic_named else ""))
     return tuple(conversions), tuple(stays)
 
 
@@ -148,7 +169,13 @@ class _FileContext:
     module_types: frozenset[str] = frozenset()     # the static types of the file with interpreter verdicts
     elsewhere: dict[tuple[str, str, str], frozenset[str]] | None = None    # uses in other (included) files
     reachable: dict[str, str] | None = None    # functions of the types that convert: the type's expression there
+    helpers: dict[str, Helper] = dataclasses.field(default_factory=dict)   # given the state as a parameter
     blocked: frozenset[str] = frozenset()      # functions of the types that stay static too
+    clinic_path: str = ""                      # its Argument Clinic output, when the clinic input may change
+    clinic_include: int = -1                   # the code index of its #include
+    clinic_code: list[Token] = dataclasses.field(default_factory=list)
+    clinic_functions: list[Function] = dataclasses.field(default_factory=list)
+    all_tokens: list[Token] = dataclasses.field(default_factory=list)     # with the comments (the clinic input)
 
     def named(self, name: str) -> list[Function]:
         return [f for f in self.functions if f.name == name]
@@ -162,7 +189,7 @@ class _FileContext:
 def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
                initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
                declarators: dict[tuple[str, int], int], classified: Classified) -> tuple[
-        list[ModuleMove], list[ModuleStay]]:
+        list[ModuleMove], list[ModuleStay], dict[str, Helper]]:
     # A method of a type that becomes a heap type reaches the module state
     # through the type (PyType_GetModuleByDef); the types that convert are
     # found together: one that stays static takes that path from its methods.
@@ -171,8 +198,9 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
     if context.layout is not None and context.module.finder:
         for var, _ in wanted:
             if var.family is Family.STATIC_TYPE:
-                for function, expression in own_functions(context.code, context.functions, var.name,
-                                                          context.layout).items():
+                for function, expression in own_functions(context.code,
+                                                          context.functions + context.clinic_functions,
+                                                          var.name, context.layout).items():
                     owners.setdefault(function, set()).add(var.name)
                     if expressions.setdefault(function, expression) != expression:
                         expressions[function] = ""          # given different objects by different types
@@ -184,8 +212,17 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
     first_reasons: dict[str, ModuleStay] = {}
     while True:
         reachable = {**in_hand, **{f: e for f, e in expressions.items() if e and owners[f] <= converting}}
+        reachable |= _clinic_impls(context, reachable)
+        helpers: dict[str, Helper] = {}
+        while True:                  # a helper's own helpers are given the state it is given
+            grown = state_helpers(context.code, context.functions,
+                                  {*reachable, *context.module.exec_functions}) | helpers
+            if grown.keys() == helpers.keys():
+                break
+            helpers = grown
+            reachable |= {name: f"{PARAMETER_PATH}:{helper.parameter}" for name, helper in helpers.items()}
         blocked = frozenset(f for f in owners if not owners[f] <= converting)
-        found_context = replace(context, reachable=reachable, blocked=blocked)
+        found_context = replace(context, reachable=reachable, blocked=blocked, helpers=helpers)
         stays: dict[tuple[str, str, str], ModuleStay] = {}
         moves: dict[tuple[str, str, str], ModuleMove] = {}
         taken = set(_state_members(context))
@@ -203,10 +240,12 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
         if not staying & converting:
             break
         converting -= staying
+    used = {name for move in moves.values() if move.heap is not None for name, _ in move.paths}
+    helpers = {name: helper for name, helper in helpers.items() if name in used}
     for identity, stay in list(stays.items()):
         first = first_reasons.get(stay.var.name)
-        if first is not None and first is not stay and first.code is not codes.NO_PATH_TO_MODULE_STATE:
-            stays[identity] = first             # the reason it stayed, not its methods' lost path
+        if first is not None and first is not stay:
+            stays[identity] = first             # the reason it stayed first, not what followed from others
     # Globals written by one function are one piece of state: one that stays keeps the others.
     writers = {identity: {site.use.function for site in classified.facts[identity].writes}
                for identity in (*moves, *stays)}
@@ -220,7 +259,23 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
                 stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code=codes.PARTNER_STAYS,
                                              detail=f"written together with {stays[partner].var.qualified_name}")
                 changed = True
-    return _with_state_locals(context, list(moves.values())), list(stays.values())
+    return _with_state_locals(context, list(moves.values())), list(stays.values()), helpers
+
+
+def _clinic_impls(context: _FileContext, reachable: dict[str, str]) -> dict[str, str]:
+    """Argument Clinic's `NAME_impl` of a reachable `NAME` is given what
+    `NAME` is given: the type (`PyTypeObject *type`) or the instance."""
+    found = {}
+    for function in context.functions:
+        wrapper = reachable.get(function.name.removesuffix("_impl"), "") if function.name.endswith("_impl") else ""
+        if not wrapper or not function.parameters or wrapper.startswith((STATE_PATH, PARAMETER_PATH, OPERANDS)):
+            continue
+        type_, parameter = function.parameters[0]
+        if wrapper.startswith("Py_TYPE("):
+            found[function.name] = f"Py_TYPE({parameter})"
+        elif type_ == "PyTypeObject *":
+            found[function.name] = parameter
+    return found
 
 
 def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[ModuleMove]:
@@ -253,7 +308,9 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
         return ModuleStay(var=var, verdict=verdict, code=code, detail=detail)
 
     other_files = (context.elsewhere or {}).get(var.identity)
-    if other_files:
+    clinic_named = var.family is Family.STATIC_TYPE and bool(context.clinic_path) and bool(context.module.finder) \
+        and named_in_input(context.all_tokens, var.name)
+    if other_files and not (clinic_named and other_files == {context.clinic_path}):
         return stay(codes.USED_IN_OTHER_FILES, f"used in {', '.join(sorted(other_files))} too (included there)")
     if var.family is Family.STATIC_TYPE:
         return _heap_type_or_stay(context, var, verdict, taken)
@@ -309,6 +366,13 @@ def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     if var.name in taken:
         return ModuleStay(var=var, verdict=verdict, code=codes.NOT_EDITED,
                           detail=f"the state struct has a member named {var.name}")
+    clinic_uses = {f.name for f in context.clinic_functions
+                   if any(t.text == var.name for t in context.clinic_code[f.start:f.end + 1])}
+    not_given = sorted(f for f in clinic_uses if (context.reachable or {}).get(f) != "type")
+    if not_given:
+        return ModuleStay(var=var, verdict=verdict, code=codes.USED_IN_OTHER_FILES,
+                          detail=f"Argument Clinic's output names it in {', '.join(f + '()' for f in not_given)}, "
+                                 f"where {CLINIC_STATE}() has no type to reach the state through")
     heap = plan_heap_type(context.text, context.code, context.functions, var.name, module.exec_functions,
                           context.use_functions.get(var.identity, frozenset()), context.layout,
                           context.bases or {}, context.module_types - {var.name}, context.reachable or {},
@@ -317,10 +381,25 @@ def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
         code = codes.NO_PATH_TO_MODULE_STATE if "reach no module state" in heap else codes.STATIC_TYPE_IN_MODULE
         return ModuleStay(var=var, verdict=verdict, code=code, detail=heap)
     parameter = next(f.parameters[0][1] for f in context.named(heap.exec_function) if f.parameters)
-    return ModuleMove(var=var, verdict=verdict, field=var.name, owned=True, heap=heap,
-                      paths=((heap.exec_function, f"{module.getter}({parameter})->"),
-                             *((function, _finder_call(module.finder, expression)) for function, expression
-                               in heap.method_uses)))
+    paths = {heap.exec_function: f"{module.getter}({parameter})->",
+             **{function: _finder_call(module.finder, expression) for function, expression in heap.method_uses}}
+    pending = [function for function, _ in heap.method_uses if function in context.helpers]
+    given = set(pending)
+    while pending:                                 # a helper's callers pass it their state, theirs theirs
+        for caller in context.helpers[pending.pop()].callers:
+            if caller in paths:
+                continue
+            if caller in module.exec_functions:
+                exec_parameter = next(f.parameters[0][1] for f in context.named(caller) if f.parameters)
+                paths[caller] = f"{module.getter}({exec_parameter})->"
+            else:
+                paths[caller] = _finder_call(module.finder, (context.reachable or {})[caller])
+                if caller in context.helpers:
+                    pending.append(caller)
+                    given.add(caller)
+    users = {function for function, _ in heap.method_uses} | {heap.exec_function}
+    return ModuleMove(var=var, verdict=verdict, field=var.name, owned=True, heap=heap, paths=tuple(paths.items()),
+                      passing=tuple(sorted(set(paths) - users)), given=tuple(sorted(given)))
 
 
 def _finder_call(finder: str, expression: str) -> str:
@@ -328,6 +407,8 @@ def _finder_call(finder: str, expression: str) -> str:
     slot `get_mod_state_by_operands(left, right)->`."""
     if expression.startswith(f"{STATE_PATH}:"):
         return expression[len(STATE_PATH) + 1:]
+    if expression.startswith(f"{PARAMETER_PATH}:"):
+        return f"{expression[len(PARAMETER_PATH) + 1:]}->"
     if expression.startswith(f"{OPERANDS}:"):
         return f"{finder.removesuffix('_by_type')}_by_operands({expression[len(OPERANDS) + 1:]})->"
     return f"{finder}({expression})->"
@@ -455,7 +536,7 @@ def _state_struct(context: _FileContext) -> tuple[int, int]:
     raise EditError(f"no definition of {context.module.state_type} in the file")
 
 
-def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
+def _edits(context: _FileContext, moves: list[ModuleMove], helpers: dict[str, Helper]) -> list[Edit]:
     text, code, module = context.text, context.code, context.module
     tokens = tokenize(text)
     edits: list[Edit] = []
@@ -476,6 +557,10 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
     for name, (expression, heaps) in sorted(made_in.items()):
         for function in context.named(name):
             edits += exec_edits(text, code, function, heaps, expression)
+    caller_locals = {function: expression[:-2] for move in moves for function, expression in move.paths
+                     if "(" not in expression and expression.endswith("->")}
+    for helper in helpers.values():
+        edits += helper_edits(code, helper, module.state_type, caller_locals)
     declared = sorted({entry for move in moves for entry in move.locals})
     for function_name, local, initializer in declared:
         made = [line for move in moves if move.heap is not None and move.heap.exec_function == function_name
@@ -489,8 +574,15 @@ def _edits(context: _FileContext, moves: list[ModuleMove]) -> list[Edit]:
     reached = [expression for move in moves
                for _, expression in (*move.paths, *((n, i + "->") for _, n, i in move.locals))]
     stem = module.finder.removesuffix("_by_type")
+    clinic = [m for m in moves if m.heap is not None and context.clinic_path
+              and named_in_input(context.all_tokens, m.var.name)]
+    for move in clinic:
+        edits += input_edits(text, context.all_tokens, move.var.name, f"{CLINIC_STATE}()->{move.field}")
+    if clinic:
+        edits += macro_edits(text, code, context.clinic_include, module.finder)
     operands = bool(module.finder) and any(e.startswith(f"{stem}_by_operands(") for e in reached)
-    finder = bool(module.finder) and (operands or any(e.startswith(f"{module.finder}(") for e in reached))
+    finder = bool(module.finder) and (operands or bool(clinic)
+                                      or any(e.startswith(f"{module.finder}(") for e in reached))
     if module.new_state:
         return edits + _new_state_edits(context, members, [m.field for m in owned], finder, operands)
     if finder:
@@ -538,6 +630,8 @@ def _finder_edit(context: _FileContext, operands: bool) -> Edit:
     if len(getter) != 1:
         raise EditError(f"{context.module.getter}() is defined {len(getter)} times")
     after = context.text.find("\n", context.code[getter[0].end].end) + 1
+    if context.clinic_include >= 0 and context.code[context.clinic_include].start < after:
+        raise EditError(f"{context.module.getter}() is defined after the clinic include that needs it")
     return Edit(start=after, end=after, text="\n".join(_finder_lines(context, operands)) + "\n")
 
 
@@ -552,6 +646,8 @@ def _new_state_edits(context: _FileContext, members: list[str], owned: list[str]
     if not includes:
         raise EditError("no #include before the first function: nowhere to put the state struct")
     after_includes = text.find("\n", includes[-1].end) + 1
+    if context.clinic_include >= 0:        # the clinic output's code may use the getters
+        after_includes = min(after_includes, line_start(text, code[context.clinic_include].start))
     state, getter = module.state_type, module.getter
     scaffold = ["", "typedef struct {", *(f"    {member}" for member in members), f"}} {state};", "",
                 f"static inline {state} *", f"{getter}(PyObject *module)", "{",

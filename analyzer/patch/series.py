@@ -137,7 +137,8 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
     for conversion in conversions:
         _pristine(root, pristine, conversion.file)
         file_edits[conversion.file] = [*file_edits.get(conversion.file, []), *conversion.edits]
-    converted = [conversion.file for conversion in conversions]
+    converted = [path for conversion in conversions
+                 for path in ([p for p, _ in conversion.texts] or [conversion.file])]
     guarded, unguarded = _guards(root, pristine, racing, api, mutex, file_edits, public)
     guard_files = sorted({guard.access.file for guard in guarded})
     with tempfile.TemporaryDirectory(prefix="cglobals-series-") as scratch:
@@ -163,8 +164,10 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             (work / path).write_text(apply_edits(pristine[path], file_edits[path]), encoding="utf-8")
             _commit(work, moved, _message(path, groups[path]))
         for conversion in conversions:
-            text = apply_edits(pristine[conversion.file], conversion.edits)   # Modules/: no core moves there
-            (work / conversion.file).write_text(text, encoding="utf-8")
+            written = conversion.texts or ((conversion.file, apply_edits(pristine[conversion.file],
+                                                                         conversion.edits)),)
+            for path, text in written:            # Modules/: no core moves there
+                (work / path).write_text(text, encoding="utf-8")
             _commit(work, moved if order else None, conversion_message(conversion))
         for path in guard_files:   # on top of the moves: both were made from the pristine text
             mine = [guard for guard in guarded if guard.access.file == path]
@@ -361,9 +364,16 @@ def conversion_message(conversion: Conversion) -> str:
             lines.append(f"  a heap type made from {move.heap.spec} in {move.heap.exec_function}(), "
                          f"{state}->{move.field}")
             lines += [f"  {note}" for note in move.heap.notes]
-            lines += [f"  in {function}(): {expression}{move.field}" + (f" (a new local: {added[function]})"
-                                                                      if function in added else "")
-                      for function, expression in move.paths if function != move.heap.exec_function]
+            for function, expression in move.paths:
+                if function == move.heap.exec_function:
+                    continue
+                local = f" (a new local: {added[function]})" if function in added else ""
+                if function in move.passing:
+                    lines.append(f"  in {function}(): passes its state to a helper{local}")
+                elif function in move.given:
+                    lines.append(f"  in {function}(): {expression}{move.field} (the state is a new first parameter)")
+                else:
+                    lines.append(f"  in {function}(): {expression}{move.field}{local}")
             continue
         lines += [f"  in {function}(): {expression}{move.field}"
                   + (f" (a new local: {added[function]})" if function in added else "")

@@ -144,7 +144,7 @@ def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
     names = (out / "series").read_text().split()
-    assert names[-1] == "0003-cglobals-move-4-globals-of-Modules-typesmod.c-into-i.patch"
+    assert names[-1] == "0003-cglobals-move-5-globals-of-Modules-typesmod.c-into-i.patch"
     _git(tree, "init", "-q")
     _git(tree, "add", "-A")
     _git(tree, "commit", "-q", "-m", "pristine")
@@ -162,8 +162,11 @@ def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
     assert "  in typesmod_make(): state->Made_Type (a new local: state = get_typesmod_state(module))\n" in message
     assert "  no tp_new: Py_TPFLAGS_DISALLOW_INSTANTIATION, as PyType_Ready gave the static type\n" in message
     readme = (out / "README.md").read_text()
-    assert "`Helper_Type`: CG302 no-path-to-module-state: used in make_helper(), which reach no module state" \
+    assert "`Callback_Type`: CG302 no-path-to-module-state: used in on_event(), which reach no module state" \
         in readme
+    assert "  in make_helper(): state->Helper_Type (the state is a new first parameter)\n" in message
+    assert "  in typesmod_helped(): passes its state to a helper (a new local: state = get_typesmod_state(module))\n" \
+        in message
     assert "`Macro_Type`: CG305 static-type-in-module: named in a macro (line " in readme
 
 

@@ -74,12 +74,14 @@ def _modules_section(series: Series) -> list[str]:
     moves = [(conversion, move) for conversion in series.conversions for move in conversion.moves]
     stays = series.module_stays
     lines = ["", "## Extension modules (Modules/)", "",
-             f"{len(moves)} globals of {len(series.conversions)} module files moved into the module state the "
-             f"module has (one patch per file); {len(stays)} mutable globals of extension modules stay.  A "
-             "module's interpreter globals move when its PyModuleDef gives it a state struct (m_size = sizeof "
-             "the struct) and every function that uses them reaches that state (a state local or parameter, "
-             "or the module object of a module-level or exec function); the objects they own are visited by "
-             "m_traverse and cleared by m_clear.", "",
+             f"{len(moves)} globals of {len(series.conversions)} module files moved into their module state "
+             f"(one patch per file); {len(stays)} mutable globals of extension modules stay.  A module's "
+             "interpreter globals move into the state struct its PyModuleDef gives (m_size = sizeof the "
+             "struct), or one the patch adds to a multi-phase module without state, when every function that "
+             "uses them reaches that state (a state local or parameter, the module object of a module-level "
+             "or exec function, the type a function of a converted type is given, or a new state parameter "
+             "of a helper); a static type becomes a heap type made from a spec in the exec function; the "
+             "objects the state owns are visited by m_traverse and cleared by m_clear.", "",
              "| file | global | type | class (rule) | member of | owns its object |", "|---|---|---|---|---|---|"]
     for conversion, move in moves:
         var = move.var

@@ -34,6 +34,11 @@ BINARY_NUMBER_SLOTS = frozenset({"nb_add", "nb_subtract", "nb_multiply", "nb_rem
 """Number slots called for either operand: one of the first two is an
 instance of the type (or a subtype), not always the first."""
 
+TEARDOWN_SLOTS = frozenset({"tp_dealloc", "tp_clear", "tp_traverse", "tp_finalize", "tp_del"})
+"""Slots the garbage collector and deallocation call, also while the
+interpreter is torn down: by then the type itself may be cleared (its MRO
+gone), so they must not look the module state up through the type."""
+
 NOT_SELF_SLOTS = BINARY_NUMBER_SLOTS | {"tp_free"}
 """Slots whose function may be given something else first (tp_free: raw
 memory); the other slots are given an instance of the type (or a subtype)

@@ -20,6 +20,7 @@ from .type_specs import (
     INSTANCE_FIRST,
     NO_INSTANCES_FLAG,
     OPERANDS,
+    TEARDOWN,
     TYPE_FIRST,
     BaseType,
     TypeDefinition,
@@ -81,6 +82,8 @@ def own_functions(code: list[Token], functions: list[Function], name: str, layou
                 expressions[function] = parameter if type_ == "PyTypeObject *" else f"(PyTypeObject *){parameter}"
             elif kind == INSTANCE_FIRST:
                 expressions[function] = f"Py_TYPE({parameter})"
+            elif kind == TEARDOWN:
+                expressions[function] = ""        # the type's own, but no path to the state
     return expressions
 
 
@@ -122,6 +125,7 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
         spans += ready_statements(code, function, name)
         base = base_of(definition, assigned)
         taken = {t.text for t in code if t.kind == "id"}
+        edits: list[Edit] = []
         tables: dict[str, dict[str, str]] = {}
         for field, members in layout.tables:
             value = assigned.get(field) or definition.value(field)
@@ -129,7 +133,7 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
                 found = table_values(code, value, members)
                 if found is not None:
                     tables[field] = found
-        edits: list[Edit] = []
+                    edits += _unused_table(text, code, value)       # its slots are the spec's now
         extra_slots: list[tuple[str, str]] = []
         added_text = ""
         own_gc = GC_FLAG in definition.value("tp_flags")
@@ -294,6 +298,23 @@ def _forward_declarations(code: list[Token], name: str) -> list[tuple[int, int]]
                 and code[index].depth == 0 and code[index].directive is None:
             found.append((index - 1 if code[index - 1].text == "static" else index, index + 2))
     return found
+
+
+def _unused_table(text: str, code: list[Token], value: str) -> list[Edit]:
+    """The definition of a `static PyNumberMethods NAME = {...};` that only
+    the static type named (`&NAME`): unused once its slots are the spec's."""
+    name = value.lstrip("&").strip()
+    named = [i for i, t in enumerate(code) if t.text == name and t.kind == "id"]
+    if len(named) != 2 or code[named[0] + 1].text != "=" or code[named[0]].depth != 0:
+        return []
+    start = named[0]
+    while start > 0 and code[start - 1].text not in (";", "}") and code[start - 1].directive is None:
+        start -= 1
+    end = closing_brace(code, named[0] + 2) + 1
+    if code[end].text != ";":
+        return []
+    first, last = _whole_lines(text, code[start].start, code[end].end)
+    return _without_blank_runs(text, [Edit(start=first, end=last, text="")])
 
 
 def _include_edit(text: str, code: list[Token], header: str) -> Edit:

@@ -86,6 +86,13 @@ _MODULES_TEST = '''
     def test_converted_modules_in_several_interpreters(self):
         """Modules whose globals moved into their module state."""
         self.run_in_interpreters(self.MODULES_WORKLOAD)
+
+    def test_converted_modules_torn_down_at_exit(self):
+        """What the workload leaves (cycles through converted types among
+        it) collected by the finalization of the main interpreter, when
+        the module, its types and their instances go together."""
+        from test.support.script_helper import assert_python_ok
+        assert_python_ok("-c", "KEEP_FOR_EXIT = True\\n" + self.MODULES_WORKLOAD)
 '''
 
 

@@ -18,6 +18,7 @@ from ..cpython.typeslots import (
     RUNTIME_FIELDS,
     SPEC_FIELDS,
     STATIC_METHOD_FLAG,
+    TEARDOWN_SLOTS,
     TYPE_FIRST_SLOTS,
     TypeLayout,
 )
@@ -215,6 +216,7 @@ def spec_flags(definition: TypeDefinition, base: str, gc: bool) -> str:
 INSTANCE_FIRST = "instance"     # the function is given an instance of the type (or a subtype) first
 TYPE_FIRST = "type"             # it is given the type itself (or a subtype)
 OPERANDS = "operands"           # one of its first two arguments is an instance (a binary number slot)
+TEARDOWN = "teardown"           # a dealloc, clear or traverse: no state lookup through the type there
 
 
 def type_functions(code: list[Token], definition: TypeDefinition, assigned: dict[str, str], layout: TypeLayout,
@@ -251,6 +253,8 @@ def type_functions(code: list[Token], definition: TypeDefinition, assigned: dict
                     add(slot_value, INSTANCE_FIRST)
         elif field in TYPE_FIRST_SLOTS:
             add(value, TYPE_FIRST)
+        elif field in TEARDOWN_SLOTS:
+            add(value, TEARDOWN)
         elif field not in NOT_SELF_SLOTS and field not in SPEC_FIELDS and field != "tp_doc":
             add(value, INSTANCE_FIRST)
     return {name: kind for name, kind in found.items() if kind}

@@ -8,8 +8,10 @@ import shutil
 import pytest
 
 from analyzer.codes import STAY_CODES
+from analyzer.cpython.typeslots import type_layout
 from analyzer.cpython.workloads import heap_type_check
 from analyzer.patch.edits import tokenize
+from analyzer.patch.heap_types import own_functions
 from analyzer.patch.module_source import code_tokens, functions, read_module, state_expression
 from analyzer.patch.regression import add_isolation_test
 from tests.unit.test_cli import run
@@ -190,3 +192,19 @@ def test_the_heap_type_check_fails_on_a_static_type_and_passes_on_a_heap_type():
                                     {"itertools": ("itertools.count",)})
     assert "for qualified in ('itertools.count',):\n" in with_types
     compile(with_types, "test.py", "exec")
+
+
+def test_a_dealloc_or_clear_does_not_reach_the_state_through_its_type():
+    """During the interpreter's teardown the collector may clear the type
+    (its MRO) before the instances: a state lookup through the type there
+    would dereference NULL."""
+    layout = type_layout((PATCH_FIXTURES / "include" / "cpython" / "object.h").read_text(),
+                         (PATCH_FIXTURES / "include" / "typeslots.h").read_text())
+    assert layout is not None
+    text = ('static void t_dealloc(PyObject *self) { }\nstatic int t_clear(PyObject *o) { return 0; }\n'
+            'static PyObject *t_iter(PyObject *it) { return it; }\n'
+            'static PyTypeObject T = { .tp_name = "m.T", .tp_dealloc = t_dealloc, .tp_clear = t_clear, '
+            '.tp_iter = t_iter };\n')
+    code = code_tokens(tokenize(text))
+    found = own_functions(code, functions(code), "T", layout)
+    assert found == {"t_dealloc": "", "t_clear": "", "t_iter": "Py_TYPE(it)"}

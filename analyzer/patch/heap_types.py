@@ -232,8 +232,40 @@ def exec_edits(text: str, code: list[Token], function: Function, heaps: list[Hea
         if _READY_CALL in between and not _COMMENTS_RE.sub("", between).strip():
             start = line_start(text, previous + len(between) - len(between.lstrip()))   # its comment is stale
         edits.append(Edit(start=start, end=end, text=""))
-    return _without_blank_runs(text, edits) + [edit for heap in heaps
-                                               for edit in _references(code, function, heap, expression)]
+    added, covered = _added_objects(text, code, function, heaps, expression)
+    return _without_blank_runs(text, edits) + added + [
+        edit for heap in heaps for edit in _references(code, function, heap, expression)
+        if not any(a <= edit.start < b for a, b in covered)]
+
+
+def _added_objects(text: str, code: list[Token], function: Function, heaps: list[HeapType],
+                   expression: str) -> tuple[list[Edit], list[tuple[int, int]]]:
+    """`Py_INCREF(&T);` then `PyModule_AddObject(m, "NAME", (PyObject *)&T)`
+    under the name tp_name gives: PyModule_AddType(m, state->T), which
+    adds it under that name and keeps its reference right on failure too.
+    The edits, and the text spans whose references to T they replace."""
+    edits, covered = [], []
+    by_name = {heap.name: heap for heap in heaps}
+    for index in range(function.brace + 1, function.end - 8):
+        words = [t.text for t in code[index:index + 6]]
+        if words[:3] != ["Py_INCREF", "(", "&"] or words[4:6] != [")", ";"] or words[3] not in by_name:
+            continue
+        heap = by_name[words[3]]
+        call = next((i for i in range(index + 6, min(index + 12, function.end))
+                     if code[i].text == "PyModule_AddObject" and code[i + 1].text == "("), None)
+        if call is None or any(t.text == ";" for t in code[index + 6:call]):
+            continue
+        close = closing_paren(code, call + 1)
+        arguments = [t.text for t in code[call + 2:close]]
+        module = arguments[0] if arguments else ""
+        if arguments[1:3] != [",", f'"{heap.python_name.rpartition(".")[2]}"'] or arguments[-2:] != ["&", heap.name]:
+            continue
+        start, end = _whole_lines(text, code[index].start, code[index + 5].end)
+        edits += [Edit(start=start, end=end, text=""),
+                  Edit(start=code[call].start, end=code[close].end,
+                       text=f"PyModule_AddType({module}, {expression}{heap.name})")]
+        covered += [(start, end), (code[call].start, code[close].end)]
+    return edits, covered
 
 
 def _without_blank_runs(text: str, deletions: list[Edit]) -> list[Edit]:

@@ -18,9 +18,12 @@ _NAMES = ("state", "st", "mod_state", "module_state")
 class Helper:
     name: str
     parameter: str                    # the state parameter it gains
-    callers: tuple[str, ...]          # the functions that call it
-    calls: tuple[int, ...]            # code index of each call's name
+    calls: tuple[tuple[int, str], ...]     # code index of each call's name, and the function calling there
     declarations: tuple[int, ...]     # code index of the name in its definition and prototypes
+
+    @property
+    def callers(self) -> tuple[str, ...]:
+        return tuple(sorted({caller for _, caller in self.calls}))
 
 
 def state_helpers(code: list[Token], functions: list[Function], reaching: set[str]) -> dict[str, Helper]:
@@ -28,13 +31,18 @@ def state_helpers(code: list[Token], functions: list[Function], reaching: set[st
     exec functions and the functions that reach the state), called by
     name only: not a function pointer, not in a macro or a table."""
     bodies = function_bodies(code)
+    named: dict[str, list[int]] = {}
+    for index, token in enumerate(code):
+        if token.kind == "id":
+            named.setdefault(token.text, []).append(index)
     found = {}
     for function in functions:
         if function.name in reaching or not _is_static(code, function):
             continue
         calls, declarations, callers = [], [function.start], set()
-        for index, token in enumerate(code):
-            if token.text != function.name or token.kind != "id" or index == function.start:
+        for index in named.get(function.name, ()):
+            token = code[index]
+            if index == function.start:
                 continue
             if token.directive is not None or code[index - 1].text in (".", "->") or code[index + 1].text != "(":
                 break
@@ -44,15 +52,14 @@ def state_helpers(code: list[Token], functions: list[Function], reaching: set[st
                     break
                 declarations.append(index)          # a prototype
                 continue
-            calls.append(index)
+            calls.append((index, owner))
             callers.add(owner)
         else:
             if calls and callers <= reaching and function.name not in callers:
                 taken = {t.text for t in code[function.start:function.end] if t.kind == "id"}
                 parameter = next((n for n in _NAMES if n not in taken), "")
                 if parameter:
-                    found[function.name] = Helper(name=function.name, parameter=parameter,
-                                                  callers=tuple(sorted(callers)), calls=tuple(calls),
+                    found[function.name] = Helper(name=function.name, parameter=parameter, calls=tuple(calls),
                                                   declarations=tuple(declarations))
     return found
 
@@ -72,8 +79,7 @@ def helper_edits(code: list[Token], helper: Helper, state_type: str, locals_: di
     edits = []
     for index in helper.declarations:
         edits.append(_first_argument(code, index, f"{state_type} *{helper.parameter}", void=True))
-    for index in helper.calls:
-        caller = next(name for start, end, name in function_bodies(code) if start <= index <= end)
+    for index, caller in helper.calls:
         if caller not in locals_:
             raise EditError(f"{caller}() calls {helper.name}() with no state local to pass")
         edits.append(_first_argument(code, index, locals_[caller], void=False))

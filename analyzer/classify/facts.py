@@ -46,7 +46,7 @@ class GlobalFacts:
     callback_readers: tuple[tuple[FunctionKey, Context], ...]   # readers that run in a signal handler or hook
     lazy: bool                       # every assignment sits in a body that tests the variable first
     used_in: frozenset[Context] = frozenset()   # the contexts of every function that uses it
-    set_by_tests: bool = False       # written by CPython's test modules or programs (left out of `writes`)
+    set_by_tests: bool = False       # a global of the core written by test code (left out of `writes`)
     resources: tuple[str, ...] = ()  # PROCESS_RESOURCE_CALLS made by the functions that write it
     holds_lock: bool = False         # every write is made holding a process-wide lock, or it holds its own
     library: bool = False            # defined in a bundled C library's file (ScanResult.library_files)
@@ -100,7 +100,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
             if use.function is None:
                 continue          # an initializer: reads and addresses only
             callee = use.callee[1] if use.callee else None
-            if is_test_code(use.file):
+            if is_test_code(use.file) and not is_test_code(var.file):
                 set_by_tests |= use.kind in _DIRECT_WRITES or (use.kind is UseKind.ARGUMENT and use.address)
                 continue          # test code's callers are artificial, its writes set up a test
             # its own mutex: `&x.mutex` or `x.mutex` (x a struct) given to a lock call

@@ -134,8 +134,14 @@ class CallGraph:
             self._reached[context] = reached
             beyond.update(successor for key, (_, d) in reached.items() if d == depth
                           for successor in graph.successors(key) if successor not in reached)
-        self._reached[Context.ORDINARY] = _reach(graph, roots | (beyond - lifecycle - test_code),
-                                                 lifecycle | test_code, once_edges)
+        ordinary = _reach(graph, roots | (beyond - lifecycle - test_code), lifecycle | test_code, once_edges)
+        # a test module's methods run as any module's do, but only for its own
+        # code: what they call outside test code is reached as the tests call it
+        test_roots = {key for key, degree in graph.in_degree() if degree == 0} | (referenced & nodes)
+        test_roots &= test_code - lifecycle - handlers - allocator - default_allocator
+        for key, entry in _reach(graph, test_roots, lifecycle | (nodes - test_code), once_edges).items():
+            ordinary.setdefault(key, entry)
+        self._reached[Context.ORDINARY] = ordinary
 
     def reach(self, key: FunctionKey) -> Reach:
         entries = tuple((context, reached[key][0]) for context, reached in self._reached.items() if key in reached)

@@ -92,6 +92,9 @@ def read_module(code: list[Token]) -> ModuleSource | str:
         table = single_id(fields.get(field, []))
         if table is not None:
             entry_points |= _table_functions(code, table, field == "m_slots")
+    methods = single_id(fields.get("m_methods", []))
+    if methods is not None:
+        entry_points -= _not_bound_to_module(code, index + 1, methods)
     slots_table = single_id(fields.get("m_slots", [])) or ""
     exec_functions = tuple(sorted(_table_functions(code, slots_table, True))) if slots_table else ()
     gc = {field: single_id(fields.get(field, [])) for field in ("m_traverse", "m_clear", "m_free")}
@@ -119,6 +122,28 @@ def read_module(code: list[Token]) -> ModuleSource | str:
                         entry_points=frozenset(entry_points), exec_functions=exec_functions,
                         definition_index=index + 1, slots_table=slots_table,
                         finder=_free_name({t.text for t in code if t.kind == "id"}, f"{getter}_by_type"))
+
+
+def _not_bound_to_module(code: list[Token], definition: int, table: str) -> set[str]:
+    """The functions of the module's method table whose `self` may not be
+    this module's object: all of them when the table is also named outside
+    the PyModuleDef (`PyModule_AddFunctions(other, table)` binds them to
+    another module), and those the C code calls directly (with whatever it
+    passes as `self`)."""
+    named = _table_functions(code, table, False)
+    initializer = range(definition, closing_brace(code, definition + 2) + 1)
+    if any(token.text == table and token.kind == "id" and i not in initializer
+           and code[i + 1].text != "[" for i, token in enumerate(code[:-1])):
+        return named
+    return {code[i].text for i in range(1, len(code) - 1)
+            if code[i].text in named and code[i + 1].text == "(" and code[i - 1].text not in (".", "->")
+            and not _is_definition(code, i)}
+
+
+def _is_definition(code: list[Token], index: int) -> bool:
+    """The name at `index` is declared or defined there: a return type
+    precedes it at file scope (`static PyObject *\nname(`)."""
+    return code[index].depth == 0 and (code[index - 1].text == "*" or code[index - 1].kind == "id")
 
 
 def _free_name(taken: set[str], name: str) -> str:

@@ -7,6 +7,7 @@ cannot move stays, with a code (codes.STAY_CODES) and the detail."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from .. import codes
@@ -259,7 +260,30 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
                 stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code=codes.PARTNER_STAYS,
                                              detail=f"written together with {stays[partner].var.qualified_name}")
                 changed = True
+    # An index into a table that stays picks entries of that one table:
+    # `&BasicStaticTypes[used++]` counts the types handed out per process.
+    staying_tables = {stay.var.name: stay for stay in stays.values() if stay.var.ctype.is_array}
+    for identity in sorted(m for m in moves if moves[m].heap is None):
+        table = _indexed_table(context.code, moves[identity].var.name, staying_tables)
+        if table is not None:
+            move = moves.pop(identity)
+            stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code=codes.PARTNER_STAYS,
+                                         detail=f"an index of {staying_tables[table].var.qualified_name}")
     return _with_state_locals(context, list(moves.values())), list(stays.values()), helpers
+
+
+def _indexed_table(code: list[Token], name: str, tables: Collection[str]) -> str | None:
+    """The first of `tables` that `name` subscripts somewhere (`table[... name ...]`)."""
+    for index in range(len(code) - 1):
+        if code[index].text in tables and code[index + 1].text == "[" and code[index - 1].text not in (".", "->"):
+            depth = 0
+            for token in code[index + 1:]:
+                depth += {"[": 1, "]": -1}.get(token.text, 0)
+                if depth == 0:
+                    break
+                if token.text == name and token.kind == "id":
+                    return code[index].text
+    return None
 
 
 def _clinic_impls(context: _FileContext, reachable: dict[str, str]) -> dict[str, str]:

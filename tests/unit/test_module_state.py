@@ -208,3 +208,30 @@ def test_a_dealloc_or_clear_does_not_reach_the_state_through_its_type():
     code = code_tokens(tokenize(text))
     found = own_functions(code, functions(code), "T", layout)
     assert found == {"t_dealloc": "", "t_clear": "", "t_iter": "Py_TYPE(it)"}
+
+
+_POSITIONAL = 'PyModuleDef_HEAD_INIT, "mod", NULL, sizeof(mod_state), mod_methods, mod_slots, mod_traverse'
+
+
+@pytest.mark.parametrize(("extra", "bound"), [
+    ("", {"mod_f", "mod_exec"}),
+    # C code calls the method with a self that need not be the module
+    ("static int mod_run(void) { return mod_f(NULL, NULL) != NULL; }", {"mod_exec"}),
+    # the table is added to another module, whose object its functions get
+    ("int add_to(PyObject *other) { return PyModule_AddFunctions(other, mod_methods); }", {"mod_exec"}),
+])
+def test_a_method_is_given_the_module_only_when_the_module_alone_calls_it(extra, bound):
+    text = _MODULE.format(definition=_POSITIONAL) + \
+        "static PyObject *\nmod_f(PyObject *self, PyObject *arg) { return NULL; }\n" + extra
+    module = read_module(code_tokens(tokenize(text)))
+    assert not isinstance(module, str)
+    assert module.entry_points == bound
+
+
+def test_an_index_of_a_table_that_stays_is_part_of_that_table():
+    from analyzer.patch.modules import _indexed_table
+    code = code_tokens(tokenize("static PyTypeObject types[4];\nstatic int used;\nstatic int other;\n"
+                                "PyObject *get(void) { other++; return (PyObject *)&types[used++]; }\n"))
+    assert _indexed_table(code, "used", {"types": None}) == "types"
+    assert _indexed_table(code, "other", {"types": None}) is None
+    assert _indexed_table(code, "used", {"names": None}) is None

@@ -38,8 +38,16 @@ from .edits import (
 )
 from .heap_types import HeapType, creation, exec_edits, own_functions, plan_heap_type
 from .helpers import PARAMETER_PATH, Helper, helper_edits, state_helpers
-from .module_source import Function, ModuleSource, code_tokens, functions, read_module, state_expression
-from .plan import ZERO_RE, declarable_elsewhere, declaration
+from .module_source import (
+    Function,
+    ModuleSource,
+    code_tokens,
+    functions,
+    read_module,
+    state_expression,
+    state_locals,
+)
+from .plan import NUMBER_RE, ZERO_RE, declarable_elsewhere, declaration
 from .type_specs import OPERANDS, BaseType
 
 STATE_PATH = "state"       # a reachable function's expression is the state's own: `get_mod_state(module)->`
@@ -56,6 +64,7 @@ class ModuleMove:
     heap: HeapType | None = None       # a static type that becomes a heap type made in the exec function
     passing: tuple[str, ...] = ()      # functions that only pass the state on to a helper
     given: tuple[str, ...] = ()        # helpers given the state as a new first parameter
+    initial: str = ""                  # the constant its exec function stores first (module state starts zeroed)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -342,8 +351,12 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     if problem:
         return stay(codes.NOT_A_STATE_MEMBER, problem)
     initializer = initializers.get(var.identity) if var.has_initializer else None
+    initial = ""
     if var.has_initializer and (initializer is None or not ZERO_RE.match(initializer)):
-        return stay(codes.NONZERO_INITIALIZER, f"= {initializer}" if initializer else "")
+        if initializer is None or var.family is not Family.SCALAR or not NUMBER_RE.match(initializer) \
+                or len(context.module.exec_functions) != 1:
+            return stay(codes.NONZERO_INITIALIZER, f"= {initializer}" if initializer else "")
+        initial = initializer.strip()
     uses = context.use_functions.get(var.identity, frozenset())
     if "" in uses:
         return stay(codes.NO_PATH_TO_MODULE_STATE, "used in the initializer of another global")
@@ -375,7 +388,7 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     field = var.name if var.name not in taken else f"{var.func}_{var.name}" if var.func else ""
     if not field or field in taken:
         return stay(codes.NOT_EDITED, f"the state struct has a member named {var.name}")
-    return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(paths))
+    return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(paths), initial=initial)
 
 
 def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
@@ -586,12 +599,21 @@ def _edits(context: _FileContext, moves: list[ModuleMove], helpers: dict[str, He
     for helper in helpers.values():
         edits += helper_edits(code, helper, module.state_type, caller_locals)
     declared = sorted({entry for move in moves for entry in move.locals})
+    initials = [(m.field, m.initial) for m in moves if m.initial]
+    initial_names = {m.var.name for m in moves if m.initial}
+    initialized = False
     for function_name, local, initializer in declared:
         made = [line for move in moves if move.heap is not None and move.heap.exec_function == function_name
                 for line in creation(move.heap, _argument(initializer), f"{local}->", "")]
+        starts = [f"{local}->{field} = {value};" for field, value in initials] \
+            if function_name in module.exec_functions else []
+        initialized |= bool(starts)
         for function in context.named(function_name):
             edits.append(_first_in_body(context, function, [f"{module.state_type} *{local} = {initializer};",
-                                                            *made, *([""] if made else [])]))
+                                                            *starts, *made, *([""] if made or starts else [])]))
+    if initials and not initialized:
+        for function in context.named(module.exec_functions[0]):
+            edits.append(_initial_values(context, function, initials, initial_names))
     members = [f"PyTypeObject *{m.field};" if m.heap is not None else f"{declaration(m.var.ctype, m.field)};"
                for m in moves]
     owned = [m for m in moves if m.owned]
@@ -752,6 +774,29 @@ def _before_return(context: _FileContext, name: str, statements: list[str]) -> E
     start = line_start(context.text, code[returns[-1]].start)
     indent = indent_at(context.text, code[returns[-1]].start)
     return Edit(start=start, end=start, text="".join(f"{indent}{s.format(expression)}\n" for s in statements))
+
+
+def _initial_values(context: _FileContext, function: Function, initials: list[tuple[str, str]],
+                    names: set[str]) -> Edit:
+    """The exec function's stores of the moved globals' (`names`) initial
+    values: after the statement declaring its state local when it has one,
+    the statement ends its line and none of them is used before it; else
+    first, through the module object."""
+    code, text = context.code, context.text
+    found = [(i, name) for i, name in state_locals(code, function, context.module.state_type) if i > function.brace]
+    if found:
+        index, local = found[0]
+        end = next(i for i in range(index, function.end) if code[i].text == ";" and code[i].depth == code[index].depth)
+        used_before = any(code[i].text in names for i in range(function.brace, end))
+        if code[end + 1].line > code[end].line and not used_before:
+            start = line_start(text, code[end + 1].start)
+            indent = indent_at(text, code[index].start) or "    "
+            return Edit(start=start, end=start,
+                        text="".join(f"{indent}{local}->{field} = {value};\n" for field, value in initials))
+    parameter = function.parameters[0][1]
+    return _first_in_body(context, function,
+                          [*(f"{context.module.getter}({parameter})->{field} = {value};" for field, value in initials),
+                           ""])
 
 
 def _first_in_body(context: _FileContext, function: Function, lines: list[str]) -> Edit:

@@ -35,6 +35,8 @@ _NOT_PARTNERS = DECIDED_BY_TYPE - {Family.LOCK}
 _SAFE_CONTEXTS = frozenset({Context.ORDINARY, Context.MODULE_INIT})
 _C_TYPE_WORDS = frozenset("char short int long signed unsigned float double _Bool void const volatile".split())
 ZERO_RE = re.compile(r"^\s*(?:0[uUlL]*|NULL|\{\s*(?:0|NULL)?\s*\})\s*$")
+NUMBER_RE = re.compile(r"^\s*\(?\s*[-+]?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*\)?\s*$")
+"""An integer constant (`-1`, `0x10UL`): a value an exec function can store."""
 _CONSTANT_TOKEN_RE = re.compile(r"\s*(?:(?P<number>\.?\d[\w.]*)|(?P<word>[A-Za-z_]\w*)|[-()+*/~|&<>^{},])")
 
 

@@ -382,6 +382,9 @@ def conversion_message(conversion: Conversion) -> str:
         lines += [f"  in {function}(): {expression}{move.field}"
                   + (f" (a new local: {added[function]})" if function in added else "")
                   for function, expression in move.paths]
+        if move.initial:
+            lines.append(f"  was initialized to {move.initial}: module state starts zeroed, so the exec function "
+                         "stores it first")
         if move.owned:
             lines.append("  owns its object (a new reference is stored): visited in m_traverse, cleared in m_clear")
         elif var.family is Family.OBJECT_POINTER:

@@ -235,3 +235,20 @@ def test_an_index_of_a_table_that_stays_is_part_of_that_table():
     assert _indexed_table(code, "used", {"types": None}) == "types"
     assert _indexed_table(code, "other", {"types": None}) is None
     assert _indexed_table(code, "used", {"names": None}) is None
+
+
+def test_an_integer_initial_value_is_stored_by_the_exec_function(tmp_path):
+    tree = _patch_tree(tmp_path / "tree", ("initmod",))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    names = (out / "series").read_text().split()
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "pristine")
+    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    assert (tree / "Modules" / "initmod.c").read_text() == \
+        (PATCH_FIXTURES / "modules" / "initmod.after.c").read_text()
+    message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/initmod.c")
+    assert "  was initialized to -1: module state starts zeroed, so the exec function stores it first\n" in message
+    assert "`ratio`: CG304 nonzero-initializer: = 0.5" in (out / "README.md").read_text()

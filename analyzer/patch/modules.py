@@ -250,7 +250,7 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
         if not staying & converting:
             break
         converting -= staying
-    used = {name for move in moves.values() if move.heap is not None for name, _ in move.paths}
+    used = {name for move in moves.values() for name, _ in move.paths}
     helpers = {name: helper for name, helper in helpers.items() if name in used}
     for identity, stay in list(stays.items()):
         first = first_reasons.get(stay.var.name)
@@ -278,7 +278,8 @@ def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
             move = moves.pop(identity)
             stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code=codes.PARTNER_STAYS,
                                          detail=f"an index of {staying_tables[table].var.qualified_name}")
-    return _with_state_locals(context, list(moves.values())), list(stays.values()), helpers
+    planned = _with_state_locals(replace(found_context, helpers=helpers), list(moves.values()))
+    return planned, list(stays.values()), helpers
 
 
 def _indexed_table(code: list[Token], name: str, tables: Collection[str]) -> str | None:
@@ -320,8 +321,10 @@ def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[M
     for move in moves:
         for name, expression in move.paths:
             if "(" in expression:            # a call of the getter, not a local already
+                passes = move.heap is not None or name in move.passing or name in move.given or any(
+                    name in context.helpers[helper].callers for helper in move.given)
                 counts[name] = counts.get(name, 0) + sum(len(context.references(f, move.var.name))
-                                                         for f in context.named(name)) + 2 * (move.heap is not None)
+                                                         for f in context.named(name)) + 2 * passes
     renamed = {}
     for name, count in counts.items():
         if count > 1:
@@ -369,7 +372,11 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
         if not expressions:
             return stay(codes.NOT_EDITED, f"no definition of {name}() in the file")
         if None in expressions:
-            return stay(codes.NO_PATH_TO_MODULE_STATE, f"{name}()")
+            via = (context.reachable or {}).get(name)
+            if via is None or len(expressions) > 1 or not (
+                    context.module.finder or via.startswith((STATE_PATH, PARAMETER_PATH))):
+                return stay(codes.NO_PATH_TO_MODULE_STATE, f"{name}()")
+            expressions = {_finder_call(context.module.finder, via)}
         if len(expressions) > 1:
             return stay(codes.NOT_EDITED, f"{name}() reaches the state differently in its definitions")
         paths.append((name, expressions.pop() or ""))
@@ -388,7 +395,10 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     field = var.name if var.name not in taken else f"{var.func}_{var.name}" if var.func else ""
     if not field or field in taken:
         return stay(codes.NOT_EDITED, f"the state struct has a member named {var.name}")
-    return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(paths), initial=initial)
+    reached = dict(paths)
+    given = _through_helpers(context, reached)
+    return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(reached.items()),
+                      initial=initial, passing=tuple(sorted(set(reached) - uses)), given=tuple(sorted(given)))
 
 
 def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
@@ -420,9 +430,20 @@ def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
     parameter = next(f.parameters[0][1] for f in context.named(heap.exec_function) if f.parameters)
     paths = {heap.exec_function: f"{module.getter}({parameter})->",
              **{function: _finder_call(module.finder, expression) for function, expression in heap.method_uses}}
-    pending = [function for function, _ in heap.method_uses if function in context.helpers]
+    users = {function for function, _ in heap.method_uses} | {heap.exec_function}
+    given = _through_helpers(context, paths)
+    return ModuleMove(var=var, verdict=verdict, field=var.name, owned=True, heap=heap, paths=tuple(paths.items()),
+                      passing=tuple(sorted(set(paths) - users)), given=tuple(sorted(given)))
+
+
+def _through_helpers(context: _FileContext, paths: dict[str, str]) -> set[str]:
+    """The helpers among `paths`' functions, each given the state as a new
+    parameter; their callers, added to `paths`, pass it theirs, and so on
+    up to the functions that have it."""
+    module = context.module
+    pending = [function for function in paths if function in context.helpers]
     given = set(pending)
-    while pending:                                 # a helper's callers pass it their state, theirs theirs
+    while pending:
         for caller in context.helpers[pending.pop()].callers:
             if caller in paths:
                 continue
@@ -434,9 +455,7 @@ def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
                 if caller in context.helpers:
                     pending.append(caller)
                     given.add(caller)
-    users = {function for function, _ in heap.method_uses} | {heap.exec_function}
-    return ModuleMove(var=var, verdict=verdict, field=var.name, owned=True, heap=heap, paths=tuple(paths.items()),
-                      passing=tuple(sorted(set(paths) - users)), given=tuple(sorted(given)))
+    return given
 
 
 def _finder_call(finder: str, expression: str) -> str:

@@ -49,7 +49,7 @@ from .edits import (
 )
 from .guards import FORMS, Guard, GuardSource, grouped_edits, guard_edit, guard_source
 from .inputs import PublicNames
-from .modules import Conversion, ModuleStay
+from .modules import Conversion, ModuleMove, ModuleStay
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs
 from .regression import CLASS_NAME, add_isolation_test
 
@@ -368,20 +368,9 @@ def conversion_message(conversion: Conversion) -> str:
             lines.append(f"  a heap type made from {move.heap.spec} in {move.heap.exec_function}(), "
                          f"{state}->{move.field}")
             lines += [f"  {note}" for note in move.heap.notes]
-            for function, expression in move.paths:
-                if function == move.heap.exec_function:
-                    continue
-                local = f" (a new local: {added[function]})" if function in added else ""
-                if function in move.passing:
-                    lines.append(f"  in {function}(): passes its state to a helper{local}")
-                elif function in move.given:
-                    lines.append(f"  in {function}(): {expression}{move.field} (the state is a new first parameter)")
-                else:
-                    lines.append(f"  in {function}(): {expression}{move.field}{local}")
+            lines += _path_lines(move, added)
             continue
-        lines += [f"  in {function}(): {expression}{move.field}"
-                  + (f" (a new local: {added[function]})" if function in added else "")
-                  for function, expression in move.paths]
+        lines += _path_lines(move, added)
         if move.initial:
             lines.append(f"  was initialized to {move.initial}: module state starts zeroed, so the exec function "
                          "stores it first")
@@ -390,6 +379,22 @@ def conversion_message(conversion: Conversion) -> str:
         elif var.family is Family.OBJECT_POINTER:
             lines.append("  borrows its object (stored, never increfed): not visited, not cleared")
     return "\n".join(lines) + "\n"
+
+
+def _path_lines(move: ModuleMove, added: dict[str, str]) -> list[str]:
+    """How each function that uses, or passes on, the moved global reaches the state."""
+    lines = []
+    for function, expression in move.paths:
+        if move.heap is not None and function == move.heap.exec_function:
+            continue
+        local = f" (a new local: {added[function]})" if function in added else ""
+        if function in move.passing:
+            lines.append(f"  in {function}(): passes its state to a helper{local}")
+        elif function in move.given:
+            lines.append(f"  in {function}(): {expression}{move.field} (the state is a new first parameter)")
+        else:
+            lines.append(f"  in {function}(): {expression}{move.field}{local}")
+    return lines
 
 
 def _order(files: list[str]) -> list[str]:

@@ -1,9 +1,10 @@
-"""Extension modules that already keep module state (m_size = sizeof a state
-struct): their interpreter globals become members of that struct, reached
-in each function from what it has (a state local or parameter, or the
-module object of a module-level or exec function), visited by m_traverse and
-cleared by m_clear when the global owned the object it points to.  What
-cannot move stays, with a code (codes.STAY_CODES) and the detail."""
+"""Which interpreter globals of an extension module move into its module
+state and how each function reaches it (a state local or parameter, the
+module object of a module-level or exec function, the type a function of
+a converted type is given, a new state parameter of a helper); static
+types that become heap types are found together, as a fixed point.  What
+cannot move stays, with a code (codes.STAY_CODES) and the detail.  The
+edits that carry out a plan are module_edits'."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,27 +18,22 @@ from ..cpython.api import (
     BORROWED_REFERENCE_CALLS,
     DECREF_CALLS,
     INCREF_CALLS,
-    MODULE_DEF_FIELDS,
     NEW_REFERENCE_CALLS,
     SETREF_CALLS,
 )
 from ..cpython.typeslots import TypeLayout
 from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
-from .clinic import CLINIC_STATE, clinic_include, input_edits, macro_edits, named_in_input
+from .clinic import CLINIC_STATE, clinic_include, named_in_input
 from .edits import (
     Edit,
     EditError,
     Token,
     apply_edits,
-    closing_brace,
-    indent_at,
-    initializer_elements,
-    line_start,
-    move_edits,
     tokenize,
 )
-from .heap_types import HeapType, creation, exec_edits, own_functions, plan_heap_type
-from .helpers import PARAMETER_PATH, Helper, helper_edits, state_helpers
+from .heap_types import HeapType, own_functions, plan_heap_type
+from .helpers import PARAMETER_PATH, Helper, state_helpers
+from .module_edits import conversion_edits, state_struct
 from .module_source import (
     Function,
     ModuleSource,
@@ -45,7 +41,6 @@ from .module_source import (
     functions,
     read_module,
     state_expression,
-    state_locals,
 )
 from .plan import NUMBER_RE, ZERO_RE, declarable_elsewhere, declaration
 from .type_specs import OPERANDS, BaseType
@@ -134,7 +129,7 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
         clinic = clinic_include(code) if path not in without_clinic else None
         clinic_path = f"{path.rpartition('/')[0]}/{clinic[1]}" if clinic else ""
         clinic_code = code_tokens(tokenize(texts[clinic_path])) if clinic_path in texts else []
-        context = _FileContext(text=text, code=code, module=module, functions=functions(code),
+        context = FileContext(text=text, code=code, module=module, functions=functions(code),
                                use_functions=use_functions, known=known_functions.get(path, frozenset()),
                                file_names=frozenset(v.name for v, _ in found) | known_functions.get(path, frozenset()),
                                layout=layout, bases=bases or {},
@@ -149,7 +144,7 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
                                                 classified)
         if moves:
             try:
-                edits = _edits(context, moves, helpers)
+                edits = conversion_edits(context, moves, helpers)
                 apply_edits(text, edits)
             except EditError as exc:
                 file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
@@ -166,7 +161,7 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _FileContext:
+class FileContext:
     text: str
     code: list[Token]
     module: ModuleSource
@@ -196,7 +191,7 @@ class _FileContext:
                 and self.code[i].kind == "id" and self.code[i - 1].text not in (".", "->")]
 
 
-def _plan_file(context: _FileContext, wanted: list[tuple[GlobalVar, Verdict]],
+def _plan_file(context: FileContext, wanted: list[tuple[GlobalVar, Verdict]],
                initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
                declarators: dict[tuple[str, int], int], classified: Classified) -> tuple[
         list[ModuleMove], list[ModuleStay], dict[str, Helper]]:
@@ -296,7 +291,7 @@ def _indexed_table(code: list[Token], name: str, tables: Collection[str]) -> str
     return None
 
 
-def _clinic_impls(context: _FileContext, reachable: dict[str, str]) -> dict[str, str]:
+def _clinic_impls(context: FileContext, reachable: dict[str, str]) -> dict[str, str]:
     """Argument Clinic's `NAME_impl` of a reachable `NAME` is given what
     `NAME` is given: the type (`PyTypeObject *type`) or the instance."""
     found = {}
@@ -312,7 +307,7 @@ def _clinic_impls(context: _FileContext, reachable: dict[str, str]) -> dict[str,
     return found
 
 
-def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[ModuleMove]:
+def _with_state_locals(context: FileContext, moves: list[ModuleMove]) -> list[ModuleMove]:
     """A function that reaches the state through the getter more than once
     gets a state local instead (`mod_state *state = get_mod_state(module);`
     first in its body), as does one that reaches a heap type: paths naming
@@ -337,7 +332,7 @@ def _with_state_locals(context: _FileContext, moves: list[ModuleMove]) -> list[M
             for move in moves]
 
 
-def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
+def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
                   initializers: dict[tuple[str, str, str], str], public_types: frozenset[str],
                   declarators: dict[tuple[str, int], int], taken: set[str]) -> ModuleMove | ModuleStay:
     def stay(code: Code, detail: str) -> ModuleStay:
@@ -401,7 +396,7 @@ def _move_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
                       initial=initial, passing=tuple(sorted(set(reached) - uses)), given=tuple(sorted(given)))
 
 
-def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
+def _heap_type_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
                        taken: set[str]) -> ModuleMove | ModuleStay:
     module = context.module
     if context.layout is None:
@@ -436,7 +431,7 @@ def _heap_type_or_stay(context: _FileContext, var: GlobalVar, verdict: Verdict,
                       passing=tuple(sorted(set(paths) - users)), given=tuple(sorted(given)))
 
 
-def _through_helpers(context: _FileContext, paths: dict[str, str]) -> set[str]:
+def _through_helpers(context: FileContext, paths: dict[str, str]) -> set[str]:
     """The helpers among `paths`' functions, each given the state as a new
     parameter; their callers, added to `paths`, pass it theirs, and so on
     up to the functions that have it."""
@@ -488,7 +483,7 @@ def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozens
     return ""
 
 
-def _ownership(context: _FileContext, var: GlobalVar, uses: frozenset[str]) -> bool | None:
+def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> bool | None:
     """Whether the global owns the object it points to, from how the code
     stores it: a new reference stored (or a stored value increfed) is owned,
     a borrowed one never increfed is not; None when the code does not say."""
@@ -519,7 +514,7 @@ def _ownership(context: _FileContext, var: GlobalVar, uses: frozenset[str]) -> b
     return None
 
 
-def _handed_to_external(context: _FileContext, var: GlobalVar, uses: frozenset[str]) -> str:
+def _handed_to_external(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> str:
     """The variable declared neither in the file nor in the function that is
     given the global's value (`rl_completer_word_break_characters = x;`): C
     library state, one per process, keeps what the global holds."""
@@ -563,267 +558,11 @@ def _stored(code: list[Token], index: int) -> str:
     return "unknown"
 
 
-def _state_members(context: _FileContext) -> list[str]:
+def _state_members(context: FileContext) -> list[str]:
     """The member names of the state struct."""
     if context.module.new_state:
         return []
-    opening, closing = _state_struct(context)
+    opening, closing = state_struct(context)
     code = context.code
     return [code[i].text for i in range(opening + 1, closing)
             if code[i].kind == "id" and code[i + 1].text in (";", "[")]
-
-
-def _state_struct(context: _FileContext) -> tuple[int, int]:
-    """(index of `{`, index of `}`) of the state struct's definition:
-    `typedef struct [tag] { ... } NAME;` or `struct tag { ... };`."""
-    code = context.code
-    words = context.module.state_type.split()
-    for index, token in enumerate(code[:-2]):
-        if token.directive is not None or token.text != "{" or token.depth != 0:
-            continue
-        closing = closing_brace(code, index)
-        if closing + 2 >= len(code):
-            continue
-        if words[0] == "struct" and [t.text for t in code[index - 2:index]] == words:
-            return index, closing
-        if len(words) == 1 and code[closing + 1].text == words[0] and code[closing + 2].text == ";" \
-                and "typedef" in (code[index - 2].text, code[index - 3].text):
-            return index, closing
-    raise EditError(f"no definition of {context.module.state_type} in the file")
-
-
-def _edits(context: _FileContext, moves: list[ModuleMove], helpers: dict[str, Helper]) -> list[Edit]:
-    text, code, module = context.text, context.code, context.module
-    tokens = tokenize(text)
-    edits: list[Edit] = []
-    for move in moves:
-        var = move.var
-        if move.heap is not None:
-            edits += [edit for edit in move.heap.edits if edit not in edits]   # a dealloc two types share
-            continue
-        edits += move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
-                            replacement={name: f"{expression}{move.field}" for name, expression in move.paths},
-                            use_functions=context.use_functions.get(var.identity, frozenset()),
-                            known_functions=context.known)
-    made_in: dict[str, tuple[str, list[HeapType]]] = {}
-    for move in moves:
-        if move.heap is not None:
-            for name, expression in move.paths:
-                made_in.setdefault(name, (expression, []))[1].append(move.heap)
-    for name, (expression, heaps) in sorted(made_in.items()):
-        for function in context.named(name):
-            edits += exec_edits(text, code, function, heaps, expression)
-    caller_locals = {function: expression[:-2] for move in moves for function, expression in move.paths
-                     if "(" not in expression and expression.endswith("->")}
-    for helper in helpers.values():
-        edits += helper_edits(code, helper, module.state_type, caller_locals)
-    declared = sorted({entry for move in moves for entry in move.locals})
-    initials = [(m.field, m.initial) for m in moves if m.initial]
-    initial_names = {m.var.name for m in moves if m.initial}
-    initialized = False
-    for function_name, local, initializer in declared:
-        made = [line for move in moves if move.heap is not None and move.heap.exec_function == function_name
-                for line in creation(move.heap, _argument(initializer), f"{local}->", "")]
-        starts = [f"{local}->{field} = {value};" for field, value in initials] \
-            if function_name in module.exec_functions else []
-        initialized |= bool(starts)
-        for function in context.named(function_name):
-            edits.append(_first_in_body(context, function, [f"{module.state_type} *{local} = {initializer};",
-                                                            *starts, *made, *([""] if made or starts else [])]))
-    if initials and not initialized:
-        for function in context.named(module.exec_functions[0]):
-            edits.append(_initial_values(context, function, initials, initial_names))
-    members = [f"PyTypeObject *{m.field};" if m.heap is not None else f"{declaration(m.var.ctype, m.field)};"
-               for m in moves]
-    owned = [m for m in moves if m.owned]
-    reached = [expression for move in moves
-               for _, expression in (*move.paths, *((n, i + "->") for _, n, i in move.locals))]
-    stem = module.finder.removesuffix("_by_type")
-    clinic = [m for m in moves if m.heap is not None and context.clinic_path
-              and named_in_input(context.all_tokens, m.var.name)]
-    for move in clinic:
-        edits += input_edits(text, context.all_tokens, move.var.name, f"{CLINIC_STATE}()->{move.field}")
-    if clinic:
-        edits += macro_edits(text, code, context.clinic_include, module.finder)
-    operands = bool(module.finder) and any(e.startswith(f"{stem}_by_operands(") for e in reached)
-    finder = bool(module.finder) and (operands or bool(clinic)
-                                      or any(e.startswith(f"{module.finder}(") for e in reached))
-    if module.new_state:
-        return edits + _new_state_edits(context, members, [m.field for m in owned], finder, operands)
-    if finder:
-        edits.append(_finder_edit(context, operands))
-    _, closing = _state_struct(context)
-    indent = indent_at(text, code[closing - 1].start) or "    "
-    edits.append(Edit(start=line_start(text, code[closing].start), end=line_start(text, code[closing].start),
-                      text="".join(f"{indent}{member}\n" for member in members)))
-    for gc_function, macro in ((module.traverse, "Py_VISIT"), (module.clear, "Py_CLEAR")):
-        if owned and gc_function:
-            edits.append(_before_return(context, gc_function, [f"{macro}({{}}{m.field});" for m in owned]))
-    return edits
-
-
-def _argument(call: str) -> str:
-    """`module` of `get_mod_state(module)`."""
-    return call[call.index("(") + 1:-1]
-
-
-def _finder_lines(context: _FileContext, operands: bool) -> list[str]:
-    """The helper a method of a heap type reaches its module's state with
-    (PyType_GetModuleByDef walks the type's MRO to the module that made
-    it), after a forward declaration of the module's PyModuleDef; and the
-    one of a binary number slot, given the type's instance as either
-    operand."""
-    module = context.module
-    by_operands = f"{module.finder.removesuffix('_by_type')}_by_operands"
-    lines = ["", f"static struct PyModuleDef {module.definition};", "",
-             f"static inline {module.state_type} *", f"{module.finder}(PyTypeObject *type)", "{",
-             f"    PyObject *module = PyType_GetModuleByDef(type, &{module.definition});",
-             "    assert(module != NULL);", f"    return {module.getter}(module);", "}"]
-    if operands:
-        lines += ["", "/* A binary number slot is given the type's instance as either operand. */",
-                  f"static inline {module.state_type} *", f"{by_operands}(PyObject *left, PyObject *right)", "{",
-                  f"    PyObject *module = PyType_GetModuleByDef(Py_TYPE(left), &{module.definition});",
-                  "    if (module == NULL) {", "        PyErr_Clear();",
-                  f"        module = PyType_GetModuleByDef(Py_TYPE(right), &{module.definition});", "    }",
-                  "    assert(module != NULL);", f"    return {module.getter}(module);", "}"]
-    return lines
-
-
-def _finder_edit(context: _FileContext, operands: bool) -> Edit:
-    """The finder after the definition of an existing getter."""
-    getter = context.named(context.module.getter)
-    if len(getter) != 1:
-        raise EditError(f"{context.module.getter}() is defined {len(getter)} times")
-    after = context.text.find("\n", context.code[getter[0].end].end) + 1
-    if context.clinic_include >= 0 and context.code[context.clinic_include].start < after:
-        raise EditError(f"{context.module.getter}() is defined after the clinic include that needs it")
-    return Edit(start=after, end=after, text="\n".join(_finder_lines(context, operands)) + "\n")
-
-
-def _new_state_edits(context: _FileContext, members: list[str], owned: list[str], finder: bool,
-                     operands: bool) -> list[Edit]:
-    """A multi-phase module without state gets one: the struct and its
-    getter after the file's includes, m_traverse, m_clear and m_free
-    before its slot table, and its PyModuleDef's m_size and GC members."""
-    text, code, module = context.text, context.code, context.module
-    first_function = min((f.start for f in context.functions), default=len(code) - 1)
-    includes = [t for t in code[:first_function] if t.directive == "include"]
-    if not includes:
-        raise EditError("no #include before the first function: nowhere to put the state struct")
-    after_includes = text.find("\n", includes[-1].end) + 1
-    if context.clinic_include >= 0:        # the clinic output's code may use the getters
-        after_includes = min(after_includes, line_start(text, code[context.clinic_include].start))
-    state, getter = module.state_type, module.getter
-    scaffold = ["", "typedef struct {", *(f"    {member}" for member in members), f"}} {state};", "",
-                f"static inline {state} *", f"{getter}(PyObject *module)", "{",
-                "    void *state = PyModule_GetState(module);", "    assert(state != NULL);",
-                f"    return ({state} *)state;", "}", *(_finder_lines(context, operands) if finder else [])]
-    gc = ["static int", f"{module.traverse}(PyObject *module, visitproc visit, void *arg)", "{",
-          f"    {state} *state = {getter}(module);", *(f"    Py_VISIT(state->{name});" for name in owned),
-          "    return 0;", "}", "",
-          "static int", f"{module.clear}(PyObject *module)", "{",
-          f"    {state} *state = {getter}(module);", *(f"    Py_CLEAR(state->{name});" for name in owned),
-          "    return 0;", "}", "",
-          "static void", f"{module.free}(void *module)", "{", f"    (void){module.clear}((PyObject *)module);",
-          "}", "", ""]
-    table = _slot_table_start(context)
-    return [Edit(start=after_includes, end=after_includes, text="\n".join(scaffold) + "\n"),
-            Edit(start=table, end=table, text="\n".join(gc)),
-            *_module_def_edits(context, {"m_size": f"sizeof({state})", "m_traverse": module.traverse or "",
-                                         "m_clear": module.clear or "", "m_free": module.free or ""})]
-
-
-def _slot_table_start(context: _FileContext) -> int:
-    code = context.code
-    for index in range(len(code) - 2):
-        if code[index].text == context.module.slots_table and code[index + 1].text == "[" \
-                and code[index].depth == 0 and code[index].directive is None:
-            start = index
-            while start > 0 and code[start - 1].text not in (";", "}") and code[start - 1].directive is None:
-                start -= 1
-            return line_start(context.text, code[start].start)
-    raise EditError(f"no definition of the slot table {context.module.slots_table}")
-
-
-def _module_def_edits(context: _FileContext, values: dict[str, str]) -> list[Edit]:
-    """Set members of the PyModuleDef, positional or designated."""
-    code, text = context.code, context.text
-    brace = context.module.definition_index + 2
-    closing = closing_brace(code, brace)
-    elements = initializer_elements(code, brace, closing)
-    designated = {e[1].text: e[3:] for e in elements if e[0].text == "." and len(e) > 3}
-    positional = [e for e in elements if e[0].text != "."]
-    edits, missing = [], []
-    for field, value in values.items():
-        if field in designated:
-            where = designated[field]
-        elif not designated and 1 + MODULE_DEF_FIELDS.index(field) < len(positional):
-            where = positional[1 + MODULE_DEF_FIELDS.index(field)]       # after PyModuleDef_HEAD_INIT
-        else:
-            missing.append(field)
-            continue
-        edits.append(Edit(start=where[0].start, end=where[-1].end, text=value))
-    if missing:
-        if not designated:
-            raise EditError(f"{context.module.definition} lists fewer members than {', '.join(missing)}")
-        last = code[closing - 1]
-        at = line_start(text, code[closing].start)
-        indent = indent_at(text, elements[-1][0].start) or "    "
-        comma = "" if last.text == "," else ","
-        edits.append(Edit(start=last.end, end=last.end, text=comma) if comma else Edit(start=at, end=at, text=""))
-        edits.append(Edit(start=at, end=at, text="".join(f"{indent}.{f} = {values[f]},\n" for f in missing)))
-    return [edit for edit in edits if edit.text or edit.start != edit.end]
-
-
-def _before_return(context: _FileContext, name: str, statements: list[str]) -> Edit:
-    """The statements (`{}` standing for the state expression) put before
-    the final `return` of the function."""
-    code = context.code
-    definitions = context.named(name)
-    if len(definitions) != 1:
-        raise EditError(f"{name}() is defined {len(definitions)} times")
-    function = definitions[0]
-    depth = code[function.brace].depth + 1
-    returns = [i for i in range(function.brace, function.end) if code[i].text == "return" and code[i].depth == depth]
-    if not returns:
-        raise EditError(f"{name}() has no return at its end")
-    expression = state_expression(code, function, context.module, returns[-1])
-    if expression is None:
-        raise EditError(f"{name}() has no way to its module's state")
-    start = line_start(context.text, code[returns[-1]].start)
-    indent = indent_at(context.text, code[returns[-1]].start)
-    return Edit(start=start, end=start, text="".join(f"{indent}{s.format(expression)}\n" for s in statements))
-
-
-def _initial_values(context: _FileContext, function: Function, initials: list[tuple[str, str]],
-                    names: set[str]) -> Edit:
-    """The exec function's stores of the moved globals' (`names`) initial
-    values: after the statement declaring its state local when it has one,
-    the statement ends its line and none of them is used before it; else
-    first, through the module object."""
-    code, text = context.code, context.text
-    found = [(i, name) for i, name in state_locals(code, function, context.module.state_type) if i > function.brace]
-    if found:
-        index, local = found[0]
-        end = next(i for i in range(index, function.end) if code[i].text == ";" and code[i].depth == code[index].depth)
-        used_before = any(code[i].text in names for i in range(function.brace, end))
-        if code[end + 1].line > code[end].line and not used_before:
-            start = line_start(text, code[end + 1].start)
-            indent = indent_at(text, code[index].start) or "    "
-            return Edit(start=start, end=start,
-                        text="".join(f"{indent}{local}->{field} = {value};\n" for field, value in initials))
-    parameter = function.parameters[0][1]
-    return _first_in_body(context, function,
-                          [*(f"{context.module.getter}({parameter})->{field} = {value};" for field, value in initials),
-                           ""])
-
-
-def _first_in_body(context: _FileContext, function: Function, lines: list[str]) -> Edit:
-    """The lines (statements), first in the function's body."""
-    code, text = context.code, context.text
-    first = code[function.brace + 1]
-    if first.line == code[function.brace].line:
-        raise EditError(f"{function.name}() has code on the line of its opening brace")
-    start = text.find("\n", code[function.brace].end) + 1      # before a comment that opens the body, too
-    indent = indent_at(text, first.start)
-    return Edit(start=start, end=start, text="".join(f"{indent}{line}\n" if line else "\n" for line in lines))

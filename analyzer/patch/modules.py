@@ -245,8 +245,6 @@ def _plan_file(context: FileContext, wanted: list[tuple[GlobalVar, Verdict]],
         if not staying & converting:
             break
         converting -= staying
-    used = {name for move in moves.values() for name, _ in move.paths}
-    helpers = {name: helper for name, helper in helpers.items() if name in used}
     for identity, stay in list(stays.items()):
         first = first_reasons.get(stay.var.name)
         if first is not None and first is not stay:
@@ -273,6 +271,8 @@ def _plan_file(context: FileContext, wanted: list[tuple[GlobalVar, Verdict]],
             move = moves.pop(identity)
             stays[identity] = ModuleStay(var=move.var, verdict=move.verdict, code=codes.PARTNER_STAYS,
                                          detail=f"an index of {staying_tables[table].var.qualified_name}")
+    used = {name for move in moves.values() for name, _ in move.paths}    # by the moves that are left
+    helpers = {name: helper for name, helper in helpers.items() if name in used}
     planned = _with_state_locals(replace(found_context, helpers=helpers), list(moves.values()))
     return planned, list(stays.values()), helpers
 

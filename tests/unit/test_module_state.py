@@ -255,3 +255,20 @@ def test_an_integer_initial_value_is_stored_by_the_exec_function(tmp_path):
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/initmod.c")
     assert "  was initialized to -1: module state starts zeroed, so the exec function stores it first\n" in message
     assert "`ratio`: CG304 nonzero-initializer: = 0.5" in (out / "README.md").read_text()
+
+
+def test_a_helper_only_a_staying_global_needs_is_left_as_it_is(tmp_path):
+    tree = _patch_tree(tmp_path / "tree", ("helpermod",))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    readme = (out / "README.md").read_text()
+    assert "`bumps`: CG310 partner-stays: written together with left" in readme
+    assert "| Modules/helpermod.c | `calls` | `long` |" in readme
+    names = (out / "series").read_text().split()
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "pristine")
+    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    after = (tree / "Modules" / "helpermod.c").read_text()
+    assert "static long\nbump(void)\n" in after and "bump() + state->calls" in after

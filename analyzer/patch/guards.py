@@ -21,7 +21,7 @@ guard but the free-threaded one runs under a lock: interpreters that start
 together (the main one never ran that initialization) make their first
 stores one at a time; the others' later reads come after them.  Guarded
 statements that follow each other in a function share one lock (and, run
-once, one flag): `grouped_edits`.  The code is laid out as PEP 7 asks, one
+once, one flag): `guard_layout.grouped_edits`.  The code is laid out as PEP 7 asks, one
 statement a line, at the indentation of the statement it replaces.
 Anything else is left with the reason."""
 from __future__ import annotations
@@ -33,15 +33,13 @@ from ..cpython.api import ATOMIC_SUFFIXES
 from ..cpython.layout import is_public_header
 from ..races.accesses import RacingAccess
 from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies
+from .guard_layout import INDENT, LOCK_NAME, WIDTH, comment_end, fitted, if_lines, indented, render_group
 
 _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return goto break continue".split())
 _JUMPS = frozenset({"return", "goto", "break", "continue"})
 _LOOPS = frozenset({"for", "while", "do"})
 _SIMPLE = frozenset({".", "->", "[", "]", "(", ")", "*", "&", "|", "~", "+", "-", "<", ">", "^", ","})
 _OPERAND = frozenset({".", "->", "[", "]"})
-_LOCK_NAME = "init_lock"
-_DONE_NAME = "init_done"
-_INDENT = "    "
 FORMS = {"counter": "increments atomically (a check of its bound folded into a compare-and-exchange)",
          "atomic load": "reads atomically what its partner writes atomically",
          "macro expanded": "expands the C API macro, stores only a changed value",
@@ -204,12 +202,12 @@ def _counter(source: GuardSource, access: RacingAccess, body: tuple[int, int], s
         column = len(indent)
         loop_end = f"}} while (!_Py_atomic_compare_exchange_{suffix}("
         arguments = [f"&{target},", f"&{local},", f"{local} + 1));"]
-        if column + len(loop_end) + len(" ".join(arguments)) <= _WIDTH:
+        if column + len(loop_end) + len(" ".join(arguments)) <= WIDTH:
             loop = [loop_end + " ".join(arguments)]
         else:
             loop = [loop_end + arguments[0], *(" " * len(loop_end) + a for a in arguments[1:])]
-        guarded = "\n".join([*_fitted(f"{type_} {local} = ", f"_Py_atomic_load_{suffix}_relaxed(&{target});", column),
-                             "do {", *_indented(test.split("\n"), 1), *loop, f"{before}{local}{after}"])
+        guarded = "\n".join([*fitted(f"{type_} {local} = ", f"_Py_atomic_load_{suffix}_relaxed(&{target});", column),
+                             "do {", *indented(test.split("\n"), 1), *loop, f"{before}{local}{after}"])
         span = (code[check[0]].start, code[end].end)
         statement = text[span[0]:span[1]]
     guard = _guard(source, access, span, guarded, "counter", locked=False, once=False)
@@ -263,13 +261,13 @@ def _expanded_macro(source: GuardSource, access: RacingAccess, start: int, end: 
         return None
     target, value, type_ = match.groups()
     local = "value"
-    store = [f"if ({target} != {local}) {{", f"{_INDENT}{target} = {local};", "}"]
+    store = [f"if ({target} != {local}) {{", f"{INDENT}{target} = {local};", "}"]
     if source.lock:
-        lines = ["{", f"{_INDENT}static PyMutex {_LOCK_NAME};", f"{_INDENT}{type_} *{local} = {value};",
-                 f"{_INDENT}PyMutex_Lock(&{_LOCK_NAME});", *_indented(store, 1),
-                 f"{_INDENT}PyMutex_Unlock(&{_LOCK_NAME});", "}"]
+        lines = ["{", f"{INDENT}static PyMutex {LOCK_NAME};", f"{INDENT}{type_} *{local} = {value};",
+                 f"{INDENT}PyMutex_Lock(&{LOCK_NAME});", *indented(store, 1),
+                 f"{INDENT}PyMutex_Unlock(&{LOCK_NAME});", "}"]
     else:
-        lines = ["{", f"{_INDENT}{type_} *{local} = {value};", *_indented(store, 1), "}"]
+        lines = ["{", f"{INDENT}{type_} *{local} = {value};", *indented(store, 1), "}"]
     span = (code[start].start, code[end].end)
     guard = _guard(source, access, span, "\n".join(lines), "macro expanded", locked=False, once=False)
     return replace(guard, locked=source.lock)
@@ -372,42 +370,11 @@ def _store(source: GuardSource, access: RacingAccess, start: int, end: int, form
         test = (lhs_text, "&", _operand(rhs[1:], text[rhs[1].start:rhs[-1].end]))
     else:
         raise EditError(f"line {access.line} clears bits other than by `&= ~`: {shown!r}")
-    span_end = _comment_end(text, code[end].end)
+    span_end = comment_end(text, code[end].end)
     was = text[code[start].start:span_end]
-    width = len(_indent_at(text, code[start].start)) + len(_INDENT) * source.lock
-    guarded = "\n".join([*_if_lines(test, width), f"{_INDENT}{was}", "}"])
+    width = len(_indent_at(text, code[start].start)) + len(INDENT) * source.lock
+    guarded = "\n".join([*if_lines(test, width), f"{INDENT}{was}", "}"])
     return _guard(source, access, (code[start].start, span_end), guarded, form, locked=source.lock, once=False)
-
-
-_WIDTH = 79
-
-
-def _if_lines(test: tuple[str, str, str], column: int) -> list[str]:
-    """`if (left op right) {`, or, past 79 columns, the condition broken
-    before its operator and the brace on a line of its own (PEP 7)."""
-    left, operator, right = test
-    line = f"if ({left} {operator} {right}) {{"
-    if column + len(line) <= _WIDTH:
-        return [line]
-    return [f"if ({left}", f"{_INDENT}{operator} {right})", "{"]
-
-
-def _fitted(first: str, rest: str, column: int) -> list[str]:
-    """`first + rest` on one line, or broken after `first` with `rest`
-    indented one level, past 79 columns."""
-    if column + len(first) + len(rest) <= _WIDTH:
-        return [first + rest]
-    return [first.rstrip(), _INDENT + rest.lstrip()]
-
-
-_TRAILING_COMMENT_RE = re.compile(r"[ \t]*(//[^\n]*|/\*[^\n]*?\*/)[ \t]*(?=\n)")
-
-
-def _comment_end(text: str, end: int) -> int:
-    """Where the statement ending at `end` ends with the comment that
-    follows it on its line, if one does (it goes inside the guard with it)."""
-    match = _TRAILING_COMMENT_RE.match(text, end)
-    return match.end(1) if match else end
 
 
 def _guard(source: GuardSource, access: RacingAccess, span: tuple[int, int], guarded: str, form: str, *,
@@ -424,44 +391,6 @@ def _guard(source: GuardSource, access: RacingAccess, span: tuple[int, int], gua
 
 def _with_edit(guard: Guard, group: list[Guard], once: bool) -> Guard:
     return replace(guard, edit=Edit(start=guard.edit.start, end=guard.edit.end, text=render_group(group, once)))
-
-
-def _joined(group: list[Guard], text: str) -> list[str]:
-    """The guarded code of the group's statements, a blank line kept
-    between two that had one."""
-    lines: list[str] = []
-    for index, guard in enumerate(group):
-        if index and text.count("\n", group[index - 1].edit.end, guard.edit.start) > 1:
-            lines.append("")
-        lines += guard.guarded.split("\n")
-    return lines
-
-
-def render_group(group: list[Guard], once: bool, text: str = "") -> str:
-    """The code replacing the statements of `group` (adjacent, in one
-    function), laid out at the first one's indentation: one lock around
-    them all when they are locked, one flag when they run once."""
-    first = group[0]
-    if first.locked:
-        lines = ["{", f"{_INDENT}static PyMutex {_LOCK_NAME};"]
-        if once:
-            lines.append(f"{_INDENT}static int {_DONE_NAME} = 0;")
-        lines.append(f"{_INDENT}PyMutex_Lock(&{_LOCK_NAME});")
-        inner = _joined(group, text)
-        if once:
-            lines += [f"{_INDENT}if (!{_DONE_NAME}) {{", *_indented(inner, 2),
-                      f"{_INDENT * 2}{_DONE_NAME} = 1;", f"{_INDENT}}}"]
-        else:
-            lines += _indented(inner, 1)
-        lines += [f"{_INDENT}PyMutex_Unlock(&{_LOCK_NAME});", "}"]
-    else:
-        lines = _joined(group, text)
-    joint = " \\\n" if first.in_macro else "\n"
-    return re.sub(r"[ \t]+\n", "\n", (joint + first.indent).join(lines))
-
-
-def _indented(lines: list[str], levels: int) -> list[str]:
-    return [_INDENT * levels + line if line.strip() else line for line in lines]
 
 
 def _operand(tokens: list[Token], text: str) -> str:
@@ -492,35 +421,6 @@ def _wrapped(source: GuardSource, access: RacingAccess, span: tuple[int, int], f
     was = text[first.start:last.end]
     return _guard(source, access, (first.start, last.end), _relative(was, indent), form, locked=True,
                   once=form == "once")
-
-
-def grouped_edits(guards: list[Guard], text: str) -> list[Edit]:
-    """The edits of one file's guards, those of statements that follow each
-    other (nothing but blank space between) sharing one lock: runs of
-    locked guards of the same kind (run once or not) in one function."""
-    ordered = sorted(guards, key=lambda guard: guard.edit.start)
-    edits: list[Edit] = []
-    group: list[Guard] = []
-
-    def flush() -> None:
-        if group:
-            once = group[0].form == "once"
-            edits.append(Edit(start=group[0].edit.start, end=group[-1].edit.end,
-                              text=render_group(group, once, text)))
-            group.clear()
-
-    for guard in ordered:
-        if guard.form == "free-threaded" or not guard.locked or guard.in_macro:
-            flush()
-            edits.append(guard.edit)
-            continue
-        if group and (text[group[-1].edit.end:guard.edit.start].strip()
-                      or group[-1].access.function != guard.access.function
-                      or (group[-1].form == "once") != (guard.form == "once")):
-            flush()
-        group.append(guard)
-    flush()
-    return edits
 
 
 def _flag_statement(source: GuardSource, body: tuple[int, int], first: int) -> tuple[int, int] | None:

@@ -47,7 +47,8 @@ from .edits import (
     reset_edits,
     tokenize,
 )
-from .guards import FORMS, Guard, GuardSource, grouped_edits, guard_edit, guard_source
+from .guard_layout import grouped_edits
+from .guards import FORMS, Guard, GuardSource, guard_edit, guard_source
 from .inputs import PublicNames
 from .modules import Conversion, ModuleMove, ModuleStay
 from .plan import Home, ModuleLeft, Move, Plan, Stay, declaration, opaque_structs

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.patch.edits import EditError, apply_edits, tokenize
-from analyzer.patch.guards import grouped_edits, guard_edit, guard_source
+from analyzer.patch.guard_layout import grouped_edits
+from analyzer.patch.guards import guard_edit, guard_source
 from analyzer.races.accesses import RacingAccess
 from tests.unit.test_cli import run
 from tests.unit.test_patch import _patch_tree

@@ -167,6 +167,10 @@ _STAYS = (
     Code(code="CG324", slug="no-current-interpreter", severity=Severity.NOTE,
          summary="used by code that runs where the current interpreter may not be the right one, or none",
          fix="pass the interpreter to that code, or keep the global process-wide and guard it"),
+    Code(code="CG325", slug="state-not-added", severity=Severity.NOTE,
+         summary="a multi-phase module without state that the series cannot give one: its PyModuleDef names "
+                 "GC functions already, or the names the state would add are taken",
+         fix="the detail says which; add the state struct by hand, merging the module's own m_free"),
 )
 
 STAY_CODES: dict[str, Code] = {entry.slug: entry for entry in _STAYS}
@@ -196,3 +200,4 @@ NONCONSTANT_INITIALIZER = STAY_CODES["nonconstant-initializer"]
 OUTSIDE_THE_C_API = STAY_CODES["outside-the-c-api"]
 USED_IN_OTHER_FILES = STAY_CODES["used-in-other-files"]
 NO_CURRENT_INTERPRETER = STAY_CODES["no-current-interpreter"]
+STATE_NOT_ADDED = STAY_CODES["state-not-added"]

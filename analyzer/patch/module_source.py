@@ -99,8 +99,11 @@ def read_module(code: list[Token]) -> ModuleSource | str:
     exec_functions = tuple(sorted(_table_functions(code, slots_table, True))) if slots_table else ()
     gc = {field: single_id(fields.get(field, [])) for field in ("m_traverse", "m_clear", "m_free")}
     if [t.text for t in size[:2]] != ["sizeof", "("] or size[-1].text != ")":
-        if [t.text for t in size] not in ([], ["0"]) or not exec_functions or any(gc.values()) or not name:
+        if [t.text for t in size] not in ([], ["0"]) or not exec_functions or not name:
             return "single-phase init without module state (m_size is not sizeof a state struct)"
+        named = [f"{field} ({function})" for field, function in gc.items() if function]
+        if named:
+            return f"multi-phase init without module state, and its PyModuleDef sets {', '.join(named)} already"
         prefix = name.lstrip("_")
         taken = {t.text for t in code if t.kind == "id"}
         names = {"state_type": f"{prefix}_state", "getter": f"get_{prefix}_state", "traverse": f"{prefix}_traverse",

@@ -122,7 +122,8 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
         code = code_tokens(tokenize(text)) if text is not None and path.endswith(".c") else []
         module = read_module(code) if code else "not a C source file"
         if isinstance(module, str):
-            why = codes.SINGLE_PHASE_MODULE if module.startswith("single-phase") else codes.OUTSIDE_MODULE_DEFINITION
+            why = codes.SINGLE_PHASE_MODULE if module.startswith("single-phase") else \
+                codes.STATE_NOT_ADDED if module.startswith("multi-phase") else codes.OUTSIDE_MODULE_DEFINITION
             stays += [ModuleStay(var=v, verdict=d, code=why, detail=module) for v, d in wanted]
             continue
         assert text is not None

@@ -157,7 +157,7 @@ def gather(result: ScanResult, wanted: tuple[GlobalVar, ...]) -> dict[tuple[str,
     return _with_partners(facts)
 
 
-_PROCESS_CALLBACKS = frozenset({Context.SIGNAL_HANDLER, Context.ALLOCATOR})
+_PROCESS_CALLBACKS = frozenset({Context.SIGNAL_HANDLER, Context.ALLOCATOR, Context.PROCESS_HOOK})
 
 
 def _with_partners(facts: dict[tuple[str, str, str], GlobalFacts]) -> dict[tuple[str, str, str], GlobalFacts]:

@@ -20,6 +20,7 @@ from ..cpython.lifecycle import (
     ALLOCATOR_API,
     ALLOCATOR_TABLES,
     CALLBACK_DEPTH,
+    HOOK_INSTALLERS,
     INSTALLERS,
     INTERPRETER_ENTRIES,
     PRE_INIT_API,
@@ -162,6 +163,9 @@ _signal_handler = _callback(Context.SIGNAL_HANDLER,
                             "used by a C signal handler, which runs outside any interpreter: process-wide")
 _allocator = _callback(Context.ALLOCATOR, "used by the process-wide memory allocators or a hook installed in "
                                           "them, which every interpreter's allocations run")
+_process_hook = _callback(Context.PROCESS_HOOK, "used by a hook installed with PySys_AddAuditHook() or "
+                                                "PyFile_SetOpenCodeHook(): the runtime keeps one, which the "
+                                                "events and opens of every interpreter call")
 
 
 def _public_data(facts: GlobalFacts) -> Evidence | None:
@@ -466,6 +470,12 @@ RULES: tuple[Rule, ...] = (
                "PyObject_SetArenaAllocator(), or of that API itself.",
          example="static PyMemAllocatorEx _PyMem;  tracemalloc's trace tables",
          false_positives="A helper also used by ordinary code."),
+    Rule(id="runtime.process-hook", state_class=StateClass.RUNTIME, match=_process_hook,
+         idiom="Written or read within two calls of a function installed with "
+               f"{'()/'.join(sorted(HOOK_INSTALLERS))}(): the runtime's one list of audit hooks or its one "
+               "open_code hook, which every interpreter calls.",
+         example="static int _audit_hook_clear_count;  (counted by a hook _testembed installs)",
+         false_positives="A helper also used by ordinary code."),
     Rule(id="immutable.handed-out-table", state_class=StateClass.IMMUTABLE, match=_handed_out_table,
          idiom="An array or struct with a static initializer that nothing writes directly, whose address is "
                "only given to functions (parameters without const) or kept in a pointer, not only on runtime "
@@ -616,6 +626,8 @@ def render_rules() -> str:
              f"({names(frozenset(ALLOCATOR_TABLES))}) names, within {CALLBACK_DEPTH['OBJECT_ALLOCATOR']} calls;",
              f"  - allocator hook: {names(ALLOCATOR_API)}, and functions installed with "
              f"{names(INSTALLERS)}, within {CALLBACK_DEPTH['ALLOCATOR']} calls;",
+             f"  - process-wide hook: functions installed with {names(HOOK_INSTALLERS)}, within "
+             f"{CALLBACK_DEPTH['PROCESS_HOOK']} calls;",
              "  - ordinary calls: everything reachable from functions nothing calls or whose address is "
              "taken (methods, callbacks), and code deeper than those limits below a signal handler or an "
              "allocator, except test modules (`_test*`).",

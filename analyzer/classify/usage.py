@@ -8,13 +8,15 @@ finalization, interpreter creation and teardown, extension module init and
 exec functions (`PyInit_*` and the functions a `PyModuleDef_Slot` table
 names), signal handlers (functions given to `signal`/`PyOS_setsig` or stored
 in a `sigaction`), the default allocator (the functions a static allocator
-table names) and allocator hooks.  Code within a few calls of a signal
-handler or an allocator runs in it; deeper code is shared with ordinary
-code.  Everything else that nothing calls, or whose address is taken
-(methods, callbacks, slots), is an ordinary root: it may run at any time, in
-any interpreter.  Reachability from one kind of entry stops at the entries of
+table names), allocator hooks and the process-wide hooks (audit hooks and
+the open_code hook).  Code within a few calls of a signal handler, an
+allocator or a hook runs in it; deeper code is shared with ordinary code.
+Everything else that nothing calls, or whose address is taken (methods,
+callbacks, slots), is an ordinary root: it may run at any time, in any
+interpreter.  Reachability from one kind of entry stops at the entries of
 the other kinds: what `Py_InitializeFromConfig` reaches through
-`PyInterpreterState_New` belongs to interpreter creation.
+`PyInterpreterState_New` belongs to interpreter creation.  A test module's
+methods and the hooks test code installs reach only test code (`_test*`).
 
 The networkx graph stays in this module; callers get Reach records.
 """
@@ -31,6 +33,7 @@ from ..cpython.lifecycle import (
     ALLOCATOR_API,
     ALLOCATOR_TABLES,
     CALLBACK_DEPTH,
+    HOOK_INSTALLERS,
     INSTALLERS,
     INTERPRETER_ENTRIES,
     MODULE_INIT_PREFIX,
@@ -47,10 +50,11 @@ class Context(enum.Enum):
     SIGNAL_HANDLER = "signal handler"
     OBJECT_ALLOCATOR = "the default allocator"
     ALLOCATOR = "allocator hook"
+    PROCESS_HOOK = "process-wide hook"
     ORDINARY = "ordinary calls"
 
 
-CALLBACKS = (Context.SIGNAL_HANDLER, Context.OBJECT_ALLOCATOR, Context.ALLOCATOR)
+CALLBACKS = (Context.SIGNAL_HANDLER, Context.OBJECT_ALLOCATOR, Context.ALLOCATOR, Context.PROCESS_HOOK)
 """The contexts of callbacks: code within CALLBACK_DEPTH calls of their entries runs in them."""
 
 
@@ -88,10 +92,8 @@ class CallGraph:
         graph.add_edges_from((function.key, callee) for function in functions for callee in function.calls)
         test_code = {function.key for function in functions if is_test_code(function.file)}
         by_key = {function.key: function for function in functions}
-        allocator: set[FunctionKey] = set()
-        for installer in (key for key in graph if key[1] in INSTALLERS):
-            for caller in graph.predecessors(installer):     # the hooks it installs
-                allocator.update(by_key[caller].references if caller in by_key else ())
+        allocator = _installed(graph, by_key, INSTALLERS)
+        hooks = _installed(graph, by_key, HOOK_INSTALLERS)
         module_tables = {var.identity for var in globals_ if var.ctype.name == MODULE_SLOT_TYPE}
         # a PyModuleDef names its m_traverse, m_clear and m_free functions (its
         # methods are in a table of their own): each interpreter's module runs them
@@ -111,13 +113,15 @@ class CallGraph:
         runtime = {key for key in nodes if key[1] in RUNTIME_ENTRIES} - test_code
         interpreter = {key for key in nodes if key[1] in INTERPRETER_ENTRIES}
         handlers &= nodes
+        hooks &= nodes
         default_allocator &= nodes
         allocator = (allocator | {key for key in nodes if key[1] in ALLOCATOR_API}) & nodes
         lifecycle = runtime | interpreter | module_entries
         roots = {key for key, degree in graph.in_degree() if degree == 0} | (referenced & nodes)
-        roots -= lifecycle | handlers | allocator | default_allocator | test_code
+        callback_entries = handlers | allocator | default_allocator | hooks
+        roots -= lifecycle | callback_entries | test_code
         callbacks = {Context.SIGNAL_HANDLER: handlers, Context.OBJECT_ALLOCATOR: default_allocator,
-                     Context.ALLOCATOR: allocator}
+                     Context.ALLOCATOR: allocator, Context.PROCESS_HOOK: hooks}
         self._once_targets = frozenset(once_targets & nodes)
         self._reached: dict[Context, dict[FunctionKey, tuple[FunctionKey, int]]] = {
             # a function called once per process that is also a module's or an
@@ -130,7 +134,11 @@ class CallGraph:
         beyond: set[FunctionKey] = set()     # called from a callback's code, too deep to run in it
         for context, sources in callbacks.items():
             depth = CALLBACK_DEPTH[context.name]
-            reached = _reach(graph, sources, lifecycle, once_edges, depth)
+            reached = _reach(graph, sources - test_code, lifecycle, once_edges, depth)
+            # a hook a test installs is test code's caller: it reaches only test code
+            for key, entry in _reach(graph, sources & test_code, lifecycle | (nodes - test_code),
+                                     once_edges, depth).items():
+                reached.setdefault(key, entry)
             self._reached[context] = reached
             beyond.update(successor for key, (_, d) in reached.items() if d == depth
                           for successor in graph.successors(key) if successor not in reached)
@@ -138,7 +146,7 @@ class CallGraph:
         # a test module's methods run as any module's do, but only for its own
         # code: what they call outside test code is reached as the tests call it
         test_roots = {key for key, degree in graph.in_degree() if degree == 0} | (referenced & nodes)
-        test_roots &= test_code - lifecycle - handlers - allocator - default_allocator
+        test_roots &= test_code - lifecycle - callback_entries
         for key, entry in _reach(graph, test_roots, lifecycle | (nodes - test_code), once_edges).items():
             ordinary.setdefault(key, entry)
         self._reached[Context.ORDINARY] = ordinary
@@ -152,6 +160,16 @@ class CallGraph:
         once = frozenset(entry for context, entry in entries
                          if context is Context.RUNTIME_LIFECYCLE and entry in self._once_targets)
         return Reach(contexts=contexts, entries=entries, callback=callback, once_entries=once)
+
+
+def _installed(graph: nx.DiGraph, by_key: dict[FunctionKey, Function], installers: frozenset[str]) -> set[FunctionKey]:
+    """The functions the callers of `installers` name without calling them:
+    the hooks they install."""
+    installed: set[FunctionKey] = set()
+    for installer in (key for key in graph if key[1] in installers):
+        for caller in graph.predecessors(installer):
+            installed.update(by_key[caller].references if caller in by_key else ())
+    return installed
 
 
 def _reach(graph: nx.DiGraph, sources: set[FunctionKey], stop: set[FunctionKey],

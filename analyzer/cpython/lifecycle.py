@@ -33,10 +33,13 @@ INSTALLERS = frozenset({"PyMem_SetAllocator", "PyObject_SetArenaAllocator"})
 ALLOCATOR_TABLES = ("PyMemAllocatorEx", "PyObjectArenaAllocator")
 """The types of the allocator tables; the functions a static one's initializer
 names are the default allocator (pymalloc's, or mimalloc's)."""
-CALLBACK_DEPTH = {"SIGNAL_HANDLER": 2, "OBJECT_ALLOCATOR": 4, "ALLOCATOR": 3}
-"""How far from a signal handler, the default allocator or an allocator hook
-code still counts as running in it: they set flags or record through a
-helper or a few; deeper calls are shared with ordinary code."""
+HOOK_INSTALLERS = frozenset({"PySys_AddAuditHook", "PyFile_SetOpenCodeHook"})
+"""Installing a process-wide hook: the runtime keeps one list of audit hooks
+and one open_code hook, which every interpreter's events and opens call."""
+CALLBACK_DEPTH = {"SIGNAL_HANDLER": 2, "OBJECT_ALLOCATOR": 4, "ALLOCATOR": 3, "PROCESS_HOOK": 2}
+"""How far from a signal handler, the default allocator, an allocator hook or
+a process-wide hook code still counts as running in it: they set flags or
+record through a helper or a few; deeper calls are shared with ordinary code."""
 
 MODULE_INIT_PREFIX = "PyInit_"
 """An extension module's single-phase init function: PyInit_<name>."""

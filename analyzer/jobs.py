@@ -130,6 +130,7 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     those of the files `only` names, when given), guards the racing
     statements of `races` (a `cglobals races --format json` document), and
     says in README.md and moved.tsv what moved and why the rest stays."""
+    from .cpython.api import PER_INTERPRETER_GIL_SLOT
     from .patch.clinic import regenerate_clinic
     from .patch.inputs import api_files, check_texts, module_texts, public_names, type_inputs
     from .patch.modules import convert_modules
@@ -157,13 +158,15 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     use_functions, known_functions = function_indexes(result)
     layout, bases = type_inputs(root, result)
     texts = module_texts(root, result)
+    gil = PER_INTERPRETER_GIL_SLOT[1] in public.macros
     conversions, module_stays = convert_modules(result, classified, texts, initializers, public.types,
-                                                use_functions, known_functions, chosen, layout, bases)
+                                                use_functions, known_functions, chosen, layout, bases,
+                                                per_interpreter_gil=gil)
     conversions, failed = regenerate_clinic(root, conversions, texts)
     if failed:      # the types those files' clinic input names stay, the rest converts as before
         conversions, module_stays = convert_modules(result, classified, texts, initializers, public.types,
                                                     use_functions, known_functions, chosen, layout, bases,
-                                                    frozenset(failed))
+                                                    frozenset(failed), per_interpreter_gil=gil)
         conversions, _ = regenerate_clinic(root, conversions, texts)
     with writing(Path(output)):
         series = write_series(result.tree.root, plan, use_functions, known_functions, output, racing, api,

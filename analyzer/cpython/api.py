@@ -138,6 +138,16 @@ positional initializers)."""
 
 MODULE_EXEC_SLOT = "Py_mod_exec"
 """The slot of a multi-phase module's exec function (PEP 489)."""
+MODULE_CREATE_CALLS = frozenset({"PyModule_Create", "PyModule_Create2"})
+"""How single-phase init creates its module object from its PyModuleDef."""
+SINGLE_PHASE_LOOKUPS = frozenset({"PyState_FindModule", "PyState_AddModule", "PyState_RemoveModule"})
+"""The per-interpreter registry of single-phase modules: a multi-phase
+module is not in it (PyState_FindModule returns NULL for it)."""
+PER_INTERPRETER_GIL_SLOT = ("Py_mod_multiple_interpreters", "Py_MOD_PER_INTERPRETER_GIL_SUPPORTED")
+"""The slot a module that keeps no state in C globals declares (3.12+) to be
+imported by subinterpreters with their own GIL."""
+MODULE_INIT_TYPE = "PyMODINIT_FUNC"
+"""The declared return type of `PyInit_NAME()`."""
 
 TYPE_FREE_CALLS = frozenset({"tp_free", "PyObject_GC_Del", "PyObject_Del", "PyObject_Free", "PyObject_DEL",
                              "PyObject_FREE"})

@@ -7,6 +7,7 @@ a #define, and every such function must have one, so nothing is rewritten by
 a name match alone."""
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -342,3 +343,48 @@ def initializer_elements(code: list[Token], brace: int, closing: int) -> list[li
         else:
             elements[-1].append(token)
     return [element for element in elements if element]
+
+
+def realigned(text: str, code: list[Token], edits: list[Edit]) -> list[Edit]:
+    """Edits that keep continuation lines aligned with the open parenthesis
+    they follow (PEP 7) when `edits` lengthen or shorten a line before that
+    parenthesis: `f(state->x,\\n  y)` moves `y` along with `(`."""
+    by_line: dict[int, list[Edit]] = {}
+    for edit in edits:
+        if "\n" not in edit.text and "\n" not in text[edit.start:edit.end] and edit.start != edit.end:
+            by_line.setdefault(line_start(text, edit.start), []).append(edit)
+    starts = {line_start(text, e.start) for e in edits if e.start == line_start(text, e.start)}
+    added = []
+    offsets = [t.start for t in code]
+    for begin, line_edits in sorted(by_line.items()):
+        end = text.find("\n", begin)
+        end = len(text) if end < 0 else end
+        on_line = [i for i in range(bisect.bisect_left(offsets, begin), bisect.bisect_left(offsets, end))
+                   if code[i].directive is None]
+        if not on_line:
+            continue
+        opened: list[int] = []
+        for index in on_line:
+            if code[index].text == "(":
+                opened.append(index)
+            elif code[index].text == ")" and opened:
+                opened.pop()
+        if not opened:
+            continue
+        paren = code[opened[-1]]
+        shift = sum(len(e.text) - (e.end - e.start) for e in line_edits if e.end <= paren.start)
+        if shift == 0:
+            continue
+        column = paren.start - begin + 1
+        depth = 1
+        for index in range(on_line[-1] + 1, len(code)):
+            token = code[index]
+            first_on_line = line_start(text, token.start) != line_start(text, code[index - 1].start)
+            if first_on_line and token.start - line_start(text, token.start) == column:
+                at = line_start(text, token.start)
+                if at not in starts:
+                    added.append(Edit(start=at, end=at + max(0, -shift), text=" " * max(0, shift)))
+            depth += {"(": 1, ")": -1}.get(token.text, 0)
+            if depth == 0:
+                break
+    return added

@@ -50,6 +50,7 @@ def public_names(root: str) -> PublicNames:
             continue
         types.update(re.findall(r"\btypedef\b[^;{]*?(\w+)\s*;", text))      # typedef struct _object PyObject;
         types.update(re.findall(r"\}\s*(\w+)\s*;", text))                   # typedef struct { ... } Name;
+        types.update(re.findall(r"\btypedef\b[^;{]*?\(\s*\*\s*(\w+)\s*\)\s*\(", text))   # typedef R (*Name)(...);
         macros.update(re.findall(r"^\s*#\s*define\s+(\w+)[ \t]", text, flags=re.M))
         for name, body in _OBJECT_MACRO_RE.findall(text):
             bodies.setdefault(name, " ".join(body.replace("\\\n", " ").split()))

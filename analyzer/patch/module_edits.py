@@ -16,6 +16,7 @@ from .edits import (
     initializer_elements,
     line_start,
     move_edits,
+    realigned,
     tokenize,
 )
 from .heap_types import HeapType, creation, exec_edits
@@ -102,6 +103,7 @@ def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dic
     operands = bool(module.finder) and any(e.startswith(f"{stem}_by_operands(") for e in reached)
     finder = bool(module.finder) and (operands or bool(clinic)
                                       or any(e.startswith(f"{module.finder}(") for e in reached))
+    edits += realigned(text, code, edits)
     if module.new_state:
         return edits + _new_state_edits(context, members, [m.field for m in owned], finder, operands)
     if finder:
@@ -160,11 +162,7 @@ def _new_state_edits(context: FileContext, members: list[str], owned: list[str],
     getter after the file's includes, m_traverse, m_clear and m_free
     before its slot table, and its PyModuleDef's m_size and GC members."""
     text, code, module = context.text, context.code, context.module
-    first_function = min((f.start for f in context.functions), default=len(code) - 1)
-    includes = [t for t in code[:first_function] if t.directive == "include"]
-    if not includes:
-        raise EditError("no #include before the first function: nowhere to put the state struct")
-    after_includes = text.find("\n", includes[-1].end) + 1
+    after_includes = _after_includes(context)
     if context.clinic_include >= 0:        # the clinic output's code may use the getters
         after_includes = min(after_includes, line_start(text, code[context.clinic_include].start))
     state, getter = module.state_type, module.getter
@@ -185,6 +183,31 @@ def _new_state_edits(context: FileContext, members: list[str], owned: list[str],
             Edit(start=table, end=table, text="\n".join(gc)),
             *_module_def_edits(context, {"m_size": f"sizeof({state})", "m_traverse": module.traverse or "",
                                          "m_clear": module.clear or "", "m_free": module.free or ""})]
+
+
+def _after_includes(context: FileContext) -> int:
+    """The start of the line after the file's last #include before its
+    first function, out of any #if around that include (an include of one
+    platform's branch is not compiled on the others)."""
+    text, code = context.text, context.code
+    first_function = min((f.start for f in context.functions), default=len(code) - 1)
+    includes = [i for i in range(first_function) if code[i].directive == "include"]
+    if not includes:
+        raise EditError("no #include before the first function: nowhere to put the state struct")
+    depth, last = 0, includes[-1]
+    for index in range(first_function):
+        token = code[index]
+        if index == last and depth == 0:
+            return text.find("\n", token.end) + 1
+        if token.directive is None or token.text != token.directive:
+            continue
+        if token.text in ("if", "ifdef", "ifndef"):
+            depth += 1
+        elif token.text == "endif":
+            depth -= 1
+            if index > last and depth == 0:
+                return text.find("\n", token.end) + 1
+    raise EditError("the last #include before the first function is in an #if that does not end there")
 
 
 def _slot_table_start(context: FileContext) -> int:
@@ -279,5 +302,6 @@ def _first_in_body(context: FileContext, function: Function, lines: list[str]) -
     if first.line == code[function.brace].line:
         raise EditError(f"{function.name}() has code on the line of its opening brace")
     start = text.find("\n", code[function.brace].end) + 1      # before a comment that opens the body, too
-    indent = indent_at(text, first.start)
+    statement = next((t for t in code[function.brace + 1:function.end] if t.directive is None), first)
+    indent = indent_at(text, statement.start)
     return Edit(start=start, end=start, text="".join(f"{indent}{line}\n" if line else "\n" for line in lines))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..cpython.api import MODULE_DEF_FIELDS, MODULE_EXEC_SLOT, MODULE_STATE_CALLS
+from ..cpython.lifecycle import MODULE_INIT_PREFIX
 from .edits import Token, closing_brace, closing_paren, function_bodies, initializer_elements
 
 
@@ -74,19 +75,30 @@ def _type_text(tokens: list[Token]) -> str:
     return " ".join(t.text for t in tokens if t.text != "*") + " " + "*" * sum(t.text == "*" for t in tokens)
 
 
-def read_module(code: list[Token]) -> ModuleSource | str:
-    """The module the file defines, or why it has no module state to extend."""
+def module_definition(code: list[Token]) -> tuple[int, dict[str, list[Token]]] | str:
+    """The token index of the type of the file's one PyModuleDef and the
+    tokens of each member its initializer sets; or why there is none."""
     definitions = [i for i in range(len(code) - 3) if code[i].text == "PyModuleDef" and code[i].directive is None
                    and code[i + 1].kind == "id" and code[i + 2].text == "=" and code[i + 3].text == "{"]
     if not definitions:
         return "defines no PyModuleDef"
     if len(definitions) > 1:
         return "defines more than one PyModuleDef"
-    index = definitions[0]
-    fields = _initializer_fields(code, index + 3, MODULE_DEF_FIELDS, head=True)
+    return definitions[0], _initializer_fields(code, definitions[0] + 3, MODULE_DEF_FIELDS, head=True)
+
+
+def read_module(code: list[Token]) -> ModuleSource | str:
+    """The module the file defines, or why it has no module state to extend."""
+    found = module_definition(code)
+    if isinstance(found, str):
+        return found
+    index, fields = found
     size = fields.get("m_size", [])
     name_tokens = fields.get("m_name", [])
     name = name_tokens[0].text.strip('"') if len(name_tokens) == 1 and name_tokens[0].kind == "string" else ""
+    if not name:       # a macro (PySocket_MODULE_NAME): the init function's name says the import name
+        inits = {t.text for t in code if t.text.startswith(MODULE_INIT_PREFIX) and t.kind == "id"}
+        name = inits.pop()[len(MODULE_INIT_PREFIX):] if len(inits) == 1 else ""
     entry_points = set()
     for field in ("m_methods", "m_slots"):
         table = single_id(fields.get(field, []))

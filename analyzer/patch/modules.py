@@ -33,6 +33,7 @@ from .edits import (
 )
 from .heap_types import HeapType, own_functions, plan_heap_type
 from .helpers import PARAMETER_PATH, Helper, state_helpers
+from .init_rewrite import difference_edits, line_map, rewrite_init
 from .module_edits import conversion_edits, state_struct
 from .module_source import (
     Function,
@@ -81,6 +82,7 @@ class Conversion:
     edits: tuple[Edit, ...]    # of the pristine text
     new_state: bool = False    # the module had no state: the conversion gives it one
     clinic_output: str = ""    # its Argument Clinic output's path, to regenerate from the edited text
+    multi_phase: str = ""      # the single-phase init function whose body became the exec function
     texts: tuple[tuple[str, str], ...] = ()    # (path, text) once regenerated: the file and its clinic output
 
 
@@ -90,7 +92,8 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
                     known_functions: dict[str, frozenset[str]],
                     only: frozenset[str] | None = None, layout: TypeLayout | None = None,
                     bases: dict[str, BaseType] | None = None,
-                    without_clinic: frozenset[str] = frozenset()) -> tuple[tuple[Conversion, ...],
+                    without_clinic: frozenset[str] = frozenset(),
+                    per_interpreter_gil: bool = False) -> tuple[tuple[Conversion, ...],
                                                                             tuple[ModuleStay, ...]]:
     """`texts`: the pristine text of each Modules/ file that has a mutable
     global (read by the caller); `layout`: the tree's PyTypeObject and type
@@ -111,6 +114,10 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
     declarators: dict[tuple[str, int], int] = {}
     for var in result.globals:
         declarators[(var.file, var.line)] = declarators.get((var.file, var.line), 0) + 1
+    inputs = _Inputs(texts=texts, initializers=initializers, public_types=public_types, use_functions=use_functions,
+                     known_functions=known_functions, layout=layout, bases=bases or {},
+                     without_clinic=without_clinic, declarators=declarators, classified=classified,
+                     per_interpreter_gil=per_interpreter_gil)
     conversions, stays = [], []
     for path, found in sorted(by_file.items()):
         runtime = [(v, d) for v, d in found if d.state_class is StateClass.RUNTIME]
@@ -121,44 +128,154 @@ def convert_modules(result: ScanResult, classified: Classified, texts: dict[str,
         text = texts.get(path)
         code = code_tokens(tokenize(text)) if text is not None and path.endswith(".c") else []
         module = read_module(code) if code else "not a C source file"
-        if isinstance(module, str):
-            why = codes.SINGLE_PHASE_MODULE if module.startswith("single-phase") else \
-                codes.STATE_NOT_ADDED if module.startswith("multi-phase") else codes.OUTSIDE_MODULE_DEFINITION
+        elsewhere_of = {v.identity: frozenset(elsewhere[v.identity]) for v, _ in wanted if v.identity in elsewhere}
+        if isinstance(module, str) and module.startswith("single-phase"):
+            assert text is not None
+            conversion, file_stays = _single_phase(path, text, code, module, found, elsewhere_of, inputs)
+        elif isinstance(module, str):
+            why = codes.STATE_NOT_ADDED if module.startswith("multi-phase") else codes.OUTSIDE_MODULE_DEFINITION
             stays += [ModuleStay(var=v, verdict=d, code=why, detail=module) for v, d in wanted]
             continue
-        assert text is not None
-        clinic = clinic_include(code) if path not in without_clinic else None
-        clinic_path = f"{path.rpartition('/')[0]}/{clinic[1]}" if clinic else ""
-        clinic_code = code_tokens(tokenize(texts[clinic_path])) if clinic_path in texts else []
-        context = FileContext(text=text, code=code, module=module, functions=functions(code),
-                               use_functions=use_functions, known=known_functions.get(path, frozenset()),
-                               file_names=frozenset(v.name for v, _ in found) | known_functions.get(path, frozenset()),
-                               layout=layout, bases=bases or {},
-                               module_types=frozenset(v.name for v, d in wanted if v.family is Family.STATIC_TYPE),
-                               elsewhere={v.identity: frozenset(elsewhere[v.identity]) for v, _ in wanted
-                                          if v.identity in elsewhere},
-                               clinic_path=clinic_path if clinic_code else "",
-                               clinic_include=clinic[0] if clinic and clinic_code else -1,
-                               clinic_code=clinic_code, clinic_functions=functions(clinic_code),
-                               all_tokens=tokenize(text))
-        moves, file_stays, helpers = _plan_file(context, wanted, initializers, public_types, declarators,
-                                                classified)
-        if moves:
-            try:
-                edits = conversion_edits(context, moves, helpers)
-                apply_edits(text, edits)
-            except EditError as exc:
-                file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
-                               for m in moves]
-                moves = []
+        else:
+            assert text is not None
+            conversion, file_stays = _convert(path, text, code, module, found, elsewhere_of, inputs)
         stays += file_stays
-        if moves:
-            clinic_named = any(m.heap is not None and named_in_input(context.all_tokens, m.var.name) for m in moves)
-            conversions.append(Conversion(file=path, module=module.name, state_type=module.state_type,
-                                          getter=module.getter, new_state=module.new_state,
-                                          moves=tuple(moves), edits=tuple(edits),
-                                          clinic_output=context.clinic_path if clinic_named else ""))
+        if conversion is not None:
+            conversions.append(conversion)
     return tuple(conversions), tuple(stays)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Inputs:
+    """What every file's conversion reads of the tree (see convert_modules)."""
+    texts: dict[str, str]
+    initializers: dict[tuple[str, str, str], str]
+    public_types: frozenset[str]
+    use_functions: dict[tuple[str, str, str], frozenset[str]]
+    known_functions: dict[str, frozenset[str]]
+    layout: TypeLayout | None
+    bases: dict[str, BaseType]
+    without_clinic: frozenset[str]
+    declarators: dict[tuple[str, int], int]
+    classified: Classified
+    per_interpreter_gil: bool       # the tree has Py_mod_multiple_interpreters (3.12+)
+
+
+def _convert(path: str, text: str, code: list[Token], module: ModuleSource, found: list[tuple[GlobalVar, Verdict]],
+             elsewhere: dict[tuple[str, str, str], frozenset[str]],
+             inputs: _Inputs) -> tuple[Conversion | None, list[ModuleStay]]:
+    """The conversion of one module file with module state (or a multi-phase
+    one without), and the interpreter globals that stay."""
+    wanted = [(v, d) for v, d in found if d.state_class is StateClass.INTERPRETER]
+    texts = inputs.texts
+    clinic = clinic_include(code) if path not in inputs.without_clinic else None
+    clinic_path = f"{path.rpartition('/')[0]}/{clinic[1]}" if clinic else ""
+    clinic_code = code_tokens(tokenize(texts[clinic_path])) if clinic_path in texts else []
+    known = inputs.known_functions.get(path, frozenset())
+    context = FileContext(text=text, code=code, module=module, functions=functions(code),
+                          use_functions=inputs.use_functions, known=known,
+                          file_names=frozenset(v.name for v, _ in found) | known,
+                          layout=inputs.layout, bases=inputs.bases,
+                          module_types=frozenset(v.name for v, d in wanted if v.family is Family.STATIC_TYPE),
+                          elsewhere=elsewhere, clinic_path=clinic_path if clinic_code else "",
+                          clinic_include=clinic[0] if clinic and clinic_code else -1,
+                          clinic_code=clinic_code, clinic_functions=functions(clinic_code),
+                          all_tokens=tokenize(text))
+    moves, file_stays, helpers = _plan_file(context, wanted, inputs.initializers, inputs.public_types,
+                                            inputs.declarators, inputs.classified)
+    if moves:
+        try:
+            edits = conversion_edits(context, moves, helpers)
+            apply_edits(text, edits)
+        except EditError as exc:
+            file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
+                           for m in moves]
+            moves = []
+    if not moves:
+        return None, file_stays
+    clinic_named = any(m.heap is not None and named_in_input(context.all_tokens, m.var.name) for m in moves)
+    return Conversion(file=path, module=module.name, state_type=module.state_type, getter=module.getter,
+                      new_state=module.new_state, moves=tuple(moves), edits=tuple(edits),
+                      clinic_output=context.clinic_path if clinic_named else ""), file_stays
+
+
+def _single_phase(path: str, text: str, code: list[Token], reason: str, found: list[tuple[GlobalVar, Verdict]],
+                  elsewhere: dict[tuple[str, str, str], frozenset[str]],
+                  inputs: _Inputs) -> tuple[Conversion | None, list[ModuleStay]]:
+    """A single-phase module becomes multi-phase with module state when all
+    of its interpreter globals move and its init writes none that stays:
+    init ran once per process, exec runs for every interpreter's module."""
+    wanted = [(v, d) for v, d in found if d.state_class is StateClass.INTERPRETER]
+
+    def stay(detail: str) -> tuple[None, list[ModuleStay]]:
+        return None, [ModuleStay(var=v, verdict=d, code=codes.SINGLE_PHASE_MODULE, detail=f"{reason}; {detail}")
+                      for v, d in wanted]
+
+    isolated = inputs.per_interpreter_gil and all(d.state_class is not StateClass.RUNTIME for _, d in found)
+    rewrite = rewrite_init(text, code, functions(code), isolated)
+    if isinstance(rewrite, str):
+        return stay(rewrite)
+    rename = {rewrite.init: rewrite.exec_name}
+    if any(v.func in rename for v, _ in found):
+        return stay(f"a static of {rewrite.init}() would become one of every interpreter's exec")
+    edited = apply_edits(text, rewrite.edits)
+    edited_code = code_tokens(tokenize(edited))
+    module = read_module(edited_code)
+    if isinstance(module, str):
+        return stay(f"once multi-phase: {module}")
+    writer = _init_writes(edited_code, rewrite.exec_name, [v for v, d in found if d.state_class is StateClass.RUNTIME],
+                          inputs.classified, rename)
+    if writer:
+        return stay(writer)
+    lines = line_map(text, rewrite.edits)
+    moved_lines = {v.line: lines(v.line) for v, _ in found}
+    if None in moved_lines.values():
+        return stay("the rewrite of its init replaces a line that declares a global")
+    shifted = [(replace(v, line=moved_lines[v.line] or v.line), d) for v, d in found]
+    inputs = replace(inputs,
+                     use_functions={**inputs.use_functions, **{
+                         identity: frozenset(rename.get(f, f) for f in functions_)
+                         for identity, functions_ in inputs.use_functions.items() if identity[0] == path}},
+                     known_functions={**inputs.known_functions,
+                                      path: inputs.known_functions.get(path, frozenset()) | {rewrite.exec_name}},
+                     declarators={**inputs.declarators, **{(path, moved_lines[line] or line): count
+                                                           for (file, line), count in inputs.declarators.items()
+                                                           if file == path and line in moved_lines}})
+    conversion, stays = _convert(path, edited, edited_code, module, shifted, elsewhere, inputs)
+    if stays or conversion is None:
+        first = stays[0] if stays else None
+        return stay("it becomes multi-phase only when all its interpreter globals move, and "
+                    + (f"{first.var.qualified_name} stays ({first.code.code} {first.code.slug}: {first.detail})"
+                       if first else "none moves"))
+    original = {v.identity: v for v, _ in found}
+    return replace(conversion, edits=tuple(difference_edits(text, apply_edits(edited, conversion.edits))),
+                   moves=tuple(replace(m, var=original[m.var.identity]) for m in conversion.moves),
+                   multi_phase=rewrite.init), []
+
+
+def _init_writes(code: list[Token], exec_name: str, staying: list[GlobalVar], classified: Classified,
+                 rename: dict[str, str]) -> str:
+    """Why exec may not run once per interpreter: it, or a function of the
+    file it calls, writes a global that stays (each interpreter's module
+    would repoint it at its own objects)."""
+    file_functions = functions(code)
+    names = {f.name for f in file_functions}
+    calls = {f.name: {code[i].text for i in range(f.brace, f.end)
+                      if code[i].text in names and code[i + 1].text == "(" and code[i - 1].text not in (".", "->")}
+             for f in file_functions}
+    reached, pending = {exec_name}, [exec_name]
+    while pending:
+        for callee in calls.get(pending.pop(), set()) - reached:
+            reached.add(callee)
+            pending.append(callee)
+    for var in staying:
+        writers = {rename.get(f[1], f[1]) for s in classified.facts[var.identity].writes if (f := s.use.function)}
+        if writers & reached:
+            pristine = {exec_: init for init, exec_ in rename.items()}
+            where = ", ".join(f"{pristine.get(f, f)}()" for f in sorted(writers & reached))
+            return f"its init writes {var.qualified_name} (in {where}), which stays process-wide: " \
+                   "each interpreter's exec would repoint it"
+    return ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -308,19 +425,32 @@ def _clinic_impls(context: FileContext, reachable: dict[str, str]) -> dict[str, 
     return found
 
 
+_MAX_LINE = 79
+"""PEP 7: lines of C code shorter than 80 columns."""
+
+
+def _line_length(text: str, offset: int) -> int:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return (len(text) if end < 0 else end) - start
+
+
 def _with_state_locals(context: FileContext, moves: list[ModuleMove]) -> list[ModuleMove]:
     """A function that reaches the state through the getter more than once
     gets a state local instead (`mod_state *state = get_mod_state(module);`
-    first in its body), as does one that reaches a heap type: paths naming
-    it as `state->`."""
+    first in its body), as does one that reaches a heap type, or where the
+    call would make a line longer than PEP 7's 79 columns: paths naming it
+    as `state->`."""
     counts: dict[str, int] = {}
     for move in moves:
         for name, expression in move.paths:
             if "(" in expression:            # a call of the getter, not a local already
                 passes = move.heap is not None or name in move.passing or name in move.given or any(
                     name in context.helpers[helper].callers for helper in move.given)
-                counts[name] = counts.get(name, 0) + sum(len(context.references(f, move.var.name))
-                                                         for f in context.named(name)) + 2 * passes
+                references = [i for f in context.named(name) for i in context.references(f, move.var.name)]
+                too_long = any(_line_length(context.text, context.code[i].start) + len(expression) > _MAX_LINE
+                               for i in references)
+                counts[name] = counts.get(name, 0) + len(references) + 2 * (passes or too_long)
     renamed = {}
     for name, count in counts.items():
         if count > 1:

@@ -332,7 +332,17 @@ def conversion_message(conversion: Conversion) -> str:
     one = len(moves) == 1
     state = conversion.state_type
     module = f"The {conversion.module} module" if conversion.module else f"The module of {conversion.file}"
-    if conversion.new_state:
+    if conversion.multi_phase:
+        exec_name = conversion.multi_phase.removeprefix("PyInit_") + "_exec"
+        has = (f"{module} used single-phase init: {conversion.multi_phase}() created the module once per "
+               "process, and a subinterpreter that imported it got a copy of the first module's dict, with the "
+               "objects the first interpreter made. It becomes multi-phase (PEP 489): what "
+               f"{conversion.multi_phase}() did after PyModule_Create() is {exec_name}(), the Py_mod_exec slot, "
+               "run for each module object (its `return NULL` is -1, its `return m` 0, and it no longer decrefs "
+               f"the module it is given), and {conversion.multi_phase}() returns PyModuleDef_Init(). The module "
+               f"gets state: {state}, reached through {conversion.getter}(), with m_traverse, m_clear and m_free "
+               "that visit and clear what the state owns. ")
+    elif conversion.new_state:
         has = (f"{module} uses multi-phase init but keeps no module state (m_size 0). It gets one: "
                f"{state}, reached through {conversion.getter}(), with m_traverse, m_clear and m_free that visit "
                "and clear what the state owns. ")

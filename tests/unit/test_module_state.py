@@ -10,8 +10,9 @@ import pytest
 from analyzer.codes import STAY_CODES
 from analyzer.cpython.typeslots import type_layout
 from analyzer.cpython.workloads import heap_type_check
-from analyzer.patch.edits import tokenize
+from analyzer.patch.edits import Edit, apply_edits, realigned, tokenize
 from analyzer.patch.heap_types import own_functions
+from analyzer.patch.init_rewrite import line_map, rewrite_init
 from analyzer.patch.module_source import code_tokens, functions, read_module, state_expression
 from analyzer.patch.regression import add_isolation_test
 from tests.unit.test_cli import run
@@ -274,3 +275,108 @@ def test_a_helper_only_a_staying_global_needs_is_left_as_it_is(tmp_path):
     _git(tree, "am", "-q", *(str(out / name) for name in names))
     after = (tree / "Modules" / "helpermod.c").read_text()
     assert "static long\nbump(void)\n" in after and "bump() + state->calls" in after
+
+
+def test_a_single_phase_module_whose_globals_all_move_becomes_multi_phase(tmp_path):
+    tree = _patch_tree(tmp_path / "tree", ("phasemod",))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    assert ", 2 of extension modules into their module state," in stdout
+    names = (out / "series").read_text().split()
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "pristine")
+    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    assert (tree / "Modules" / "phasemod.c").read_text() == \
+        (PATCH_FIXTURES / "modules" / "phasemod.after.c").read_text()
+    message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/phasemod.c")
+    assert message.startswith("cglobals: move 2 globals of Modules/phasemod.c into its module state\n\n"
+                              "The phasemod module used single-phase init: PyInit_phasemod() created\n")
+    assert "  in phasemod_exec(): state->PhaseError (a new local: state = get_phasemod_state(m))\n" in message
+
+
+_SINGLE_PHASE = """
+#define PyMODINIT_FUNC PyObject *
+static PyObject *error;
+static struct PyModuleDef mod = {{ 0, "mod", 0, -1 }};
+{before}
+PyMODINIT_FUNC
+PyInit_mod(void)
+{{
+    PyObject *m;
+    m = PyModule_Create(&mod);
+    if (m == NULL)
+        return NULL;
+    {body}
+    return m;
+}}
+"""
+
+
+@pytest.mark.parametrize(("before", "body", "reason"), [
+    ("", "error = PyErr_NewException(\"mod.error\", NULL, NULL);", None),
+    ("", "PyState_AddModule(m, &mod);", "the file calls PyState_AddModule()"),
+    ("", "if (error == NULL) return error;", "PyInit_mod() returns error"),
+    ("", "Py_INCREF(m);", "Py_INCREF(m) takes a reference"),
+    ("", "if (error) Py_DECREF(m);", "Py_DECREF(m) is not a statement of its own"),
+    ("", "m = PyImport_ImportModule(\"other\");", "m is assigned again"),
+    ("#define CHECK(x) if (!(x)) return NULL;\nstatic int f(void) { CHECK(error); return 0; }", "CHECK(error);",
+     "the macro CHECK returns NULL and is used outside PyInit_mod() too"),
+    ("#define CHECK(x) if (!(x)) return x;", "CHECK(error);", "the macro CHECK returns what exec cannot"),
+    ("static int mod_exec;", "", None),                  # mod_exec is taken: mod_module_exec
+])
+def test_single_phase_init_is_rewritten_only_when_exec_can_do_what_it_did(before, body, reason):
+    text = _SINGLE_PHASE.format(before=before, body=body)
+    code = code_tokens(tokenize(text))
+    rewrite = rewrite_init(text, code, functions(code))
+    if reason is not None:
+        assert isinstance(rewrite, str) and reason in rewrite
+        return
+    assert not isinstance(rewrite, str)
+    edited = apply_edits(text, rewrite.edits)
+    exec_name = "mod_module_exec" if "mod_exec;" in before else "mod_exec"
+    assert rewrite.exec_name == exec_name
+    assert f"static int\n{exec_name}(PyObject *m)\n{{\n    {body}".rstrip() in edited
+    assert "PyModule_Create" not in edited and "return 0;\n}" in edited
+    assert "PyMODINIT_FUNC\nPyInit_mod(void)\n{\n    return PyModuleDef_Init(&mod);\n}\n" in edited
+    module = read_module(code_tokens(tokenize(edited)))
+    assert not isinstance(module, str) and module.new_state and module.exec_functions == (exec_name,)
+
+
+def test_lines_keep_their_place_through_the_init_rewrite():
+    text = "a\nb\nc\nd\n"
+    edits = (Edit(start=2, end=2, text="x\ny\n"), Edit(start=4, end=6, text=""))   # 2 lines before b; c gone
+    moved = line_map(text, edits)
+    assert [moved(line) for line in (1, 2, 3, 4)] == [1, 4, None, 5]
+    assert apply_edits(text, edits).splitlines()[moved(4) - 1] == "d"
+
+
+def test_a_single_phase_module_stays_whole_when_a_global_stays_or_its_init_writes_process_wide_state(tmp_path):
+    tree = _patch_tree(tmp_path / "tree", ("blockedmod", "lockmod"))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    assert "of extension modules" not in stdout
+    readme = (out / "README.md").read_text()
+    single = "CG301 single-phase-module: single-phase init without module state (m_size is not sizeof a state struct)"
+    blocked = f"{single}; it becomes multi-phase only when all its interpreter globals move, and seen stays " \
+              "(CG302 no-path-to-module-state: on_event())"
+    assert f"- Modules/blockedmod.c:10 `BlockedError`: {blocked}\n" in readme
+    assert f"- Modules/blockedmod.c:11 `seen`: {blocked}\n" in readme
+    assert f"- Modules/lockmod.c:11 `LockError`: {single}; its init writes lockmod_lock (in PyInit_lockmod()), " \
+           "which stays process-wide: each interpreter's exec would repoint it\n" in readme
+
+
+def test_continuation_lines_stay_aligned_with_their_parenthesis():
+    text = ("    error = PyErr_NewException(\"m.error\",\n"
+            "                               NULL, NULL);\n"
+            "    call(error,\n"
+            "         other);\n")
+    code = code_tokens(tokenize(text))
+    edits = [Edit(start=t.start, end=t.end, text="state->error") for t in code if t.text == "error"]
+    assert apply_edits(text, edits + realigned(text, code, edits)) == (
+        "    state->error = PyErr_NewException(\"m.error\",\n"
+        "                                      NULL, NULL);\n"
+        "    call(state->error,\n"
+        "         other);\n")        # the edit is after the parenthesis: nothing moves

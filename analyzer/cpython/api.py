@@ -146,6 +146,9 @@ module is not in it (PyState_FindModule returns NULL for it)."""
 PER_INTERPRETER_GIL_SLOT = ("Py_mod_multiple_interpreters", "Py_MOD_PER_INTERPRETER_GIL_SUPPORTED")
 """The slot a module that keeps no state in C globals declares (3.12+) to be
 imported by subinterpreters with their own GIL."""
+GIL_CALL, GIL_SLOT = "PyUnstable_Module_SetGIL", "Py_mod_gil"
+"""How a single-phase module says whether it needs the GIL on a
+free-threaded build (3.13+), and the slot a multi-phase one says it with."""
 MODULE_INIT_TYPE = "PyMODINIT_FUNC"
 """The declared return type of `PyInit_NAME()`."""
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from ..cpython.api import (
     DECREF_CALLS,
+    GIL_CALL,
+    GIL_SLOT,
     MODULE_CREATE_CALLS,
     MODULE_DEF_FIELDS,
     MODULE_INIT_TYPE,
@@ -32,6 +34,9 @@ class InitRewrite:
     slots: str                 # NAME_slots: the new PyModuleDef_Slot table
     module_variable: str       # the module object, the exec function's parameter
     edits: tuple[Edit, ...]    # of the pristine text
+    shared_dict: bool = False  # m_size was -1: other interpreters got a copy of the first module's dict
+    added_slots: tuple[str, ...] = ()   # besides Py_mod_exec
+    warnings_kept: bool = False         # PyInit_NAME() still warns before PyModuleDef_Init()
 
 
 def rewrite_init(text: str, code: list[Token], all_functions: list[Function],
@@ -69,9 +74,15 @@ def rewrite_init(text: str, code: list[Token], all_functions: list[Function],
     if isinstance(creation, str):
         return creation
     first, last, variable = creation
-    body = _body_edits(text, code, init, variable, first, last)
+    warnings = _warnings(code, init, first)
+    gil = _gil_statement(text, code, init, variable)
+    kept = [*warnings, *([gil[:2]] if gil else [])]
+    body = _body_edits(text, code, init, variable, first, last, kept)
     if isinstance(body, str):
         return body
+    body += [_statement_lines(text, code, start, end) for start, end in warnings]
+    if gil:
+        body.append(gil[2])
     macros = _macro_edits(code, init)
     if isinstance(macros, str):
         return macros
@@ -82,17 +93,25 @@ def rewrite_init(text: str, code: list[Token], all_functions: list[Function],
     table = [f"static int {exec_name}(PyObject *{variable});", "",
              f"static PyModuleDef_Slot {slots}[] = {{", f"    {{Py_mod_exec, {exec_name}}},",
              *([f"    {{{PER_INTERPRETER_GIL_SLOT[0]}, {PER_INTERPRETER_GIL_SLOT[1]}}},"] if isolated else []),
+             *([f"    {{{GIL_SLOT}, {gil[3]}}},"] if gil else []),
              "    {0, NULL}", "};", "", ""]
     closing = closing_paren(code, init.start + 1)
     after = text.find("\n", code[init.end].end) + 1 or len(text)
-    new_init = ["", MODULE_INIT_TYPE, f"{init.name}(void)", "{", f"    return PyModuleDef_Init(&{definition});", "}"]
+    # a warning's stack level counts the frames of the import that calls
+    # PyInit_NAME(), not those of exec: it is given there still
+    warned = [text[line_start(text, code[start].start):text.find("\n", code[end].end)] for start, end in warnings]
+    new_init = ["", MODULE_INIT_TYPE, f"{init.name}(void)", "{", *warned, *([""] if warned else []),
+                f"    return PyModuleDef_Init(&{definition});", "}"]
     edits = [Edit(start=at, end=at, text="\n".join(table)),
              *_definition_edits(text, code, index, {"m_size": "0", "m_slots": slots}),
              Edit(start=code[init.start - 1].start, end=code[init.start - 1].end, text="static int"),
              Edit(start=code[init.start].start, end=code[closing].end, text=f"{exec_name}(PyObject *{variable})"),
              *body, *macros, Edit(start=after, end=after, text="\n".join(new_init) + "\n")]
     return InitRewrite(init=init.name, exec_name=exec_name, slots=slots, module_variable=variable,
-                       edits=tuple(edits))
+                       edits=tuple(edits), shared_dict="".join(t.text for t in fields.get("m_size", [])) == "-1",
+                       added_slots=tuple(slot for slot, wanted in ((PER_INTERPRETER_GIL_SLOT[0], isolated),
+                                                                    (GIL_SLOT, bool(gil))) if wanted),
+                       warnings_kept=bool(warnings))
 
 
 def _creation(code: list[Token], init: Function, definition: str) -> tuple[int, int, str] | str:
@@ -118,11 +137,60 @@ def _creation(code: list[Token], init: Function, definition: str) -> tuple[int, 
     return first, end, variable
 
 
+def _warnings(code: list[Token], init: Function, before: int) -> list[tuple[int, int]]:
+    """(first, last token) of each `if (PyErr_WarnEx(...)) return NULL;`
+    at the top of the init body before the module is created, naming no
+    global: it stays in PyInit_NAME()."""
+    found = []
+    depth = code[init.brace].depth + 1
+    for index in range(init.brace + 1, before):
+        token = code[index]
+        if token.text != "if" or token.depth != depth or token.directive is not None \
+                or code[index - 1].text not in _STATEMENT_BOUNDARY or code[index + 1].text != "(":
+            continue
+        close = closing_paren(code, index + 1)
+        names = {t.text for t in code[index + 2:close] if t.kind == "id"}
+        if not any(n.startswith("PyErr_Warn") for n in names) \
+                or not all(n.startswith(("PyErr_Warn", "PyExc_")) for n in names):
+            continue
+        braced = code[close + 1].text == "{"
+        end = closing_brace(code, close + 1) if braced else \
+            next(i for i in range(close, init.end) if code[i].text == ";")
+        statement = [t.text for t in code[close + 1:end + 1]]
+        if statement in (["return", "NULL", ";"], ["{", "return", "NULL", ";", "}"]):
+            found.append((index, end))
+    return found
+
+
+def _gil_statement(text: str, code: list[Token], init: Function, variable: str) -> tuple[int, int, Edit, str] | None:
+    """`PyUnstable_Module_SetGIL(m, VALUE);` in the init body (and the
+    `#ifdef Py_GIL_DISABLED` around it): a multi-phase module says VALUE
+    in its Py_mod_gil slot instead, read before exec runs."""
+    for index in range(init.brace + 1, init.end - 6):
+        if code[index].text != GIL_CALL or code[index].directive is not None:
+            continue
+        if [t.text for t in code[index + 1:index + 4]] != ["(", variable, ","] or code[index + 4].kind != "id" \
+                or [t.text for t in code[index + 5:index + 7]] != [")", ";"]:
+            return None
+        edit = _statement_lines(text, code, index, index + 6)
+        begin = line_start(text, code[index].start)
+        end = text.find("\n", code[index + 6].end) + 1
+        previous = line_start(text, max(begin - 1, 0))
+        following = text.find("\n", end)
+        guard = text[previous:begin].split()
+        if guard in (["#ifdef", "Py_GIL_DISABLED"], ["#if", "defined(Py_GIL_DISABLED)"]) and end > 0 \
+                and following >= 0 and text[end:following].strip() == "#endif":
+            edit = Edit(start=previous, end=following + 1, text="")
+        return index, index + 6, edit, code[index + 4].text
+    return None
+
+
 def _body_edits(text: str, code: list[Token], init: Function, variable: str, first: int,
-                last: int) -> list[Edit] | str:
+                last: int, kept: list[tuple[int, int]]) -> list[Edit] | str:
     """Drop the creation, its NULL test and the module variable's
     declaration; `return NULL;` becomes `return -1;`, `return m;` `return
-    0;`; the module's decrefs go (exec borrows the module object)."""
+    0;`; the module's decrefs go (exec borrows the module object).  The
+    statements `kept` (first, last token) are left to the caller."""
     test = _null_test(code, last + 1, variable)
     test_end = test if test is not None else last
     edits = [_statement_lines(text, code, first, test_end)]
@@ -133,7 +201,7 @@ def _body_edits(text: str, code: list[Token], init: Function, variable: str, fir
         edits.append(declaration)
     for index in range(init.brace + 1, init.end):
         token = code[index]
-        if token.directive is not None or first <= index <= test_end:
+        if token.directive is not None or first <= index <= test_end or any(a <= index <= b for a, b in kept):
             continue
         if token.text == "return":
             end = next(i for i in range(index, init.end) if code[i].text == ";" and code[i].directive is None)

@@ -83,6 +83,9 @@ class Conversion:
     new_state: bool = False    # the module had no state: the conversion gives it one
     clinic_output: str = ""    # its Argument Clinic output's path, to regenerate from the edited text
     multi_phase: str = ""      # the single-phase init function whose body became the exec function
+    shared_dict: bool = False  # that init's m_size was -1 (see init_rewrite.InitRewrite)
+    added_slots: tuple[str, ...] = ()
+    warnings_kept: bool = False
     texts: tuple[tuple[str, str], ...] = ()    # (path, text) once regenerated: the file and its clinic output
 
 
@@ -250,7 +253,8 @@ def _single_phase(path: str, text: str, code: list[Token], reason: str, found: l
     original = {v.identity: v for v, _ in found}
     return replace(conversion, edits=tuple(difference_edits(text, apply_edits(edited, conversion.edits))),
                    moves=tuple(replace(m, var=original[m.var.identity]) for m in conversion.moves),
-                   multi_phase=rewrite.init), []
+                   multi_phase=rewrite.init, shared_dict=rewrite.shared_dict, added_slots=rewrite.added_slots,
+                   warnings_kept=rewrite.warnings_kept), []
 
 
 def _init_writes(code: list[Token], exec_name: str, staying: list[GlobalVar], classified: Classified,

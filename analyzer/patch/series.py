@@ -333,15 +333,26 @@ def conversion_message(conversion: Conversion) -> str:
     state = conversion.state_type
     module = f"The {conversion.module} module" if conversion.module else f"The module of {conversion.file}"
     if conversion.multi_phase:
-        exec_name = conversion.multi_phase.removeprefix("PyInit_") + "_exec"
-        has = (f"{module} used single-phase init: {conversion.multi_phase}() created the module once per "
-               "process, and a subinterpreter that imported it got a copy of the first module's dict, with the "
-               "objects the first interpreter made. It becomes multi-phase (PEP 489): what "
-               f"{conversion.multi_phase}() did after PyModule_Create() is {exec_name}(), the Py_mod_exec slot, "
-               "run for each module object (its `return NULL` is -1, its `return m` 0, and it no longer decrefs "
-               f"the module it is given), and {conversion.multi_phase}() returns PyModuleDef_Init(). The module "
-               f"gets state: {state}, reached through {conversion.getter}(), with m_traverse, m_clear and m_free "
-               "that visit and clear what the state owns. ")
+        init = conversion.multi_phase
+        exec_name = f"{init.removeprefix('PyInit_')}_exec"
+        before = (f"{init}() created the module once per process, and a subinterpreter that imported it got a "
+                  "copy of the first module's dict, with the objects the first interpreter made."
+                  if conversion.shared_dict else
+                  f"{init}() made a module for each interpreter, but what it kept in static globals was shared by "
+                  "all of them, and since 3.12 an isolated subinterpreter cannot import a single-phase module.")
+        slots = {"Py_mod_multiple_interpreters": "Py_mod_multiple_interpreters says it supports a per-interpreter "
+                                                 "GIL (it keeps nothing in C globals now)",
+                 "Py_mod_gil": "Py_mod_gil says what PyUnstable_Module_SetGIL() said (read before exec runs)"}
+        said = [slots[slot] for slot in conversion.added_slots if slot in slots]
+        has = (f"{module} used single-phase init: {before} It becomes multi-phase (PEP 489): what {init}() did "
+               f"after PyModule_Create() is {exec_name}(), the Py_mod_exec slot, run for each module object (its "
+               "`return NULL` is -1, its `return m` 0, and it no longer decrefs the module it is given), and "
+               f"{init}() returns PyModuleDef_Init()"
+               + (", after the deprecation warning it gave (its stack level counts the frames of the import "
+                  f"that calls {init}())" if conversion.warnings_kept else "")
+               + ". " + "".join(f"{s[0].upper()}{s[1:]}. " for s in said)
+               + f"The module gets state: {state}, reached through {conversion.getter}(), with m_traverse, "
+               "m_clear and m_free that visit and clear what the state owns. ")
     elif conversion.new_state:
         has = (f"{module} uses multi-phase init but keeps no module state (m_size 0). It gets one: "
                f"{state}, reached through {conversion.getter}(), with m_traverse, m_clear and m_free that visit "
@@ -357,9 +368,15 @@ def conversion_message(conversion: Conversion) -> str:
                                                     for move in moves) else "."))
     heaps = [move for move in moves if move.heap is not None]
     if heaps:
+        traversed = [any("visits the type" in note for note in move.heap.notes)
+                     for move in heaps if move.heap is not None]
+        gc = "the dealloc drops it, the traverse visits it" if all(traversed) else \
+            "the dealloc drops it; the garbage collector does not track the instances, as it did not the " \
+            "static type's, so no traverse visits it" if not any(traversed) else \
+            "the dealloc drops it, the traverse of a type with GC visits it"
         paragraph += (" A static type becomes a heap type (PEP 687): its initializer becomes a PyType_Spec, the "
                       "exec function makes the type with PyType_FromModuleAndSpec, and its instances own a "
-                      "reference to it (the dealloc drops it, the traverse visits it). The specs add "
+                      f"reference to it ({gc}). The specs add "
                       "Py_TPFLAGS_IMMUTABLETYPE, as a static type was immutable. As for any heap type, the "
                       "type's __dict__ holds its __module__, and each interpreter that imports the module "
                       "makes type objects of its own.")

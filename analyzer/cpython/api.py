@@ -152,6 +152,11 @@ free-threaded build (3.13+), and the slot a multi-phase one says it with."""
 MODULE_INIT_TYPE = "PyMODINIT_FUNC"
 """The declared return type of `PyInit_NAME()`."""
 
+GC_ALLOCATIONS = {"PyObject_New": "PyObject_GC_New", "PyObject_NEW": "PyObject_GC_New"}
+"""Allocating an instance of a type without GC, and its collected twin."""
+GC_FREES = {"PyObject_Free": "PyObject_GC_Del", "PyObject_Del": "PyObject_GC_Del",
+            "PyObject_DEL": "PyObject_GC_Del", "PyObject_FREE": "PyObject_GC_Del"}
+"""Freeing such an instance, and freeing a collected one."""
 TYPE_FREE_CALLS = frozenset({"tp_free", "PyObject_GC_Del", "PyObject_Del", "PyObject_Free", "PyObject_DEL",
                              "PyObject_FREE"})
 """What the last statement of an instance's dealloc calls to free it."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from ..cpython.api import TYPE_FREE_CALLS
 from ..cpython.typeslots import TypeLayout
 from .edits import Edit, EditError, Token, closing_brace, closing_paren, indent_at, line_start
+from .gc_protocol import collected
 from .module_source import Function
 from .type_specs import (
     GC_FLAG,
@@ -169,6 +170,23 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
                              f"(visits the type, then calls the base's){clear}")
         elif base:
             raise EditError(f"its base {base} is a type of the module: a heap base is not generated yet")
+        elif definition.value("tp_free") or definition.value("tp_alloc") not in ("", "PyType_GenericAlloc"):
+            notes.append("its instances stay untracked by the garbage collector: it sets tp_alloc or tp_free")
+        else:
+            protocol = None
+            try:
+                protocol = collected(text, code, functions, name, prefix,
+                                     named.get(dealloc) if dealloc else None, taken,
+                                     bool(definition.value("tp_new")))
+            except EditError as exc:
+                notes.append(f"its instances stay untracked by the garbage collector: {exc}")
+            if protocol is not None:
+                edits += protocol.edits
+                added_text += protocol.traverse
+                extra_slots.append(protocol.slot)
+                gc_added = True
+                notes.append(f"its instances are collected now ({GC_FLAG}, {protocol.slot[1]}() visits the type): "
+                             "each owns a reference to its type, which owns one to the module")
         offsets = offset_members(definition, assigned, layout)
         if offsets:
             if layout.member_header and not any(t.directive == "include" and t.text == f'"{layout.member_header}"'

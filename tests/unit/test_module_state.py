@@ -149,7 +149,7 @@ def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
     names = (out / "series").read_text().split()
-    assert names[-1] == "0003-cglobals-move-7-globals-of-Modules-typesmod.c-into-i.patch"
+    assert names[-1] == "0003-cglobals-move-8-globals-of-Modules-typesmod.c-into-i.patch"
     _git(tree, "init", "-q")
     _git(tree, "add", "-A")
     _git(tree, "commit", "-q", "-m", "pristine")
@@ -158,6 +158,8 @@ def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
     assert after == (PATCH_FIXTURES / "modules" / "typesmod.after.c").read_text()
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/typesmod.c")
     assert "The typesmod module uses multi-phase init but keeps no module state\n(m_size 0)." in message
+    assert "  its instances are collected now (Py_TPFLAGS_HAVE_GC, Plain_traverse() visits the type): each " \
+           "owns a reference to its type, which owns one to the module\n" in message
     assert "  a heap type made from Thing_spec in typesmod_exec(), typesmod_state->Thing_Type\n" in message
     assert "  thing_dealloc() drops the instance's reference to its type\n" in message
     assert "  its base PyList_Type has GC: the spec says Py_TPFLAGS_HAVE_GC, with Items_traverse() (visits the " \

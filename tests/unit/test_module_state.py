@@ -80,13 +80,9 @@ def test_globals_move_into_the_module_state_and_the_others_stay_with_a_code(tmp_
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
     assert ", 2 of extension modules into their module state," in stdout
-    names = (out / "series").read_text().split()
+    names = _apply(tree, out)
     assert names[2] == "0003-cglobals-move-2-globals-of-Modules-statemod.c-into-i.patch"
     assert len(names) == 3                  # the fake tree has no subinterpreter tests to extend
-    _git(tree, "init", "-q")
-    _git(tree, "add", "-A")
-    _git(tree, "commit", "-q", "-m", "pristine")
-    _git(tree, "am", "-q", *(str(out / name) for name in names))
     expected_source = (PATCH_FIXTURES / "modules" / "statemod.after.c").read_text()
     assert (tree / "Modules" / "statemod.c").read_text() == expected_source
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/statemod.c")
@@ -127,6 +123,16 @@ def test_the_regression_test_uses_the_converted_modules_and_fails_on_errors_in_a
     assert "test_converted_modules" not in add_isolation_test(source, "interpreters")
 
 
+def _apply(tree, out):
+    """Commit the pristine tree and apply the series with git am."""
+    names = (out / "series").read_text().split()
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "pristine")
+    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    return names
+
+
 def _types_tree(root):
     tree = _patch_tree(root, ("typesmod",))
     (tree / "Include" / "cpython").mkdir()
@@ -148,12 +154,8 @@ def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
     out = tmp_path / "series"
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
-    names = (out / "series").read_text().split()
+    names = _apply(tree, out)
     assert names[-1] == "0003-cglobals-move-8-globals-of-Modules-typesmod.c-into-i.patch"
-    _git(tree, "init", "-q")
-    _git(tree, "add", "-A")
-    _git(tree, "commit", "-q", "-m", "pristine")
-    _git(tree, "am", "-q", *(str(out / name) for name in names))
     after = (tree / "Modules" / "typesmod.c").read_text()
     assert after == (PATCH_FIXTURES / "modules" / "typesmod.after.c").read_text()
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/typesmod.c")
@@ -250,11 +252,7 @@ def test_an_integer_initial_value_is_stored_by_the_exec_function(tmp_path):
     out = tmp_path / "series"
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
-    names = (out / "series").read_text().split()
-    _git(tree, "init", "-q")
-    _git(tree, "add", "-A")
-    _git(tree, "commit", "-q", "-m", "pristine")
-    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    _apply(tree, out)
     assert (tree / "Modules" / "initmod.c").read_text() == \
         (PATCH_FIXTURES / "modules" / "initmod.after.c").read_text()
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/initmod.c")
@@ -270,11 +268,7 @@ def test_a_helper_only_a_staying_global_needs_is_left_as_it_is(tmp_path):
     readme = (out / "README.md").read_text()
     assert "`bumps`: CG310 partner-stays: written together with left" in readme
     assert "| Modules/helpermod.c | `calls` | `long` |" in readme
-    names = (out / "series").read_text().split()
-    _git(tree, "init", "-q")
-    _git(tree, "add", "-A")
-    _git(tree, "commit", "-q", "-m", "pristine")
-    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    _apply(tree, out)
     after = (tree / "Modules" / "helpermod.c").read_text()
     assert "static long\nbump(void)\n" in after and "bump() + state->calls" in after
 
@@ -285,11 +279,7 @@ def test_a_single_phase_module_whose_globals_all_move_becomes_multi_phase(tmp_pa
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
     assert ", 2 of extension modules into their module state," in stdout
-    names = (out / "series").read_text().split()
-    _git(tree, "init", "-q")
-    _git(tree, "add", "-A")
-    _git(tree, "commit", "-q", "-m", "pristine")
-    _git(tree, "am", "-q", *(str(out / name) for name in names))
+    _apply(tree, out)
     assert (tree / "Modules" / "phasemod.c").read_text() == \
         (PATCH_FIXTURES / "modules" / "phasemod.after.c").read_text()
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/phasemod.c")

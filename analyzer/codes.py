@@ -169,7 +169,7 @@ _STAYS = (
          fix="pass the interpreter to that code, or keep the global process-wide and guard it"),
     Code(code="CG325", slug="state-not-added", severity=Severity.NOTE,
          summary="a multi-phase module without state that the series cannot give one: its PyModuleDef names "
-                 "GC functions already, or the names the state would add are taken",
+                 "GC functions already, it has no exec function, or the names the state would add are taken",
          fix="the detail says which; add the state struct by hand, merging the module's own m_free"),
 )
 

@@ -111,6 +111,8 @@ def read_module(code: list[Token]) -> ModuleSource | str:
     exec_functions = tuple(sorted(_table_functions(code, slots_table, True))) if slots_table else ()
     gc = {field: single_id(fields.get(field, [])) for field in ("m_traverse", "m_clear", "m_free")}
     if [t.text for t in size[:2]] != ["sizeof", "("] or size[-1].text != ")":
+        if slots_table and not exec_functions and [t.text for t in size] in ([], ["0"]):
+            return "multi-phase init without module state, and no exec function to make it in"
         if [t.text for t in size] not in ([], ["0"]) or not exec_functions or not name:
             return "single-phase init without module state (m_size is not sizeof a state struct)"
         named = [f"{field} ({function})" for field, function in gc.items() if function]

@@ -47,6 +47,8 @@ def test_the_module_definition_is_read_positional_or_designated(definition):
     ('PyModuleDef_HEAD_INIT, "mod", NULL, sizeof(other_state)', "no function returning its other_state *"),
     ('PyModuleDef_HEAD_INIT, "mod", NULL, 0, mod_methods, mod_slots, NULL, NULL, mod_free',
      "multi-phase init without module state, and its PyModuleDef sets m_free (mod_free) already"),
+    ('PyModuleDef_HEAD_INIT, "mod", NULL, 0, mod_methods, other_slots',
+     "multi-phase init without module state, and no exec function to make it in"),
 ])
 def test_a_module_without_state_to_extend_says_why(definition, reason):
     assert read_module(code_tokens(tokenize(_MODULE.format(definition=definition)))).startswith(reason)

@@ -288,6 +288,8 @@ def test_a_single_phase_module_whose_globals_all_move_becomes_multi_phase(tmp_pa
     assert message.startswith("cglobals: move 2 globals of Modules/phasemod.c into its module state\n\n"
                               "The phasemod module used single-phase init: PyInit_phasemod() created\n")
     assert "  in phasemod_exec(): state->PhaseError (a new local: state = get_phasemod_state(m))\n" in message
+    after = (tree / "Modules" / "phasemod.c").read_text()
+    assert after.index("typedef struct {") > after.index("#endif")     # not in one branch of an #ifdef
 
 
 _SINGLE_PHASE = """

@@ -376,3 +376,49 @@ def test_continuation_lines_stay_aligned_with_their_parenthesis():
         "                                      NULL, NULL);\n"
         "    call(state->error,\n"
         "         other);\n")        # the edit is after the parenthesis: nothing moves
+
+
+_WARNED = """
+#define PyMODINIT_FUNC PyObject *
+static struct PyModuleDef mod = {
+    0, "mod", 0, 0,
+};
+
+PyMODINIT_FUNC
+PyInit_mod(void)
+{
+    if (PyErr_WarnEx(PyExc_DeprecationWarning, "mod is deprecated", 7)) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&mod);
+    if (m == NULL) {
+        return NULL;
+    }
+#ifdef Py_GIL_DISABLED
+    PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);
+#endif
+    if (PyModule_AddIntConstant(m, "x", 1) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+"""
+
+
+def test_the_rewrite_keeps_a_warning_in_init_and_turns_the_gil_call_into_a_slot():
+    code = code_tokens(tokenize(_WARNED))
+    rewrite = rewrite_init(_WARNED, code, functions(code), isolated=True)
+    assert not isinstance(rewrite, str)
+    assert (rewrite.shared_dict, rewrite.added_slots, rewrite.warnings_kept) == (
+        False, ("Py_mod_multiple_interpreters", "Py_mod_gil"), True)
+    edited = apply_edits(_WARNED, rewrite.edits)
+    assert ("static PyModuleDef_Slot mod_slots[] = {\n    {Py_mod_exec, mod_exec},\n"
+            "    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},\n"
+            "    {Py_mod_gil, Py_MOD_GIL_NOT_USED},\n    {0, NULL}\n};\n") in edited
+    assert ("static int\nmod_exec(PyObject *m)\n{\n    if (PyModule_AddIntConstant(m, \"x\", 1) < 0) {\n"
+            "        return -1;\n    }\n    return 0;\n}\n") in edited
+    assert ("PyMODINIT_FUNC\nPyInit_mod(void)\n{\n    if (PyErr_WarnEx(PyExc_DeprecationWarning, "
+            "\"mod is deprecated\", 7)) {\n        return NULL;\n    }\n\n"
+            "    return PyModuleDef_Init(&mod);\n}\n") in edited
+    assert "Py_GIL_DISABLED" not in edited and "Py_DECREF" not in edited

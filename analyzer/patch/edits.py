@@ -317,6 +317,30 @@ def reset_edits(text: str, tokens: list[Token], struct: str, member: str) -> lis
     raise EditError("no `memcpy(runtime, &initial, ...)` reset of the runtime state")
 
 
+STATEMENT_BOUNDARY = (";", "{", "}")
+"""What precedes the first token of a statement."""
+
+
+def if_statement_end(code: list[Token], index: int) -> int | None:
+    """The last token of the `if (...) ...` at `index`: the `}` of its
+    block, or the `;` of its one statement."""
+    close = closing_paren(code, index + 1)
+    if code[close + 1].text == "{":
+        return closing_brace(code, close + 1)
+    return next((i for i in range(close + 1, len(code)) if code[i].text == ";" and code[i].directive is None), None)
+
+
+def null_test(code: list[Token], index: int, variable: str) -> int | None:
+    """The last token of `if (v == NULL) ...` (or `!v`, `NULL == v`) at
+    `index`; None when the code there is not that test."""
+    if code[index].text != "if" or code[index + 1].text != "(":
+        return None
+    condition = "".join(t.text for t in code[index + 2:closing_paren(code, index + 1)])
+    if condition not in (f"{variable}==NULL", f"NULL=={variable}", f"!{variable}"):
+        return None
+    return if_statement_end(code, index)
+
+
 def line_start(text: str, offset: int) -> int:
     return text.rfind("\n", 0, offset) + 1
 

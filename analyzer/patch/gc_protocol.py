@@ -12,10 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..cpython.api import GC_ALLOCATIONS, GC_FREES
-from .edits import Edit, EditError, Token, closing_brace, closing_paren, indent_at, line_start
+from .edits import (
+    STATEMENT_BOUNDARY,
+    Edit,
+    EditError,
+    Token,
+    closing_paren,
+    if_statement_end,
+    indent_at,
+    line_start,
+    null_test,
+)
 from .module_source import Function
-
-_STATEMENT_BOUNDARY = (";", "{", "}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +89,13 @@ def _tracking(text: str, code: list[Token], function: Function, call: int) -> Ed
         if code[end].text != ";":
             raise EditError(f"{function.name}() allocates an instance inside a larger expression")
         test = end + 1
-        if code[test].text != "if" or code[test + 1].text != "(":
+        last = null_test(code, test, variable)
+        if last is None:
             raise EditError(f"{function.name}() does not test the allocation right after it")
-        condition = "".join(t.text for t in code[test + 2:closing_paren(code, test + 1)])
-        if condition not in (f"{variable}==NULL", f"!{variable}", f"NULL=={variable}"):
-            raise EditError(f"{function.name}() does not test the allocation right after it")
-    last = _statement_end(code, test)
+    else:
+        last = if_statement_end(code, test)
+        if last is None:
+            raise EditError(f"{function.name}() tests the allocation in an if that does not end")
     if code[last + 1].text == "else":
         raise EditError(f"{function.name}() tests the allocation with an else branch")
     at = text.find("\n", code[last].end) + 1
@@ -97,7 +106,7 @@ def _enclosing_if(code: list[Token], function: Function, call: int) -> int | Non
     """The `if` whose condition holds the call, when the call compares to
     NULL there (`if ((v = f(...)) == NULL)`)."""
     for index in range(call - 1, function.brace, -1):
-        if code[index].text in _STATEMENT_BOUNDARY:
+        if code[index].text in STATEMENT_BOUNDARY:
             return None
         if code[index].text == "if" and code[index + 1].text == "(":
             close = closing_paren(code, index + 1)
@@ -105,13 +114,6 @@ def _enclosing_if(code: list[Token], function: Function, call: int) -> int | Non
             rest = "".join(t.text for t in code[inner + 1:close])
             return index if close > call and rest in (")==NULL", ")==0") else None
     return None
-
-
-def _statement_end(code: list[Token], test: int) -> int:
-    close = closing_paren(code, test + 1)
-    if code[close + 1].text == "{":
-        return closing_brace(code, close + 1)
-    return next(i for i in range(close + 1, len(code)) if code[i].text == ";" and code[i].directive is None)
 
 
 def _untracking(text: str, code: list[Token], dealloc: Function) -> list[Edit]:

@@ -15,16 +15,23 @@ from ..cpython.api import (
     GIL_CALL,
     GIL_SLOT,
     MODULE_CREATE_CALLS,
-    MODULE_DEF_FIELDS,
     MODULE_INIT_TYPE,
     PER_INTERPRETER_GIL_SLOT,
     SINGLE_PHASE_LOOKUPS,
 )
 from ..cpython.lifecycle import MODULE_INIT_PREFIX
-from .edits import Edit, Token, closing_brace, closing_paren, indent_at, initializer_elements, line_start
+from .edits import (
+    STATEMENT_BOUNDARY,
+    Edit,
+    EditError,
+    Token,
+    closing_brace,
+    closing_paren,
+    line_start,
+    null_test,
+)
+from .module_edits import module_def_edits
 from .module_source import Function, module_definition
-
-_STATEMENT_BOUNDARY = (";", "{", "}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +109,12 @@ def rewrite_init(text: str, code: list[Token], all_functions: list[Function],
     warned = [text[line_start(text, code[start].start):text.find("\n", code[end].end)] for start, end in warnings]
     new_init = ["", MODULE_INIT_TYPE, f"{init.name}(void)", "{", *warned, *([""] if warned else []),
                 f"    return PyModuleDef_Init(&{definition});", "}"]
+    try:
+        definition_edits = module_def_edits(text, code, index + 1, {"m_size": "0", "m_slots": slots}, pad=True)
+    except EditError as exc:
+        return str(exc)
     edits = [Edit(start=at, end=at, text="\n".join(table)),
-             *_definition_edits(text, code, index, {"m_size": "0", "m_slots": slots}),
+             *definition_edits,
              Edit(start=code[init.start - 1].start, end=code[init.start - 1].end, text="static int"),
              Edit(start=code[init.start].start, end=code[closing].end, text=f"{exec_name}(PyObject *{variable})"),
              *body, *macros, Edit(start=after, end=after, text="\n".join(new_init) + "\n")]
@@ -132,7 +143,7 @@ def _creation(code: list[Token], init: Function, definition: str) -> tuple[int, 
     if [t.text for t in code[call - 4:call - 2]] == ["PyObject", "*"]:
         first = call - 4
     end = closing_paren(code, call + 1) + 1
-    if code[end].text != ";" or code[first - 1].text not in _STATEMENT_BOUNDARY:
+    if code[end].text != ";" or code[first - 1].text not in STATEMENT_BOUNDARY:
         return f"{init.name}() creates its module inside a larger statement"
     return first, end, variable
 
@@ -146,7 +157,7 @@ def _warnings(code: list[Token], init: Function, before: int) -> list[tuple[int,
     for index in range(init.brace + 1, before):
         token = code[index]
         if token.text != "if" or token.depth != depth or token.directive is not None \
-                or code[index - 1].text not in _STATEMENT_BOUNDARY or code[index + 1].text != "(":
+                or code[index - 1].text not in STATEMENT_BOUNDARY or code[index + 1].text != "(":
             continue
         close = closing_paren(code, index + 1)
         names = {t.text for t in code[index + 2:close] if t.kind == "id"}
@@ -191,7 +202,7 @@ def _body_edits(text: str, code: list[Token], init: Function, variable: str, fir
     declaration; `return NULL;` becomes `return -1;`, `return m;` `return
     0;`; the module's decrefs go (exec borrows the module object).  The
     statements `kept` (first, last token) are left to the caller."""
-    test = _null_test(code, last + 1, variable)
+    test = null_test(code, last + 1, variable)
     test_end = test if test is not None else last
     edits = [_statement_lines(text, code, first, test_end)]
     if code[first].text != "PyObject":
@@ -229,26 +240,12 @@ def _module_use(code: list[Token], index: int, variable: str) -> tuple[int, int]
     if code[index - 1].text == "(" and code[index + 1].text == ")":
         call = code[index - 2].text
         if call in DECREF_CALLS:
-            if code[index + 2].text != ";" or code[index - 3].text not in (*_STATEMENT_BOUNDARY, ":"):
+            if code[index + 2].text != ";" or code[index - 3].text not in (*STATEMENT_BOUNDARY, ":"):
                 return f"{call}({variable}) is not a statement of its own"
             return index - 2, index + 2
         if call in ("Py_INCREF", "Py_XINCREF", "Py_NewRef", "Py_XNewRef"):
             return f"{call}({variable}) takes a reference exec would not own"
     return None
-
-
-def _null_test(code: list[Token], index: int, variable: str) -> int | None:
-    """The last token of `if (m == NULL) ...` (or `!m`, `NULL == m`) right
-    after the creation: dead code once the module object is exec's parameter."""
-    if code[index].text != "if" or code[index + 1].text != "(":
-        return None
-    close = closing_paren(code, index + 1)
-    condition = "".join(t.text for t in code[index + 2:close])
-    if condition not in (f"{variable}==NULL", f"NULL=={variable}", f"!{variable}"):
-        return None
-    if code[close + 1].text == "{":
-        return closing_brace(code, close + 1)
-    return next((i for i in range(close + 1, len(code)) if code[i].text == ";" and code[i].directive is None), None)
 
 
 def _declaration(text: str, code: list[Token], init: Function, variable: str, before: int) -> Edit | str:
@@ -285,10 +282,10 @@ def _macro_edits(code: list[Token], init: Function) -> list[Edit] | str:
         if token.directive != "define" or token.text != "define" or code[index + 1].text not in used:
             continue
         name = code[index + 1].text
-        body = [i for i in range(index + 2, len(code)) if code[i].line == code[index].line or (
-            code[i].directive == "define" and code[i].text != "define" and i > index and all(
-                code[j].directive == "define" and code[j].text != "define" for j in range(index + 1, i + 1)))]
-        returns = [i for i in body if code[i].text == "return"]
+        end = index + 2
+        while end < len(code) and code[end].directive == "define":
+            end += 1
+        returns = [i for i in range(index + 2, end) if code[i].text == "return"]
         if not returns:
             continue
         if any(code[i + 1].text != "NULL" for i in returns):
@@ -316,44 +313,6 @@ def _statement_lines(text: str, code: list[Token], first: int, last: int) -> Edi
     if (not before or before.endswith("{")) and following >= 0 and not text[stop:following].strip():
         stop = following + 1          # no blank line left where the statement stood
     return Edit(start=begin, end=stop, text="")
-
-
-def _definition_edits(text: str, code: list[Token], index: int, values: dict[str, str]) -> list[Edit]:
-    """Set members of the PyModuleDef; a positional initializer is padded
-    to its last member (m_free) with NULL, so that later edits can set each."""
-    brace = index + 3
-    closing = closing_brace(code, brace)
-    elements = initializer_elements(code, brace, closing)
-    designated = {e[1].text: e for e in elements if e[0].text == "." and len(e) > 3}
-    edits = []
-    if designated or not elements:
-        missing = []
-        for field, value in values.items():
-            if field in designated:
-                element = designated[field]
-                edits.append(Edit(start=element[3].start, end=element[-1].end, text=value))
-            else:
-                missing.append(field)
-        if missing:
-            after = code[closing - 1]        # the last element, or the comma after it
-            indent = indent_at(text, elements[-1][0].start) if elements else "    "
-            comma = "," if elements and after.text != "," else ""
-            edits.append(Edit(start=after.end, end=after.end,
-                              text=comma + "".join(f"\n{indent}.{f} = {values[f]}," for f in missing)))
-        return edits
-    positional = list(elements)
-    wanted = ["", *MODULE_DEF_FIELDS]          # after PyModuleDef_HEAD_INIT
-    for position, element in enumerate(positional):
-        field = wanted[position] if position < len(wanted) else ""
-        if field in values:
-            edits.append(Edit(start=element[0].start, end=element[-1].end, text=values[field]))
-    extra = [values.get(field, "NULL") for field in wanted[len(positional):]]
-    if extra:
-        final = positional[-1]
-        one_per_line = len(positional) > 1 and positional[-2][0].line != final[0].line
-        separator = f",\n{indent_at(text, final[0].start)}" if one_per_line else ", "
-        edits.append(Edit(start=final[-1].end, end=final[-1].end, text="".join(f"{separator}{v}" for v in extra)))
-    return edits
 
 
 def line_map(text: str, edits: tuple[Edit, ...]) -> Callable[[int], int | None]:

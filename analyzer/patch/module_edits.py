@@ -11,6 +11,7 @@ from .clinic import CLINIC_STATE, input_edits, macro_edits, named_in_input
 from .edits import (
     Edit,
     EditError,
+    Token,
     closing_brace,
     indent_at,
     initializer_elements,
@@ -181,8 +182,9 @@ def _new_state_edits(context: FileContext, members: list[str], owned: list[str],
     table = _slot_table_start(context)
     return [Edit(start=after_includes, end=after_includes, text="\n".join(scaffold) + "\n"),
             Edit(start=table, end=table, text="\n".join(gc)),
-            *_module_def_edits(context, {"m_size": f"sizeof({state})", "m_traverse": module.traverse or "",
-                                         "m_clear": module.clear or "", "m_free": module.free or ""})]
+            *module_def_edits(text, code, module.definition_index,
+                              {"m_size": f"sizeof({state})", "m_traverse": module.traverse or "",
+                               "m_clear": module.clear or "", "m_free": module.free or ""})]
 
 
 def _after_includes(context: FileContext) -> int:
@@ -222,10 +224,13 @@ def _slot_table_start(context: FileContext) -> int:
     raise EditError(f"no definition of the slot table {context.module.slots_table}")
 
 
-def _module_def_edits(context: FileContext, values: dict[str, str]) -> list[Edit]:
-    """Set members of the PyModuleDef, positional or designated."""
-    code, text = context.code, context.text
-    brace = context.module.definition_index + 2
+def module_def_edits(text: str, code: list[Token], definition_index: int, values: dict[str, str],
+                     pad: bool = False) -> list[Edit]:
+    """Set members of the PyModuleDef whose name is at `definition_index`,
+    positional or designated.  A positional initializer that lists fewer
+    members is padded with NULL to its last (m_free) when `pad`, so that
+    later edits can set each; otherwise it is an EditError."""
+    brace = definition_index + 2
     closing = closing_brace(code, brace)
     elements = initializer_elements(code, brace, closing)
     designated = {e[1].text: e[3:] for e in elements if e[0].text == "." and len(e) > 3}
@@ -240,9 +245,15 @@ def _module_def_edits(context: FileContext, values: dict[str, str]) -> list[Edit
             missing.append(field)
             continue
         edits.append(Edit(start=where[0].start, end=where[-1].end, text=value))
-    if missing:
-        if not designated:
-            raise EditError(f"{context.module.definition} lists fewer members than {', '.join(missing)}")
+    if missing and not designated:
+        if not pad or not positional:
+            raise EditError(f"{code[definition_index].text} lists fewer members than {', '.join(missing)}")
+        final = positional[-1]
+        one_per_line = len(positional) > 1 and positional[-2][0].line != final[0].line
+        separator = f",\n{indent_at(text, final[0].start)}" if one_per_line else ", "
+        extra = [values.get(field, "NULL") for field in MODULE_DEF_FIELDS[len(positional) - 1:]]
+        edits.append(Edit(start=final[-1].end, end=final[-1].end, text="".join(f"{separator}{v}" for v in extra)))
+    elif missing:
         last = code[closing - 1]
         at = line_start(text, code[closing].start)
         indent = indent_at(text, elements[-1][0].start) or "    "

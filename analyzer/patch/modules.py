@@ -31,6 +31,7 @@ from .edits import (
     apply_edits,
     tokenize,
 )
+from .guard_layout import WIDTH
 from .heap_types import HeapType, own_functions, plan_heap_type
 from .helpers import PARAMETER_PATH, Helper, state_helpers
 from .init_rewrite import difference_edits, line_map, rewrite_init
@@ -429,10 +430,6 @@ def _clinic_impls(context: FileContext, reachable: dict[str, str]) -> dict[str, 
     return found
 
 
-_MAX_LINE = 79
-"""PEP 7: lines of C code shorter than 80 columns."""
-
-
 def _line_length(text: str, offset: int) -> int:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
@@ -452,7 +449,7 @@ def _with_state_locals(context: FileContext, moves: list[ModuleMove]) -> list[Mo
                 passes = move.heap is not None or name in move.passing or name in move.given or any(
                     name in context.helpers[helper].callers for helper in move.given)
                 references = [i for f in context.named(name) for i in context.references(f, move.var.name)]
-                too_long = any(_line_length(context.text, context.code[i].start) + len(expression) > _MAX_LINE
+                too_long = any(_line_length(context.text, context.code[i].start) + len(expression) > WIDTH
                                for i in references)
                 counts[name] = counts.get(name, 0) + len(references) + 2 * (passes or too_long)
     renamed = {}

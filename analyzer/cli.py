@@ -107,6 +107,8 @@ def _build_parser() -> argparse.ArgumentParser:
     patch_cmd.add_argument("-o", "--output", type=_path, required=True, metavar="DIR")
     patch_cmd.add_argument("--only", nargs="+", type=_path, dest="plan_only", metavar="PATH",
                            help="move only globals of these source files")
+    patch_cmd.add_argument("--modules", nargs="+", metavar="NAME",
+                           help="convert only these extension modules (import names, e.g. _socket array)")
     patch_cmd.add_argument("--races", type=_path, metavar="JSON", help="guard the racing statements of this "
                                                            "`cglobals races --format json` document")
     _add_scan_options(patch_cmd)
@@ -266,8 +268,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _patch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with _progress(err) as progress:
-        patched = patch(args.tree, args.output, races=args.races, only=args.plan_only, options=_scan_options(args),
-                        progress=progress)
+        patched = patch(args.tree, args.output, races=args.races, only=args.plan_only, modules=args.modules,
+                        options=_scan_options(args), progress=progress)
     if patched.series is None:
         _write_diagnostics(patched.result, err)
         return EXIT_PARTIAL         # a plan from a partial scan could miss references

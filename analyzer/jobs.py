@@ -124,16 +124,19 @@ class Patched:
 
 
 def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[str] | None = None,
-          options: ScanOptions = DEFAULT_OPTIONS, progress: Progress | None = None) -> Patched:
+          modules: Sequence[str] | None = None, options: ScanOptions = DEFAULT_OPTIONS,
+          progress: Progress | None = None) -> Patched:
     """Write a `git format-patch` series into the directory `output` that
     moves the tree's movable globals into interpreter or runtime state (only
-    those of the files `only` names, when given), guards the racing
-    statements of `races` (a `cglobals races --format json` document), and
-    says in README.md and moved.tsv what moved and why the rest stays."""
+    those of the files `only` names, when given), converts the extension
+    modules (only those `modules` names by import name, when given), guards
+    the racing statements of `races` (a `cglobals races --format json`
+    document), and says in README.md and moved.tsv what moved and why the
+    rest stays."""
     from .cpython.api import PER_INTERPRETER_GIL_SLOT
     from .patch.clinic import regenerate_clinic
     from .patch.inputs import api_files, check_texts, module_texts, public_names, type_inputs
-    from .patch.modules import convert_modules
+    from .patch.modules import convert_modules, module_files
     from .patch.plan import make_plan
     from .patch.series import function_indexes, write_series
     from .report.patches import render_moved_tsv, render_series_readme
@@ -158,14 +161,20 @@ def patch(tree: str, output: str, *, races: str | None = None, only: Sequence[st
     use_functions, known_functions = function_indexes(result)
     layout, bases = type_inputs(root, result)
     texts = module_texts(root, result)
+    converted = chosen
+    if modules:
+        picked = module_files(texts, modules)
+        if isinstance(picked, str):
+            raise TreeError(f"{tree}: --modules: {picked}")
+        converted = picked & chosen if chosen is not None else picked
     gil = PER_INTERPRETER_GIL_SLOT[1] in public.macros
     conversions, module_stays = convert_modules(result, classified, texts, initializers, public.types,
-                                                use_functions, known_functions, chosen, layout, bases,
+                                                use_functions, known_functions, converted, layout, bases,
                                                 per_interpreter_gil=gil)
     conversions, failed = regenerate_clinic(root, conversions, texts)
     if failed:      # the types those files' clinic input names stay, the rest converts as before
         conversions, module_stays = convert_modules(result, classified, texts, initializers, public.types,
-                                                    use_functions, known_functions, chosen, layout, bases,
+                                                    use_functions, known_functions, converted, layout, bases,
                                                     frozenset(failed), per_interpreter_gil=gil)
         conversions, _ = regenerate_clinic(root, conversions, texts)
     with writing(Path(output)):

@@ -127,7 +127,7 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
     scope = next(((s, e) for s, e, _ in bodies if s <= declaration[0] <= e), None) if func else (0, len(code) - 1)
     if scope is None:
         raise EditError(f"no function body around the declaration of {name}")
-    members = _member_lists(code)
+    members = member_lists(code)
     references: list[tuple[Token, str]] = []
     seen = set()
     for index in range(scope[0], scope[1] + 1):
@@ -136,7 +136,7 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
             continue
         if any(start < index < end for start, end in members):
             continue              # a member of a struct or union being defined
-        if index and code[index - 1].text in (".", "->"):
+        if names_member(code, index):
             continue              # a member of the same name
         if token.directive not in (None, "define"):
             continue
@@ -165,7 +165,48 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
     return edits
 
 
-def _member_lists(code: list[Token]) -> list[tuple[int, int]]:
+def macro_definitions(code: list[Token]) -> dict[str, list[tuple[int, int]]]:
+    """The `#define NAME ...` lines of the file (one name may have several,
+    in #if branches): the index of NAME and the end (exclusive) of the run
+    of its directive's tokens."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for index, token in enumerate(code[:-1]):
+        if token.directive == "define" and token.text == "define":
+            end = index + 2
+            while end < len(code) and code[end].directive == "define":
+                end += 1
+            found.setdefault(code[index + 1].text, []).append((index + 1, end))
+    return found
+
+
+OFFSETOF_MACROS = frozenset({"offsetof"})
+
+
+def names_member(code: list[Token], index: int) -> bool:
+    """Whether the identifier at `index` names a member rather than a
+    variable: after `.` or `->`, or as the member argument of
+    `offsetof(TYPE, member)`."""
+    if index and code[index - 1].text in (".", "->"):
+        return True
+    depth, after_comma = 0, False
+    for back in range(index - 1, -1, -1):
+        text = code[back].text
+        if text in (")", "]"):
+            depth += 1
+        elif text in ("(", "["):
+            if depth == 0:
+                return text == "(" and after_comma and back > 0 and code[back - 1].text in OFFSETOF_MACROS
+            depth -= 1
+        elif text == "," and depth == 0:
+            if after_comma:
+                return False
+            after_comma = True
+        elif text in (";", "{", "}"):
+            return False
+    return False
+
+
+def member_lists(code: list[Token]) -> list[tuple[int, int]]:
     """(index of `{`, index of `}`) of every `struct [TAG] { ... }` and `union`."""
     aggregate = ("struct", "union")
     return [(index, closing_brace(code, index)) for index, token in enumerate(code)

@@ -13,7 +13,18 @@ from dataclasses import dataclass, replace
 
 from ..cpython.api import TYPE_FREE_CALLS
 from ..cpython.typeslots import TypeLayout
-from .edits import Edit, EditError, Token, closing_brace, closing_paren, indent_at, line_start
+from .edits import (
+    STATEMENT_BOUNDARY,
+    Edit,
+    EditError,
+    Token,
+    closing_brace,
+    closing_paren,
+    indent_at,
+    line_start,
+    member_lists,
+    names_member,
+)
 from .gc_protocol import collected
 from .module_source import Function
 from .type_specs import (
@@ -39,6 +50,8 @@ from .type_specs import (
 )
 
 _READY_CALL = "PyType_Ready"
+_SET_TYPE_CALL = "Py_SET_TYPE"
+_METATYPE = "PyType_Type"
 _OBJECT_BASE = "PyBaseObject_Type"
 _PICKLE_METHODS = frozenset({'"__reduce__"', '"__reduce_ex__"', '"__getstate__"'})
 _COMMENTS_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -103,7 +116,7 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
         return "used in the initializer of another global"
     # What the configuration the analysis saw leaves out (an assert) names it too.
     uses = uses | {f.name for f in functions if any(
-        code[i].text == name and code[i].kind == "id" and code[i - 1].text not in (".", "->")
+        code[i].text == name and code[i].kind == "id" and not names_member(code, i)
         for i in range(f.brace, f.end))}
     outside = sorted(uses - set(exec_functions) - set(reachable))
     if outside:
@@ -123,7 +136,7 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
     notes = []
     try:
         assigned, spans = exec_assignments(code, function, name, layout)
-        spans += ready_statements(code, function, name)
+        spans += ready_statements(code, function, name) + metatype_statements(code, function, name)
         base = base_of(definition, assigned)
         taken = {t.text for t in code if t.kind == "id"}
         edits: list[Edit] = []
@@ -222,10 +235,10 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
             _references(code, named[user], heap, "")
     except EditError as exc:
         return str(exc)
-    allowed = [(definition.start, definition.end), *_forward_declarations(code, name),
+    allowed = [(definition.start, definition.end), *_forward_declarations(code, name), *member_lists(code),
                *((named[f].start, named[f].end) for f in (exec_function, *(f for f, _ in method_uses)))]
     stray = next((t for i, t in enumerate(code) if t.text == name and t.kind == "id"
-                  and code[i - 1].text not in (".", "->") and not any(a <= i <= b for a, b in allowed)), None)
+                  and not names_member(code, i) and not any(a <= i <= b for a, b in allowed)), None)
     if stray is not None:
         where = "a macro" if stray.directive else "code outside its exec function"
         return f"named in {where} (line {stray.line})"
@@ -314,7 +327,7 @@ def _references(code: list[Token], function: Function, heap: HeapType, expressio
     edits = []
     for index in range(function.brace, function.end):
         token = code[index]
-        if token.text != heap.name or token.kind != "id" or code[index - 1].text in (".", "->"):
+        if token.text != heap.name or token.kind != "id" or names_member(code, index):
             continue
         if any(first <= index <= last for first, last in heap.exec_spans):
             continue
@@ -448,6 +461,15 @@ def ready_statements(code: list[Token], function: Function, name: str) -> list[t
             raise EditError(f"`if ({_READY_CALL}(&{name}))` in {function.name}() has an else")
         spans.append((index, end))
     return spans
+
+
+def metatype_statements(code: list[Token], function: Function, name: str) -> list[tuple[int, int]]:
+    """The spans of `Py_SET_TYPE(&T, &PyType_Type);` in the function: a
+    static type's metatype set by hand, which a heap type has from the spec."""
+    wanted = [_SET_TYPE_CALL, "(", "&", name, ",", "&", _METATYPE, ")", ";"]
+    return [(index, index + len(wanted) - 1) for index in range(function.brace + 1, function.end - len(wanted))
+            if [t.text for t in code[index:index + len(wanted)]] == wanted
+            and (code[index - 1].text in STATEMENT_BOUNDARY or code[index - 1].directive is not None)]
 
 
 def dealloc_edits(text: str, code: list[Token], function: Function, base: str = "") -> list[Edit]:

@@ -28,6 +28,8 @@ from .edits import (
     closing_brace,
     closing_paren,
     line_start,
+    macro_definitions,
+    names_member,
     null_test,
 )
 from .module_edits import module_def_edits
@@ -221,7 +223,7 @@ def _body_edits(text: str, code: list[Token], init: Function, variable: str, fir
                 return f"{init.name}() returns {' '.join(value)}: only NULL and its module become exec's -1 and 0"
             edits.append(Edit(start=code[index + 1].start, end=code[end - 1].end,
                               text="-1" if value == ["NULL"] else "0"))
-        elif token.text == variable and token.kind == "id" and code[index - 1].text not in (".", "->"):
+        elif token.text == variable and token.kind == "id" and not names_member(code, index):
             problem = _module_use(code, index, variable)
             if isinstance(problem, str):
                 return f"{init.name}(): {problem}"
@@ -278,14 +280,10 @@ def _macro_edits(code: list[Token], init: Function) -> list[Edit] | str:
     -1 instead of NULL, when only the init body uses it."""
     edits = []
     used = {t.text for t in code[init.brace:init.end] if t.kind == "id" and t.directive is None}
-    for index, token in enumerate(code[:-2]):
-        if token.directive != "define" or token.text != "define" or code[index + 1].text not in used:
+    for name, (index, end) in ((n, d) for n, found in macro_definitions(code).items() for d in found):
+        if name not in used:
             continue
-        name = code[index + 1].text
-        end = index + 2
-        while end < len(code) and code[end].directive == "define":
-            end += 1
-        returns = [i for i in range(index + 2, end) if code[i].text == "return"]
+        returns = [i for i in range(index + 1, end) if code[i].text == "return"]
         if not returns:
             continue
         if any(code[i + 1].text != "NULL" for i in returns):

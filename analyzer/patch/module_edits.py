@@ -106,7 +106,8 @@ def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dic
                                       or any(e.startswith(f"{module.finder}(") for e in reached))
     edits += realigned(text, code, edits)
     if module.new_state:
-        return edits + _new_state_edits(context, members, [m.field for m in owned], finder, operands)
+        users = {name for move in moves for name, _ in move.paths}
+        return edits + _new_state_edits(context, members, [m.field for m in owned], finder, operands, users)
     if finder:
         edits.append(_finder_edit(context, operands))
     _, closing = state_struct(context)
@@ -158,12 +159,12 @@ def _finder_edit(context: FileContext, operands: bool) -> Edit:
 
 
 def _new_state_edits(context: FileContext, members: list[str], owned: list[str], finder: bool,
-                     operands: bool) -> list[Edit]:
+                     operands: bool, users: set[str]) -> list[Edit]:
     """A multi-phase module without state gets one: the struct and its
     getter after the file's includes, m_traverse, m_clear and m_free
     before its slot table, and its PyModuleDef's m_size and GC members."""
     text, code, module = context.text, context.code, context.module
-    after_includes = _after_includes(context)
+    after_includes = _after_includes(context, users)
     if context.clinic_include >= 0:        # the clinic output's code may use the getters
         after_includes = min(after_includes, line_start(text, code[context.clinic_include].start))
     state, getter = module.state_type, module.getter
@@ -187,29 +188,42 @@ def _new_state_edits(context: FileContext, members: list[str], owned: list[str],
                                "m_clear": module.clear or "", "m_free": module.free or ""})]
 
 
-def _after_includes(context: FileContext) -> int:
+def _after_includes(context: FileContext, users: set[str]) -> int:
     """The start of the line after the file's last #include before its
-    first function, out of any #if around that include (an include of one
-    platform's branch is not compiled on the others)."""
+    first function outside any #if (one in a platform's branch is not
+    compiled on the others), out of any #if around that include; none of
+    `users` (the functions that reach the state) may come before it."""
     text, code = context.text, context.code
-    first_function = min((f.start for f in context.functions), default=len(code) - 1)
+    conditional = _conditional_depths(code)
+    starts = [f.start for f in context.functions]
+    first_function = min((i for i in starts if conditional[i] == 0), default=min(starts, default=len(code) - 1))
     includes = [i for i in range(first_function) if code[i].directive == "include"]
     if not includes:
         raise EditError("no #include before the first function: nowhere to put the state struct")
-    depth, last = 0, includes[-1]
-    for index in range(first_function):
-        token = code[index]
-        if index == last and depth == 0:
-            return text.find("\n", token.end) + 1
-        if token.directive is None or token.text != token.directive:
-            continue
-        if token.text in ("if", "ifdef", "ifndef"):
-            depth += 1
-        elif token.text == "endif":
-            depth -= 1
-            if index > last and depth == 0:
-                return text.find("\n", token.end) + 1
-    raise EditError("the last #include before the first function is in an #if that does not end there")
+    last = includes[-1]
+    close = next((i for i in range(last, first_function) if conditional[i] == 0), None)
+    if close is None:
+        raise EditError("the last #include before the first function is in an #if that does not end there")
+    offset = text.find("\n", code[close].end) + 1
+    early = sorted(f.name for f in context.functions if f.name in users and code[f.start].start < offset)
+    if early:
+        raise EditError(f"{early[0]}() reaches the state before the file's includes end, where the state "
+                        "struct goes")
+    return offset
+
+
+def _conditional_depths(code: list[Token]) -> list[int]:
+    """How many #if blocks each token is in (a directive's own tokens count
+    the block they open or close)."""
+    depths, depth = [], 0
+    for token in code:
+        if token.directive is not None and token.text == token.directive:
+            if token.text in ("if", "ifdef", "ifndef"):
+                depth += 1
+            elif token.text == "endif":
+                depth = max(depth - 1, 0)
+        depths.append(depth)
+    return depths
 
 
 def _slot_table_start(context: FileContext) -> int:

@@ -8,6 +8,7 @@ edits that carry out a plan are module_edits'."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
@@ -21,6 +22,7 @@ from ..cpython.api import (
     NEW_REFERENCE_CALLS,
     SETREF_CALLS,
 )
+from ..cpython.lifecycle import MODULE_INIT_PREFIX
 from ..cpython.typeslots import TypeLayout
 from ..model import Family, GlobalVar, ScanResult, StateClass, Storage, Verdict
 from .clinic import CLINIC_STATE, clinic_include, named_in_input
@@ -29,6 +31,8 @@ from .edits import (
     EditError,
     Token,
     apply_edits,
+    macro_definitions,
+    names_member,
     tokenize,
 )
 from .guard_layout import WIDTH
@@ -44,8 +48,9 @@ from .module_source import (
     read_module,
     state_expression,
 )
-from .plan import NUMBER_RE, ZERO_RE, declarable_elsewhere, declaration
+from .plan import ZERO_RE, declarable_elsewhere, declaration
 from .type_specs import OPERANDS, BaseType
+from .wrapping import wrapped
 
 STATE_PATH = "state"       # a reachable function's expression is the state's own: `get_mod_state(module)->`
 
@@ -88,6 +93,25 @@ class Conversion:
     added_slots: tuple[str, ...] = ()
     warnings_kept: bool = False
     texts: tuple[tuple[str, str], ...] = ()    # (path, text) once regenerated: the file and its clinic output
+
+
+def module_files(texts: dict[str, str], names: Collection[str]) -> frozenset[str] | str:
+    """The Modules/ files of the extension modules `names` (import names:
+    the file defining `PyInit_NAME`, and the files of its directory that
+    define no module of their own), or why one name matches none."""
+    defining: dict[str, str] = {}
+    for path, text in sorted(texts.items()):
+        for name in re.findall(rf"\b{MODULE_INIT_PREFIX}(\w+)\s*\(", text):
+            defining.setdefault(name, path)
+    unknown = sorted(set(names) - set(defining))
+    if unknown:
+        return (f"no extension module named {', '.join(unknown)} among the Modules/ files with globals "
+                f"(these are: {', '.join(sorted(defining))})")
+    owners = set(defining.values())
+    chosen = {defining[name] for name in names}
+    return frozenset(chosen | {path for path in texts if path not in owners and path.endswith(".c")
+                               and any(path.rpartition("/")[0] == c.rpartition("/")[0] != "Modules"
+                                       for c in chosen)})
 
 
 def convert_modules(result: ScanResult, classified: Classified, texts: dict[str, str],
@@ -190,7 +214,9 @@ def _convert(path: str, text: str, code: list[Token], module: ModuleSource, foun
     if moves:
         try:
             edits = conversion_edits(context, moves, helpers)
-            apply_edits(text, edits)
+            edited = apply_edits(text, edits)
+            if wrapped(text, edited) != edited:
+                edits = difference_edits(text, wrapped(text, edited))
         except EditError as exc:
             file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
                            for m in moves]
@@ -247,12 +273,15 @@ def _single_phase(path: str, text: str, code: list[Token], reason: str, found: l
                                                            if file == path and line in moved_lines}})
     conversion, stays = _convert(path, edited, edited_code, module, shifted, elsewhere, inputs)
     if stays or conversion is None:
-        first = stays[0] if stays else None
+        # No path to the state often follows from another global staying (a type whose
+        # functions then reach nothing): name a stay of another kind when there is one.
+        first = next((s for s in stays if s.code is not codes.NO_PATH_TO_MODULE_STATE), stays[0]) if stays else None
         return stay("it becomes multi-phase only when all its interpreter globals move, and "
                     + (f"{first.var.qualified_name} stays ({first.code.code} {first.code.slug}: {first.detail})"
                        if first else "none moves"))
     original = {v.identity: v for v, _ in found}
-    return replace(conversion, edits=tuple(difference_edits(text, apply_edits(edited, conversion.edits))),
+    after = wrapped(text, apply_edits(edited, conversion.edits))
+    return replace(conversion, edits=tuple(difference_edits(text, after)),
                    moves=tuple(replace(m, var=original[m.var.identity]) for m in conversion.moves),
                    multi_phase=rewrite.init, shared_dict=rewrite.shared_dict, added_slots=rewrite.added_slots,
                    warnings_kept=rewrite.warnings_kept), []
@@ -311,7 +340,7 @@ class FileContext:
     def references(self, function: Function, name: str) -> list[int]:
         """The indexes of `name` in the function, but as a member."""
         return [i for i in range(function.start, function.end) if self.code[i].text == name
-                and self.code[i].kind == "id" and self.code[i - 1].text not in (".", "->")]
+                and self.code[i].kind == "id" and not names_member(self.code, i)]
 
 
 def _plan_file(context: FileContext, wanted: list[tuple[GlobalVar, Verdict]],
@@ -483,8 +512,8 @@ def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
     initializer = initializers.get(var.identity) if var.has_initializer else None
     initial = ""
     if var.has_initializer and (initializer is None or not ZERO_RE.match(initializer)):
-        if initializer is None or var.family is not Family.SCALAR or not NUMBER_RE.match(initializer) \
-                or len(context.module.exec_functions) != 1:
+        if initializer is None or var.family is not Family.SCALAR or len(context.module.exec_functions) != 1 \
+                or not _assignable_in_exec(context, initializer):
             return stay(codes.NONZERO_INITIALIZER, f"= {initializer}" if initializer else "")
         initial = initializer.strip()
     uses = context.use_functions.get(var.identity, frozenset())
@@ -526,6 +555,31 @@ def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
     given = _through_helpers(context, reached)
     return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(reached.items()),
                       initial=initial, passing=tuple(sorted(set(reached) - uses)), given=tuple(sorted(given)))
+
+
+def _assignable_in_exec(context: FileContext, initializer: str) -> bool:
+    """A scalar's initializer that means the same as the exec function's
+    first statement: a constant expression (literals, operators, casts,
+    macros) that names none of the file's variables, directly or through
+    the file's macros, nor a name the exec function declares."""
+    tokens = tokenize(initializer)
+    if not tokens or any(t.text in ("{", "}", ";", "=", "++", "--") or t.directive is not None for t in tokens):
+        return False
+    variables = context.file_names - context.known
+    macros = macro_definitions(context.code)
+    exec_function = next(f for f in context.functions if f.name == context.module.exec_functions[0])
+    seen: set[str] = set()
+    pending = [t.text for t in tokens if t.kind == "id"]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in variables or _declared_in(context.code, exec_function, name):
+            return False
+        pending += [t.text for start, end in macros.get(name, ()) for t in context.code[start + 1:end]
+                    if t.kind == "id"]
+    return True
 
 
 def _heap_type_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,

@@ -160,3 +160,17 @@ GC_FREES = {"PyObject_Free": "PyObject_GC_Del", "PyObject_Del": "PyObject_GC_Del
 TYPE_FREE_CALLS = frozenset({"tp_free", "PyObject_GC_Del", "PyObject_Del", "PyObject_Free", "PyObject_DEL",
                              "PyObject_FREE"})
 """What the last statement of an instance's dealloc calls to free it."""
+
+ONCE_FLAG = ("pycore_lock.h", "_PyOnceFlag", "_PyOnceFlag_CallOnce")
+"""Where the core's run-once primitive is declared (3.13+), its flag type
+and its call: `_PyOnceFlag_CallOnce(&flag, fn, arg)` runs `int fn(void *)`
+once per process, the other callers waiting until it has returned."""
+
+_CORE_BUILD_RE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+Py_BUILD_CORE(?:_MODULE)?\b", re.M)
+
+
+def sees_internal_api(path: str, text: str) -> bool:
+    """Whether the file is compiled with Py_BUILD_CORE, so that it may
+    include the internal headers (pycore_*.h): the core itself, or an
+    extension module that defines Py_BUILD_CORE_MODULE."""
+    return path.startswith(("Objects/", "Python/", "Parser/")) or _CORE_BUILD_RE.search(text) is not None

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .edits import Edit
+from ..cpython.api import ONCE_FLAG
+from .edits import Edit, Token, function_bodies, include_edit, tokenize
 
 if TYPE_CHECKING:
     from .guards import Guard
@@ -84,19 +85,26 @@ def indented(lines: list[str], levels: int) -> list[str]:
     return [INDENT * levels + line if line.strip() else line for line in lines]
 
 
-def grouped_edits(guards: list[Guard], text: str) -> list[Edit]:
+def grouped_edits(guards: list[Guard], text: str, once_flag: bool = False) -> list[Edit]:
     """The edits of one file's guards, those of statements that follow each
     other (nothing but blank space between) sharing one lock: runs of
-    locked guards of the same kind (run once or not) in one function."""
+    locked guards of the same kind (run once or not) in one function.
+    With `once_flag` (the tree has `_PyOnceFlag` and the file may use
+    it), a group run once becomes a function of its own that
+    `_PyOnceFlag_CallOnce()` calls."""
     ordered = sorted(guards, key=lambda guard: guard.edit.start)
     edits: list[Edit] = []
     group: list[Guard] = []
+    helpers: list[str] = []
 
     def flush() -> None:
         if group:
             once = group[0].form == "once"
-            edits.append(Edit(start=group[0].edit.start, end=group[-1].edit.end,
-                              text=render_group(group, once, text)))
+            if once and once_flag:
+                edits.extend(once_call_edits(group, text, helpers))
+            else:
+                edits.append(Edit(start=group[0].edit.start, end=group[-1].edit.end,
+                                  text=render_group(group, once, text)))
             group.clear()
 
     for guard in ordered:
@@ -110,4 +118,69 @@ def grouped_edits(guards: list[Guard], text: str) -> list[Edit]:
             flush()
         group.append(guard)
     flush()
+    if helpers:
+        include = include_edit(text, tokenize(text), ONCE_FLAG[0], f"{ONCE_FLAG[2]}()")
+        edits += [include] if include else []
     return edits
+
+
+def once_call_edits(group: list[Guard], text: str, taken: list[str]) -> list[Edit]:
+    """The statements of a group run once moved into `static int NAME(void
+    *arg)`, defined after their function and declared before it; in their
+    place a static `_PyOnceFlag` and the call that runs NAME once.  The
+    statements name only macros and globals of the file and do not jump
+    (guards._once_refusal), so they mean the same in a function of their own."""
+    code = [t for t in tokenize(text) if t.kind != "comment"]
+    function = group[0].access.function
+    name_index, closing = next((start, end) for start, end, name in function_bodies(code)
+                               if name == function and code[start].start <= group[0].edit.start <= code[end].end)
+    used = {t.text for t in code if t.kind == "id"} | set(taken)
+    helper = _helper_name([guard.access.target for guard in group], function, used)
+    taken.append(helper)
+    flag = next(n for n in (f"{helper.removeprefix('init_')}_once", f"{helper}_once") if n not in used)
+    call, kind = ONCE_FLAG[2], ONCE_FLAG[1]
+    first = group[0]
+    body = indented(_joined(group, text), 1)
+    definition_start = _definition_start(text, code, name_index)
+    after = text.find("\n", code[closing].end) + 1
+    return [
+        Edit(start=definition_start, end=definition_start, text=f"static int {helper}(void *arg);\n\n"),
+        Edit(start=first.edit.start, end=group[-1].edit.end,
+             text=f"static {kind} {flag};\n{first.indent}" + _call_lines(f"(void){call}(", f"&{flag},",
+                                                                      f"{helper}, NULL);", first.indent)),
+        Edit(start=after, end=after,
+             text="\n".join(["", "/* Run once per process: the values are the same for every interpreter. */",
+                             "static int", f"{helper}(void *Py_UNUSED(arg))", "{",
+                             *(re.sub(r"[ \t]+$", "", line) for line in body), f"{INDENT}return 0;", "}", ""])),
+    ]
+
+
+def _call_lines(opening: str, first: str, rest: str, indent: str) -> str:
+    """`opening first rest` on one line, or past 79 columns broken after
+    `first`, the rest aligned one past the parenthesis (PEP 7)."""
+    if len(indent) + len(opening) + len(first) + 1 + len(rest) <= WIDTH:
+        return f"{opening}{first} {rest}"
+    return f"{opening}{first}\n{indent}{' ' * len(opening)}{rest}"
+
+
+def _helper_name(targets: list[str], function: str, used: set[str]) -> str:
+    """`init_special_values` for tables named `acos_special_values`,
+    `sinh_special_values`, ...: their common suffix; else FUNCTION_once_init."""
+    names = [target.split(".")[0].split("::")[-1] for target in targets]
+    suffix = names[0]
+    for name in names[1:]:
+        while not name.endswith(suffix):
+            suffix = suffix[1:]
+    suffix = suffix[suffix.find("_"):] if "_" in suffix else ""
+    candidates = [f"init{suffix}"] if len(names) > 1 and len(suffix) > 4 else []
+    candidates += [f"{function}_once_init", f"{function}_once_init_{len(used)}"]
+    return next(name for name in candidates if name not in used)
+
+
+def _definition_start(text: str, code: list[Token], name_index: int) -> int:
+    """The start of the line where the function's definition begins (its
+    return type and storage class, before its name)."""
+    index = name_index
+    while index > 0 and code[index - 1].text not in (";", "}", "{") and code[index - 1].directive is None:
+        index -= 1
+    return text.rfind("\n", 0, code[index].start) + 1

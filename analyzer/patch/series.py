@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from .. import codes
+from ..cpython.api import ONCE_FLAG, sees_internal_api
 from ..cpython.layout import TEST_MODULES
 from ..cpython.state import (
     INFRASTRUCTURE,
@@ -170,11 +171,13 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
             for path, text in written:            # Modules/: no core moves there
                 (work / path).write_text(text, encoding="utf-8")
             _commit(work, moved if order else None, conversion_message(conversion))
+        once_flag = ONCE_FLAG[2] in _read(root / "Include" / "internal" / ONCE_FLAG[0])
         for path in guard_files:   # on top of the moves: both were made from the pristine text
             mine = [guard for guard in guarded if guard.access.file == path]
-            edits = file_edits.get(path, []) + grouped_edits(mine, pristine[path])
+            flagged = once_flag and sees_internal_api(path, pristine[path])
+            edits = file_edits.get(path, []) + grouped_edits(mine, pristine[path], flagged)
             (work / path).write_text(apply_edits(pristine[path], edits), encoding="utf-8")
-            _commit(work, moved if order else None, _guard_message(path, mine))
+            _commit(work, moved if order else None, _guard_message(path, mine, flagged))
         if regression:
             module = work / test_module
             imports = tuple(conversion.module for conversion in conversions if conversion.module)
@@ -263,19 +266,34 @@ def _check_overlaps(guard: Guard, moves: list[Edit], guarded: list[Guard]) -> No
         raise EditError("another guard covers part of it")
 
 
-def _guard_message(path: str, guards: list[Guard]) -> str:
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _guard_message(path: str, guards: list[Guard], once_flag: bool) -> str:
     noun = "access" if len(guards) == 1 else "accesses"
     lines = [f"cglobals: guard {len(guards)} racing {noun} in {path}", "",
              "ThreadSanitizer, with own-GIL subinterpreters created and run at once",
              "(ci/tsan-races), reports each of these accesses racing with another",
              "interpreter's.  Every interpreter's initialization stores the value",
              "the first one stored; guarded, the later stores become reads: the same",
-             "state, no race.  A guard with a lock (PyMutex) also orders the first",
-             "stores of interpreters that start together.", ""]
+             "state, no race.", ""]
+    flagged = [guard for guard in guards if once_flag and guard.form == "once"]
+    if len(flagged) < len(guards):
+        lines[-2:-1] = ["state, no race.  A guard with a lock (PyMutex) also orders the first",
+                        "stores of interpreters that start together."]
+    if flagged:
+        lines[-1:-1] = [f"What runs once runs in a function of its own that {ONCE_FLAG[2]}()",
+                        "calls: interpreters that start together wait until the first one's",
+                        "call has returned."]
     for guard in guards:
         access = guard.access
         what = "writes" if access.write else "reads"
-        lock = ", under a lock" if guard.locked else ""
+        lock = f", through {ONCE_FLAG[2]}()" if once_flag and guard.form == "once" \
+            else ", under a lock" if guard.locked else ""
         lines.append(f"- line {access.line}, {access.function}() {what} {access.target} ({access.count} reports):"
                      f" {FORMS[guard.form]}{lock}")
         was = " ".join(guard.statement.split())

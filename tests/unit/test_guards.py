@@ -184,6 +184,21 @@ def test_a_macro_filling_a_table_with_constants_runs_once():
     assert _lines(edited, 23, 34) == locked("FILL(table, {", "  C(INF, 0.) C(0., INF)", "})", once=True)
 
 
+def test_with_the_trees_once_flag_what_runs_once_becomes_a_function_called_once():
+    source = '#include "Python.h"\n' + INIT
+    guard = guard_edit(guard_source(source, tokenize(source), lock=True), _write(24, "module_exec"))
+    edited = apply_edits(source, grouped_edits([guard], source, once_flag=True))
+    assert '#include "pycore_lock.h"          // _PyOnceFlag_CallOnce()\n' in edited
+    assert "static int module_exec_once_init(void *arg);\n\nstatic int\nmodule_exec(PyObject *dict)\n" in edited
+    assert ("    static _PyOnceFlag module_exec_once_init_once;\n"
+            "    (void)_PyOnceFlag_CallOnce(&module_exec_once_init_once,\n"
+            "                               module_exec_once_init, NULL);\n"
+            "    ALIAS(IOError, OSError);\n") in edited
+    assert edited.endswith("    return 0;\n}\n\n/* Run once per process: the values are the same for every "
+                           "interpreter. */\nstatic int\nmodule_exec_once_init(void *Py_UNUSED(arg))\n{\n"
+                           "    FILL(table, {\n      C(INF, 0.) C(0., INF)\n    })\n    return 0;\n}\n")
+
+
 @pytest.mark.parametrize("line, reason", [
     (28, "sits in a loop"),
     (30, r"calls scale\(\)"),

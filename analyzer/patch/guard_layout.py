@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..cpython.api import ONCE_FLAG
-from .edits import Edit, Token, function_bodies, include_edit, tokenize
+from .edits import Edit, Token, function_bodies, include_edit, line_start, tokenize
 
 if TYPE_CHECKING:
     from .guards import Guard
@@ -183,4 +183,4 @@ def _definition_start(text: str, code: list[Token], name_index: int) -> int:
     index = name_index
     while index > 0 and code[index - 1].text not in (";", "}", "{") and code[index - 1].directive is None:
         index -= 1
-    return text.rfind("\n", 0, code[index].start) + 1
+    return line_start(text, code[index].start)

@@ -215,8 +215,9 @@ def _convert(path: str, text: str, code: list[Token], module: ModuleSource, foun
         try:
             edits = conversion_edits(context, moves, helpers)
             edited = apply_edits(text, edits)
-            if wrapped(text, edited) != edited:
-                edits = difference_edits(text, wrapped(text, edited))
+            broken = wrapped(text, edited)
+            if broken != edited:
+                edits = difference_edits(text, broken)
         except EditError as exc:
             file_stays += [ModuleStay(var=m.var, verdict=m.verdict, code=codes.NOT_EDITED, detail=str(exc))
                            for m in moves]
@@ -563,7 +564,7 @@ def _assignable_in_exec(context: FileContext, initializer: str) -> bool:
     macros) that names none of the file's variables, directly or through
     the file's macros, nor a name the exec function declares."""
     tokens = tokenize(initializer)
-    if not tokens or any(t.text in ("{", "}", ";", "=", "++", "--") or t.directive is not None for t in tokens):
+    if not tokens or any(t.text in ("{", "}", ";", "=") or t.directive is not None for t in tokens):
         return False
     variables = context.file_names - context.known
     macros = macro_definitions(context.code)

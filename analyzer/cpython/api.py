@@ -126,6 +126,12 @@ INCREF_CALLS = frozenset({"Py_INCREF", "Py_XINCREF", "_Py_INCREF", "_Py_XINCREF"
 """Taking a reference: a borrowed value stored and increfed is owned."""
 DECREF_CALLS = frozenset({"Py_DECREF", "Py_XDECREF", "Py_CLEAR", "_Py_DECREF", "_Py_XDECREF"})
 """Releasing a reference."""
+STEALING_CALLS = {"PyModule_AddObject": 2, "PyModule_Add": 2, "PyTuple_SET_ITEM": 2, "PyTuple_SetItem": 2,
+                  "PyList_SET_ITEM": 2, "PyList_SetItem": 2, "PyStructSequence_SET_ITEM": 2,
+                  "PyStructSequence_SetItem": 2}
+"""Calls that steal the reference given as their argument at this index
+(PyModule_AddObject() on success only)."""
+
 SETREF_CALLS = frozenset({"Py_SETREF", "Py_XSETREF"})
 """Replace what a reference holds with a new reference, releasing the old."""
 
@@ -157,6 +163,8 @@ GC_ALLOCATIONS = {"PyObject_New": "PyObject_GC_New", "PyObject_NEW": "PyObject_G
 GC_FREES = {"PyObject_Free": "PyObject_GC_Del", "PyObject_Del": "PyObject_GC_Del",
             "PyObject_DEL": "PyObject_GC_Del", "PyObject_FREE": "PyObject_GC_Del"}
 """Freeing such an instance, and freeing a collected one."""
+FINALIZER_FROM_DEALLOC = "PyObject_CallFinalizerFromDealloc"
+"""Returns -1 when the finalizer resurrected the object the dealloc was given."""
 TYPE_FREE_CALLS = frozenset({"tp_free", "PyObject_GC_Del", "PyObject_Del", "PyObject_Free", "PyObject_DEL",
                              "PyObject_FREE"})
 """What the last statement of an instance's dealloc calls to free it."""
@@ -174,3 +182,7 @@ def sees_internal_api(path: str, text: str) -> bool:
     include the internal headers (pycore_*.h): the core itself, or an
     extension module that defines Py_BUILD_CORE_MODULE."""
     return path.startswith(("Objects/", "Python/", "Parser/")) or _CORE_BUILD_RE.search(text) is not None
+
+
+POINTER_TYPEDEFS = frozenset({"PyThread_type_lock"})
+"""Typedefs of the C API that are pointers (pythread.h: `typedef void *PyThread_type_lock;`)."""

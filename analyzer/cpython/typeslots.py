@@ -25,6 +25,11 @@ RUNTIME_FIELDS = frozenset({"tp_dict", "tp_bases", "tp_mro", "tp_cache", "tp_sub
                             "tp_version_tag", "tp_watched", "tp_versions_used"})
 """Members PyType_Ready fills in: a static initializer leaves them zero."""
 
+OBJECT_INHERITED = {"tp_alloc": "PyType_GenericAlloc", "tp_getattro": "PyObject_GenericGetAttr",
+                    "tp_setattro": "PyObject_GenericSetAttr"}
+"""Slots a type based on object inherits with these values: a spec need not
+give them.  (tp_free too: PyObject_Del, or PyObject_GC_Del with GC.)"""
+
 TYPE_FIRST_SLOTS = frozenset({"tp_new", "tp_alloc"})
 """Slots whose function is given the type (or a subtype) first."""
 

@@ -104,5 +104,6 @@ def regenerate_clinic(root: Path, conversions: tuple[Conversion, ...],
         if isinstance(found, str):
             failed[conversion.file] = found
             continue
-        done.append(replace(conversion, texts=((conversion.file, found[0]), (conversion.clinic_output, found[1]))))
+        done.append(replace(conversion, texts=((conversion.file, found[0]), (conversion.clinic_output, found[1])),
+                            clinic_before=texts[conversion.clinic_output]))
     return tuple(done), failed

@@ -111,14 +111,17 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 
 def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: str | None,
                replacement: str | Mapping[str, str], use_functions: frozenset[str],
-               known_functions: frozenset[str]) -> list[Edit]:
+               known_functions: frozenset[str], macros: frozenset[str] = frozenset(),
+               macro_users: frozenset[str] = frozenset()) -> list[Edit]:
     """Remove the declaration of `name` on `line` (in function `func`, or at
     file scope) and rewrite its references to `replacement` (per function,
     when a mapping: a reference in a macro then blocks the edit).
     `use_functions`: where the analysis saw uses ("" for initializers);
     `known_functions`: every function of the file the analysis saw.  The name
     in a function it did not see (code of another configuration) or at file
-    scope where it saw no use could be this global: the file is not edited."""
+    scope where it saw no use could be this global: the file is not edited.
+    `macros`: the macros given the state already (macros.state_macros),
+    which `macro_users` invoke."""
     code = [t for t in tokens if t.kind != "comment"]
     declaration = _declaration(code, name, line)
     first, last = code[declaration[0]], code[declaration[1]]
@@ -129,7 +132,8 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
         raise EditError(f"no function body around the declaration of {name}")
     members = member_lists(code)
     references: list[tuple[Token, str]] = []
-    seen = set()
+    seen = set(macro_users)
+    given = {i for name in macros for start, end in macro_definitions(code).get(name, []) for i in range(start, end)}
     for index in range(scope[0], scope[1] + 1):
         token = code[index]
         if token.kind != "id" or token.text != name or declaration[0] <= index <= declaration[1]:
@@ -138,6 +142,8 @@ def move_edits(text: str, tokens: list[Token], *, name: str, line: int, func: st
             continue              # a member of a struct or union being defined
         if names_member(code, index):
             continue              # a member of the same name
+        if index in given:
+            continue
         if token.directive not in (None, "define"):
             continue
         owner = ""
@@ -232,6 +238,16 @@ def closing_paren(tokens: list[Token], paren: int) -> int:
         if depth == 0:
             return index
     raise EditError(f"no `)` closes the `(` on line {tokens[paren].line}")
+
+
+def opening_paren(tokens: list[Token], close: int) -> int:
+    """The index of the `(` that the `)` at `close` closes."""
+    depth = 0
+    for i in range(close, -1, -1):
+        depth += {")": 1, "(": -1}.get(tokens[i].text, 0)
+        if depth == 0:
+            return i
+    return 0
 
 
 def function_bodies(code: list[Token]) -> list[tuple[int, int, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cpython.api import GC_ALLOCATIONS, GC_FREES
+from ..cpython.api import FINALIZER_FROM_DEALLOC, GC_ALLOCATIONS, GC_FREES
 from .edits import (
     STATEMENT_BOUNDARY,
     Edit,
@@ -117,14 +117,20 @@ def _enclosing_if(code: list[Token], function: Function, call: int) -> int | Non
 
 
 def _untracking(text: str, code: list[Token], dealloc: Function) -> list[Edit]:
-    """`PyObject_GC_UnTrack(self);` first in the dealloc, and its free call
-    PyObject_GC_Del."""
+    """`PyObject_GC_UnTrack(self);` first in the dealloc (after the call of
+    the finalizer that may resurrect the instance, which must stay
+    tracked then), and its free call PyObject_GC_Del."""
     if not dealloc.parameters:
         raise EditError(f"{dealloc.name}() has no parameter")
     parameter = dealloc.parameters[0][1]
     first = code[dealloc.brace + 1]
     if first.line == code[dealloc.brace].line:
         raise EditError(f"{dealloc.name}() has code on the line of its opening brace")
+    if first.text == "if" and code[dealloc.brace + 3].text == FINALIZER_FROM_DEALLOC:
+        last = if_statement_end(code, dealloc.brace + 1)
+        if last is None or code[last + 1].text == "else":
+            raise EditError(f"{dealloc.name}() calls its finalizer in an if this cannot follow")
+        first = code[last + 1]
     at = line_start(text, first.start)
     edits = [Edit(start=at, end=at, text=f"{indent_at(text, first.start)}PyObject_GC_UnTrack({parameter});\n")]
     for index in range(dealloc.brace, dealloc.end):

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from ..cpython.api import ATOMIC_SUFFIXES
 from ..cpython.layout import is_public_header
 from ..races.accesses import RacingAccess
-from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies
+from .edits import Edit, EditError, Token, closing_brace, closing_paren, function_bodies, opening_paren
 from .guard_layout import INDENT, LOCK_NAME, WIDTH, comment_end, fitted, if_lines, indented, render_group
 
 _STATEMENT_KEYWORDS = frozenset("if else for while do switch case default return goto break continue".split())
@@ -178,7 +178,7 @@ def _counter(source: GuardSource, access: RacingAccess, body: tuple[int, int], s
     if check is None and code[start - 1].text == "}":
         opening = _opening_brace(code, start - 1)
         if code[opening - 1].text == ")":
-            condition = _opening_paren(code, opening - 1)
+            condition = opening_paren(code, opening - 1)
             if code[condition - 1].text == "if":
                 check = (condition - 1, start - 1)
     if check is not None:
@@ -433,7 +433,7 @@ def _flag_statement(source: GuardSource, body: tuple[int, int], first: int) -> t
         opening = _enclosing_brace(code, body[0], first)
         if opening is None or code[opening - 1].text != ")":
             return None
-        start = _opening_paren(code, opening - 1) - 1
+        start = opening_paren(code, opening - 1) - 1
         if start < 0 or code[start].text != "if":
             return None
     if code[start + 1].text != "(":
@@ -589,7 +589,7 @@ def _in_loop(code: list[Token], floor: int, index: int) -> bool:
         if code[before].text == "do":
             return True
         if code[before].text == ")":
-            keyword = code[_opening_paren(code, before) - 1].text
+            keyword = code[opening_paren(code, before) - 1].text
             if keyword in _LOOPS:
                 return True
         opening = _enclosing_brace(code, floor, index)
@@ -599,17 +599,8 @@ def _in_loop(code: list[Token], floor: int, index: int) -> bool:
         before = opening - 1
         if code[before].text == "do":
             return True
-        if code[before].text == ")" and code[_opening_paren(code, before) - 1].text in _LOOPS:
+        if code[before].text == ")" and code[opening_paren(code, before) - 1].text in _LOOPS:
             return True
-
-
-def _opening_paren(code: list[Token], close: int) -> int:
-    depth = 0
-    for i in range(close, -1, -1):
-        depth += {")": 1, "(": -1}.get(code[i].text, 0)
-        if depth == 0:
-            return i
-    return 0
 
 
 def _shown(text: str, start: int, end: int) -> str:

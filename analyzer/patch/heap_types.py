@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..cpython.api import TYPE_FREE_CALLS
+from ..cpython.api import GC_FREES, TYPE_FREE_CALLS
 from ..cpython.typeslots import TypeLayout
 from .edits import (
     STATEMENT_BOUNDARY,
@@ -183,7 +183,8 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
                              f"(visits the type, then calls the base's){clear}")
         elif base:
             raise EditError(f"its base {base} is a type of the module: a heap base is not generated yet")
-        elif definition.value("tp_free") or definition.value("tp_alloc") not in ("", "PyType_GenericAlloc"):
+        elif definition.value("tp_free") not in ("", *GC_FREES) \
+                or definition.value("tp_alloc") not in ("", "PyType_GenericAlloc"):
             notes.append("its instances stay untracked by the garbage collector: it sets tp_alloc or tp_free")
         else:
             protocol = None
@@ -194,6 +195,8 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
             except EditError as exc:
                 notes.append(f"its instances stay untracked by the garbage collector: {exc}")
             if protocol is not None:
+                if definition.value("tp_free"):      # PyType_GenericAlloc tracks what a type with GC allocates
+                    assigned = {**assigned, "tp_free": GC_FREES[definition.value("tp_free")]}
                 edits += protocol.edits
                 added_text += protocol.traverse
                 extra_slots.append(protocol.slot)
@@ -214,8 +217,8 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
                 extra_slots.append(("Py_tp_members", f"{prefix}_members"))
             names = [entry.split('"')[1] for entry in offsets]
             notes.append(f"its offsets become the spec's {', '.join(names)} member{'s' if len(names) > 1 else ''}")
-        slots = slot_table(definition, assigned, layout, tables, extra_slots, base)
         flags = spec_flags(definition, base, gc_added)
+        slots = slot_table(definition, assigned, layout, tables, extra_slots, base, GC_FLAG in flags.split(" | "))
         spec_text = added_text + render_spec(prefix, definition, slots, flags)
         start, end = _whole_lines(text, code[definition.start].start, code[definition.end].end)
         edits.append(Edit(start=start, end=end, text=spec_text + "\n"))

@@ -22,7 +22,9 @@ from .edits import (
 )
 from .heap_types import HeapType, creation, exec_edits
 from .helpers import Helper, helper_edits
+from .macros import state_macros
 from .module_source import Function, state_expression, state_locals
+from .orphans import tidy_removals
 from .plan import declaration
 
 if TYPE_CHECKING:
@@ -51,7 +53,10 @@ def state_struct(context: FileContext) -> tuple[int, int]:
 def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dict[str, Helper]) -> list[Edit]:
     text, code, module = context.text, context.code, context.module
     tokens = tokenize(text)
-    edits: list[Edit] = []
+    plain = [m for m in moves if m.heap is None and m.var.func is None]
+    macros = state_macros(code, {m.var.name: m.field for m in plain},
+                          {m.var.name: {f: f"{e}{m.field}" for f, e in m.paths} for m in plain})
+    edits: list[Edit] = list(macros.edits)
     for move in moves:
         var = move.var
         if move.heap is not None:
@@ -60,7 +65,8 @@ def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dic
         edits += move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
                             replacement={name: f"{expression}{move.field}" for name, expression in move.paths},
                             use_functions=context.use_functions.get(var.identity, frozenset()),
-                            known_functions=context.known)
+                            known_functions=context.known, macros=macros.macros if var.func is None else frozenset(),
+                            macro_users=macros.users.get(var.name, frozenset()) if var.func is None else frozenset())
     made_in: dict[str, tuple[str, list[HeapType]]] = {}
     for move in moves:
         if move.heap is not None:
@@ -89,8 +95,17 @@ def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dic
     if initials and not initialized:
         for function in context.named(module.exec_functions[0]):
             edits.append(_initial_values(context, function, initials, initial_names))
-    members = [f"PyTypeObject *{m.field};" if m.heap is not None else f"{declaration(m.var.ctype, m.field)};"
-               for m in moves]
+    tidied = tidy_removals(text, edits)
+    edits += tidied.edits
+    members: list[str] = []
+    headed: set[tuple[int, int]] = set()
+    for m in moves:
+        # a static type's comment described the type object, which a heap type replaces
+        group = next((g for g in tidied.comments if g[0] <= m.var.line <= g[1] and m.heap is None), None)
+        if group is not None and group not in headed:
+            headed.add(group)
+            members += _dedented(tidied.comments[group])
+        members.append(f"PyTypeObject *{m.field};" if m.heap is not None else f"{declaration(m.var.ctype, m.field)};")
     owned = [m for m in moves if m.owned]
     reached = [expression for move in moves
                for _, expression in (*move.paths, *((n, i + "->") for _, n, i in move.locals))]
@@ -118,6 +133,11 @@ def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dic
         if owned and gc_function:
             edits.append(_before_return(context, gc_function, [f"{macro}({{}}{m.field});" for m in owned]))
     return edits
+
+
+def _dedented(lines: tuple[str, ...]) -> list[str]:
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return [line[indent:] for line in lines]
 
 
 def _argument(call: str) -> str:

@@ -20,7 +20,9 @@ from ..cpython.api import (
     DECREF_CALLS,
     INCREF_CALLS,
     NEW_REFERENCE_CALLS,
+    PER_INTERPRETER_GIL_SLOT,
     SETREF_CALLS,
+    STEALING_CALLS,
 )
 from ..cpython.lifecycle import MODULE_INIT_PREFIX
 from ..cpython.typeslots import TypeLayout
@@ -48,8 +50,10 @@ from .module_source import (
     read_module,
     state_expression,
 )
+from .own_gil import declares_own_gil, own_gil_expressible, own_gil_slot_edit
 from .plan import ZERO_RE, declarable_elsewhere, declaration
 from .type_specs import OPERANDS, BaseType
+from .unanalyzed import unanalyzed_stores
 from .wrapping import wrapped
 
 STATE_PATH = "state"       # a reachable function's expression is the state's own: `get_mod_state(module)->`
@@ -67,6 +71,7 @@ class ModuleMove:
     passing: tuple[str, ...] = ()      # functions that only pass the state on to a helper
     given: tuple[str, ...] = ()        # helpers given the state as a new first parameter
     initial: str = ""                  # the constant its exec function stores first (module state starts zeroed)
+    taken_by: str = ""                 # the call that took the new reference it was given (it borrows then)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +97,11 @@ class Conversion:
     shared_dict: bool = False  # that init's m_size was -1 (see init_rewrite.InitRewrite)
     added_slots: tuple[str, ...] = ()
     warnings_kept: bool = False
+    once_stored: tuple[str, ...] = ()   # process-wide globals exec stores once (unanalyzed.UnanalyzedStores)
+    own_gil: bool = False      # its slots say Py_MOD_PER_INTERPRETER_GIL_SUPPORTED once converted
+    own_gil_problem: str = ""  # why they may not, on a tree that has the slot
     texts: tuple[tuple[str, str], ...] = ()    # (path, text) once regenerated: the file and its clinic output
+    clinic_before: str = ""                   # the clinic output as it was, once regenerated
 
 
 def module_files(texts: dict[str, str], names: Collection[str]) -> frozenset[str] | str:
@@ -225,9 +234,33 @@ def _convert(path: str, text: str, code: list[Token], module: ModuleSource, foun
     if not moves:
         return None, file_stays
     clinic_named = any(m.heap is not None and named_in_input(context.all_tokens, m.var.name) for m in moves)
+    own_gil, why = declares_own_gil(code, module.slots_table), ""
+    if inputs.per_interpreter_gil and not own_gil:
+        why = _own_gil_problem(text, module, found, file_stays)
+        if not why:
+            try:
+                edits = [*edits, own_gil_slot_edit(text, code, module.slots_table)]
+                own_gil = True
+            except EditError as exc:
+                why = str(exc)
     return Conversion(file=path, module=module.name, state_type=module.state_type, getter=module.getter,
                       new_state=module.new_state, moves=tuple(moves), edits=tuple(edits),
-                      clinic_output=context.clinic_path if clinic_named else ""), file_stays
+                      clinic_output=context.clinic_path if clinic_named else "", own_gil=own_gil,
+                      own_gil_problem=why), file_stays
+
+
+def _own_gil_problem(text: str, module: ModuleSource, found: list[tuple[GlobalVar, Verdict]],
+                     stays: list[ModuleStay]) -> str:
+    """Why a converted multi-phase module may not say it supports a
+    per-interpreter GIL."""
+    if not own_gil_expressible(text):
+        return "it is built against the limited API of a version before 3.12, which has no " \
+               "Py_mod_multiple_interpreters"
+    if stays or any(d.state_class is StateClass.RUNTIME for _, d in found):
+        return "globals of its file stay static"
+    if not module.slots_table:
+        return "it has no slot table"
+    return ""
 
 
 def _single_phase(path: str, text: str, code: list[Token], reason: str, found: list[tuple[GlobalVar, Verdict]],
@@ -242,7 +275,8 @@ def _single_phase(path: str, text: str, code: list[Token], reason: str, found: l
         return None, [ModuleStay(var=v, verdict=d, code=codes.SINGLE_PHASE_MODULE, detail=f"{reason}; {detail}")
                       for v, d in wanted]
 
-    isolated = inputs.per_interpreter_gil and all(d.state_class is not StateClass.RUNTIME for _, d in found)
+    isolated = inputs.per_interpreter_gil and all(d.state_class is not StateClass.RUNTIME for _, d in found) \
+        and own_gil_expressible(text)
     rewrite = rewrite_init(text, code, functions(code), isolated)
     if isinstance(rewrite, str):
         return stay(rewrite)
@@ -280,12 +314,17 @@ def _single_phase(path: str, text: str, code: list[Token], reason: str, found: l
         return stay("it becomes multi-phase only when all its interpreter globals move, and "
                     + (f"{first.var.qualified_name} stays ({first.code.code} {first.code.slug}: {first.detail})"
                        if first else "none moves"))
+    unanalyzed = unanalyzed_stores(edited, edited_code, rewrite.exec_name,
+                                   frozenset(v.name for v, _ in wanted), shared_gil=not inputs.per_interpreter_gil)
+    if isinstance(unanalyzed, str):
+        return stay(unanalyzed)
     original = {v.identity: v for v, _ in found}
-    after = wrapped(text, apply_edits(edited, conversion.edits))
+    after = wrapped(text, apply_edits(edited, [*conversion.edits, *unanalyzed.guards]))
     return replace(conversion, edits=tuple(difference_edits(text, after)),
                    moves=tuple(replace(m, var=original[m.var.identity]) for m in conversion.moves),
                    multi_phase=rewrite.init, shared_dict=rewrite.shared_dict, added_slots=rewrite.added_slots,
-                   warnings_kept=rewrite.warnings_kept), []
+                   warnings_kept=rewrite.warnings_kept, once_stored=unanalyzed.guarded,
+                   own_gil=PER_INTERPRETER_GIL_SLOT[0] in rewrite.added_slots), []
 
 
 def _init_writes(code: list[Token], exec_name: str, staying: list[GlobalVar], classified: Classified,
@@ -541,9 +580,9 @@ def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
         external = _handed_to_external(context, var, uses)
         if external:
             return stay(codes.HELD_BY_LIBRARY, f"{external} = {var.name}")
-    owned = False
+    owned, taken_by = False, ""
     if var.family is Family.OBJECT_POINTER:
-        ownership = _ownership(context, var, uses)
+        ownership, taken_by = _ownership(context, var, uses)
         if ownership is None:
             return stay(codes.OWNERSHIP_UNDECIDED, "")
         owned = ownership
@@ -555,7 +594,8 @@ def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
     reached = dict(paths)
     given = _through_helpers(context, reached)
     return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(reached.items()),
-                      initial=initial, passing=tuple(sorted(set(reached) - uses)), given=tuple(sorted(given)))
+                      initial=initial, passing=tuple(sorted(set(reached) - uses)), given=tuple(sorted(given)),
+                      taken_by=taken_by)
 
 
 def _assignable_in_exec(context: FileContext, initializer: str) -> bool:
@@ -670,19 +710,25 @@ def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozens
     return ""
 
 
-def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> bool | None:
+def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> tuple[bool | None, str]:
     """Whether the global owns the object it points to, from how the code
     stores it: a new reference stored (or a stored value increfed) is owned,
-    a borrowed one never increfed is not; None when the code does not say."""
+    a borrowed one never increfed is not, nor one a call steals (that call
+    is given second); None when the code does not say."""
     code = context.code
     kinds: set[str] = set()
     increfed = decrefed = False
+    stolen = ""
     for name in uses:
         for function in context.named(name):
             for index in context.references(function, var.name):
                 before = code[index - 2].text if code[index - 1].text == "(" else ""
                 increfed |= before in INCREF_CALLS
                 decrefed |= before in DECREF_CALLS
+                taker = _stolen(code, function, index)
+                if taker and not any(code[i - 2].text in INCREF_CALLS and code[i - 1].text == "("
+                                     for i in context.references(function, var.name) if i < index):
+                    stolen = stolen or taker
                 if before in SETREF_CALLS:
                     kinds.add("new")
                 elif code[index + 1].text == "=" and code[index + 2].text != "=":
@@ -691,14 +737,32 @@ def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> bo
                     kinds.add("unknown")          # stored through its address
     kinds.discard("none")
     if not kinds:
-        return None
-    if increfed:
-        return True
-    if kinds == {"new"}:
-        return True
+        return None, ""
+    if stolen:
+        return False, stolen     # a call took the reference it had: it is left a borrowed one
+    if increfed or kinds == {"new"}:
+        return True, ""
     if kinds == {"borrowed"} and not decrefed:
-        return False
-    return None
+        return False, ""
+    return None, ""
+
+
+def _stolen(code: list[Token], function: Function, index: int) -> str:
+    """The call that steals the reference at `index`, if one does."""
+    depth = commas = 0
+    for i in range(index - 1, function.brace, -1):
+        text = code[i].text
+        if text in (")", "]"):
+            depth += 1
+        elif text in ("(", "[") and depth:
+            depth -= 1
+        elif text == "," and not depth:
+            commas += 1
+        elif text == "(":
+            return code[i - 1].text if STEALING_CALLS.get(code[i - 1].text) == commas else ""
+        elif text in (";", "{", "}"):
+            return ""
+    return ""
 
 
 def _handed_to_external(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> str:

@@ -15,6 +15,7 @@ from ..cpython.typeslots import (
     MEMBER_OFFSETS,
     METHOD_TABLE_FIELDS,
     NOT_SELF_SLOTS,
+    OBJECT_INHERITED,
     RUNTIME_FIELDS,
     SPEC_FIELDS,
     STATIC_METHOD_FLAG,
@@ -120,17 +121,20 @@ def read_base(code: list[Token], name: str, layout: TypeLayout) -> BaseType | No
 
 
 def slot_table(definition: TypeDefinition, assigned: dict[str, str], layout: TypeLayout,
-               tables: dict[str, dict[str, str]], extra: list[tuple[str, str]], base: str) -> list[
-        tuple[str, str]]:
+               tables: dict[str, dict[str, str]], extra: list[tuple[str, str]], base: str,
+               gc: bool) -> list[tuple[str, str]]:
     """(slot id, value) of the spec's slots, in the order of the members of
-    PyTypeObject; `tables`: the values of each tp_as_* table the type
-    names (read by the caller); `extra`: slots the conversion adds."""
+    PyTypeObject, but those a type based on object inherits as they are;
+    `tables`: the values of each tp_as_* table the type names (read by the
+    caller); `extra`: slots the conversion adds; `gc`: the spec says
+    Py_TPFLAGS_HAVE_GC."""
     values = dict(definition.values)
     values.update(assigned)
+    inherited = {**OBJECT_INHERITED, "tp_free": "PyObject_GC_Del" if gc else "PyObject_Del"} if not base else {}
     slots: list[tuple[str, str]] = []
     for field in layout.fields:
         value = values.get(field, "")
-        if not value or field in SPEC_FIELDS or field == "tp_base":
+        if not value or field in SPEC_FIELDS or field == "tp_base" or inherited.get(field) == value:
             continue
         if field in RUNTIME_FIELDS:
             raise EditError(f"{field} is set in the initializer: PyType_Ready fills it")

@@ -88,6 +88,13 @@ def _modules_section(series: Series) -> list[str]:
         lines.append(f"| {var.file} | `{var.qualified_name}` | `{var.type.strip()}` | "
                      f"{move.verdict.state_class.value} ({move.verdict.rule}) | `{conversion.state_type}` | "
                      f"{'yes' if move.owned else 'no'} |")
+    refused = [c for c in series.conversions if c.own_gil_problem]
+    if refused or any(c.own_gil for c in series.conversions):
+        lines += ["", "Converted modules that say they may be imported by subinterpreters with their own GIL "
+                  "(Py_mod_multiple_interpreters = Py_MOD_PER_INTERPRETER_GIL_SUPPORTED): "
+                  + (", ".join(c.module or c.file for c in series.conversions if c.own_gil) or "none")
+                  + ". Those that may not, so the subinterpreter test leaves them out: "
+                  + ("; ".join(f"{c.module or c.file} ({c.own_gil_problem})" for c in refused) or "none") + "."]
     lines += ["", "Why the others stay, by code (analyzer/codes.py):", ""]
     lines += _code_table(stay.code for stay in stays)
     per_module: dict[str, Counter[str]] = {}

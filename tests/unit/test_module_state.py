@@ -3,6 +3,7 @@ the module's source read (PyModuleDef, state struct, getter, GC functions),
 the way each function reaches the state, ownership, and the stays' codes."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -10,11 +11,15 @@ import pytest
 from analyzer.codes import STAY_CODES
 from analyzer.cpython.typeslots import type_layout
 from analyzer.cpython.workloads import heap_type_check
-from analyzer.patch.edits import Edit, apply_edits, realigned, tokenize
+from analyzer.patch.edits import Edit, EditError, apply_edits, realigned, tokenize
 from analyzer.patch.heap_types import own_functions
 from analyzer.patch.init_rewrite import line_map, rewrite_init
+from analyzer.patch.macros import state_macros
 from analyzer.patch.module_source import code_tokens, functions, read_module, state_expression
+from analyzer.patch.orphans import tidy_removals
+from analyzer.patch.own_gil import declares_own_gil, own_gil_expressible, own_gil_slot_edit
 from analyzer.patch.regression import add_isolation_test
+from analyzer.patch.unanalyzed import file_scope_variables, unanalyzed_stores
 from tests.unit.test_cli import run
 from tests.unit.test_patch import PATCH_FIXTURES, _git, _patch_tree
 
@@ -157,13 +162,17 @@ def test_static_types_become_heap_types_in_a_state_the_module_gains(tmp_path):
     status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
     assert (status, err) == (0, "")
     names = _apply(tree, out)
-    assert names[-1] == "0003-cglobals-move-8-globals-of-Modules-typesmod.c-into-i.patch"
+    assert names[-1] == "0003-cglobals-move-9-globals-of-Modules-typesmod.c-into-i.patch"
     after = (tree / "Modules" / "typesmod.c").read_text()
     assert after == (PATCH_FIXTURES / "modules" / "typesmod.after.c").read_text()
     message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/typesmod.c")
     assert "The typesmod module uses multi-phase init but keeps no module state\n(m_size 0)." in message
     assert "  its instances are collected now (Py_TPFLAGS_HAVE_GC, Plain_traverse() visits the type): each " \
            "owns a reference to its type, which owns one to the module\n" in message
+    assert "  its instances are collected now (Py_TPFLAGS_HAVE_GC, Closer_traverse() visits the type): each " \
+           "owns a reference to its type, which owns one to the module\n" in message    # its tp_free: PyObject_Del
+    assert "    if (PyObject_CallFinalizerFromDealloc(self) < 0)\n        return;\n    PyObject_GC_UnTrack(self);\n" \
+        in after and "Py_tp_free" not in after and "Py_tp_alloc" not in after   # what object gives it
     assert "  a heap type made from Thing_spec in typesmod_exec(), typesmod_state->Thing_Type\n" in message
     assert "  thing_dealloc() drops the instance's reference to its type\n" in message
     assert "  its base PyList_Type has GC: the spec says Py_TPFLAGS_HAVE_GC, with Items_traverse() (visits the " \
@@ -442,3 +451,150 @@ def test_modules_picks_the_extension_modules_to_convert_by_import_name(tmp_path)
     assert "--modules: no extension module named nosuch among the Modules/ files with globals (these are: " \
            "initmod, phasemod)" in err
     assert "Traceback" not in err
+
+
+_EXEC = """
+#ifdef OTHER_PLATFORM
+static PyThread_type_lock lock;
+static int probed = -1;
+static long counter;
+#endif
+static PyObject *error;
+{before}
+static int
+mod_exec(PyObject *m)
+{{
+    error = PyErr_NewException("mod.error", NULL, NULL);
+#ifdef OTHER_PLATFORM
+    {body}
+#endif
+    return 0;
+}}
+"""
+
+
+@pytest.mark.parametrize(("before", "body", "refusal"), [
+    ("", "lock = PyThread_allocate_lock();", None),
+    ("", "if (probed == -1) {\n        probed = probe();\n    }", None),
+    ("", "PyObject *error = NULL;\n    error = NULL;", None),       # a local of that name
+    ("", "counter += 1;", "store into counter"),                        # not a pointer
+    ("", "if (m) lock = PyThread_allocate_lock();", "store into lock"),  # not a statement of exec's own
+    ("static void f(void) { lock = NULL; }", "lock = PyThread_allocate_lock();", "store into lock"),  # twice
+    ("#ifdef OTHER_PLATFORM\nstatic void os_init(void) { counter++; }\n#else\nstatic void os_init(void) {}\n"
+     "#endif", "os_init();", "`counter++;` in os_init() (under #ifdef OTHER_PLATFORM)"),
+])
+def test_exec_stores_into_a_global_the_analysis_did_not_see_once_or_not_at_all(before, body, refusal):
+    text = _EXEC.format(before=before, body=body)
+    code = code_tokens(tokenize(text))
+    found = unanalyzed_stores(text, code, "mod_exec", frozenset({"error"}), shared_gil=True)
+    if refusal is not None:
+        assert isinstance(found, str) and refusal in found, found
+        return
+    assert not isinstance(found, str), found
+    edited = apply_edits(text, found.guards)
+    if body.startswith("lock"):
+        assert found.guarded == ("lock (under `#ifdef OTHER_PLATFORM`)",)
+        assert "#ifdef OTHER_PLATFORM\n    if (lock == NULL) {\n        lock = PyThread_allocate_lock();\n    }\n" \
+               "#endif\n" in edited
+    else:
+        assert (found.guarded, edited) == ((), text)
+    isolated = unanalyzed_stores(text, code, "mod_exec", frozenset({"error"}), shared_gil=False)
+    assert isinstance(isolated, str) == ("error = NULL" not in body)
+
+
+def test_file_scope_variables_are_read_in_every_branch_and_not_from_prototypes_or_typedefs():
+    text = ("#ifdef A\nstatic int a, *b = NULL;\n#else\nstatic char c[4];\n#endif\n"
+            "static int f(int p, int q);\ntypedef int t;\nstruct s { int member; } d;\n"
+            "static int g(void) { int local; return 0; }\n")
+    assert set(file_scope_variables(code_tokens(tokenize(text)))) == {"a", "b", "c", "d"}
+
+
+def _tidied(text: str, removed: list[str]) -> tuple[str, dict[tuple[int, int], tuple[str, ...]]]:
+    edits = []
+    for line in removed:
+        start = text.index(line + "\n")
+        edits.append(Edit(start=start, end=start + len(line) + 1, text=""))
+    tidied = tidy_removals(text, edits)
+    return apply_edits(text, [*edits, *tidied.edits]), tidied.comments
+
+
+def test_a_removed_declaration_takes_its_comment_its_empty_ifdef_and_the_extra_blank_lines_along():
+    text = ("int a;\n\n/* The error type\n   of the module. */\nstatic PyObject *error;\nstatic PyObject *other;\n\n"
+            "#ifdef X\n/* probed once */\nstatic int works = -1;\n#endif\n\n\nint b;\n")
+    after, comments = _tidied(text, ["static PyObject *error;", "static PyObject *other;",
+                                     "static int works = -1;"])
+    assert after == "int a;\n\n\nint b;\n"      # the longest run of blank lines there was two
+    assert comments == {(5, 6): ("/* The error type", "   of the module. */"), (10, 10): ("/* probed once */",)}
+
+
+@pytest.mark.parametrize(("text", "removed"), [
+    ("/* heads both */\nstatic int gone;\nstatic int stays;\n", ["static int gone;"]),
+    ("/*[clinic end generated code: output=x]*/\nstatic int gone;\n", ["static int gone;"]),
+    ("f(); /* a trailing comment */\nstatic int gone;\n", ["static int gone;"]),
+    ("#ifdef X\nstatic int gone;\n#else\nstatic long gone;\n#endif\n", ["static int gone;"]),
+])
+def test_a_comment_or_conditional_that_still_heads_something_stays(text, removed):
+    after, comments = _tidied(text, removed)
+    assert comments == {} and after == text.replace(removed[0] + "\n", "", 1)
+
+
+def test_a_macro_naming_a_moved_global_is_given_the_state_and_a_stolen_reference_is_borrowed(tmp_path):
+    tree = _patch_tree(tmp_path / "tree", ("macromod",))
+    out = tmp_path / "series"
+    status, stdout, err = run("patch", str(tree), "-o", str(out), "--no-cache")
+    assert (status, err) == (0, "")
+    _apply(tree, out)
+    after = (tree / "Modules" / "macromod.c").read_text()
+    assert after == (PATCH_FIXTURES / "modules" / "macromod.after.c").read_text()
+    assert "#define Item_Check(state, v) Py_IS_TYPE(v, (state)->Item_Type)\n" in after
+    assert "if (!Item_Check(get_macromod_state(module), arg)) {" in after
+    # PyModule_AddObject() took the type's reference: the state must not drop it again
+    assert "Py_CLEAR(state->ErrorObject);\n    return 0;" in after and "Py_CLEAR(state->Item_Type)" not in after
+    message = _git(tree, "log", "-1", "--format=%B", "--", "Modules/macromod.c")
+    assert "  borrows its object (PyModule_AddObject() took the new reference stored in it): not visited, " \
+           "not cleared\n" in message
+
+
+@pytest.mark.parametrize(("macro", "use", "refusal"), [
+    ("#define CHECK(v) ((v) == error)", "CHECK(arg)", None),
+    ("#define CHECK() (error != NULL)", "CHECK()", None),
+    ("#define ERROR error", "ERROR", "object-like macro ERROR"),
+    ("#define CHECK(v) ((v) == error)\n#define TWICE(v) CHECK(v)", "TWICE(arg)", "used in another macro"),
+    ("#define CHECK(v) ((v) == error)", "CHECK(other)", "used in g() (line 9), which has no way to the state"),
+])
+def test_state_macros_pass_the_state_their_callers_reach(macro, use, refusal):
+    text = (f"static PyObject *error;\n{macro}\nstatic int f(PyObject *module, PyObject *arg)\n{{\n"
+            f"    return {use};\n}}\nstatic int g(PyObject *other)\n{{\n    return 0;\n}}\n")
+    if "other)" in use:
+        text = text.replace("return 0;", f"return {use};")
+    code = code_tokens(tokenize(text))
+    reached = {"error": {"f": "get_state(module)->error"}}
+    if refusal is not None:
+        with pytest.raises(EditError, match=re.escape(refusal)):
+            state_macros(code, {"error": "error"}, reached)
+        return
+    macros = state_macros(code, {"error": "error"}, reached)
+    edited = apply_edits(text, macros.edits)
+    assert macros.users == {"error": frozenset({"f"})} and macros.macros == {"CHECK"}
+    if "()" in use:
+        assert "#define CHECK(state) ((state)->error != NULL)" in edited and "CHECK(get_state(module))" in edited
+    else:
+        assert "#define CHECK(state, v) ((v) == (state)->error)" in edited
+        assert "return CHECK(get_state(module), arg);" in edited
+
+
+def test_the_per_interpreter_gil_slot_goes_after_exec_unless_the_limited_api_predates_it():
+    text = ("static PyModuleDef_Slot mod_slots[] = {\n    {Py_mod_exec, mod_exec},\n"
+            "    {Py_mod_gil, Py_MOD_GIL_NOT_USED},\n    {0, NULL},\n};\n")
+    code = code_tokens(tokenize(text))
+    assert not declares_own_gil(code, "mod_slots")
+    edited = apply_edits(text, [own_gil_slot_edit(text, code, "mod_slots")])
+    assert "    {Py_mod_exec, mod_exec},\n    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},\n" \
+           "    {Py_mod_gil" in edited
+    assert declares_own_gil(code_tokens(tokenize(edited)), "mod_slots")
+    other = text.replace("{Py_mod_gil, Py_MOD_GIL_NOT_USED}",
+                         "{Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED}")
+    with pytest.raises(EditError, match="says Py_mod_multiple_interpreters already"):
+        own_gil_slot_edit(other, code_tokens(tokenize(other)), "mod_slots")
+    assert own_gil_expressible(text) and own_gil_expressible("#define Py_LIMITED_API 0x030d0000\n")
+    assert not own_gil_expressible("#ifndef Py_GIL_DISABLED\n#  define Py_LIMITED_API 0x03050000\n#endif\n")

@@ -368,7 +368,8 @@ def reset_edits(text: str, tokens: list[Token], struct: str, member: str) -> lis
             end = next(t for t in code[index:] if t.text == ";")
             line_start = text.rfind("\n", 0, token.start) + 1
             indent = text[line_start:token.start]
-            keep = f"{indent}{struct} saved_{member} = {state}->{member};  // cglobals: the statics kept theirs\n"
+            keep = (f"{indent}// cglobals: what were statics keep their values, as the statics did\n"
+                    f"{indent}{struct} saved_{member} = {state}->{member};\n")
             return [Edit(start=line_start, end=line_start, text=keep),
                     Edit(start=end.end, end=end.end, text=f"\n{indent}{state}->{member} = saved_{member};")]
     raise EditError("no `memcpy(runtime, &initial, ...)` reset of the runtime state")
@@ -396,6 +397,17 @@ def null_test(code: list[Token], index: int, variable: str) -> int | None:
     if condition not in (f"{variable}==NULL", f"NULL=={variable}", f"!{variable}"):
         return None
     return if_statement_end(code, index)
+
+
+def own_line_statement(code: list[Token], index: int) -> int | None:
+    """The first token of the statement holding `index`, when it starts a
+    line of its own and is not an `else` branch."""
+    start = index
+    while code[start - 1].directive is not None or code[start - 1].text not in STATEMENT_BOUNDARY:
+        start -= 1
+    if code[start].text == "else" or code[start - 1].line == code[start].line:
+        return None
+    return start
 
 
 def line_start(text: str, offset: int) -> int:

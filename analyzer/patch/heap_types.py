@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..cpython.api import GC_FREES, TYPE_FREE_CALLS
+from ..cpython.api import DECREF_CALLS, GC_FREES, TYPE_FREE_CALLS
 from ..cpython.typeslots import TypeLayout
 from .edits import (
     STATEMENT_BOUNDARY,
@@ -20,6 +20,7 @@ from .edits import (
     Token,
     closing_brace,
     closing_paren,
+    function_bodies,
     indent_at,
     line_start,
     member_lists,
@@ -233,6 +234,14 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
     heap = HeapType(name=name, spec=f"{prefix}_spec", base=base, base_is_module_type=base in module_types,
                     exec_function=exec_function, edits=tuple(edits), exec_spans=tuple(spans), notes=tuple(notes),
                     python_name=python_name, method_uses=method_uses)
+    for start, end, user in function_bodies(code):
+        for index in range(start, end):
+            stored = _struct_reference(code, index, name)
+            if stored is not None:
+                notes.append(f"{user}() stores it in the member {stored[0]} of a C struct the garbage collector does "
+                             f"not see, which {stored[1]}() releases: the struct borrows the type the module state "
+                             "owns (a reference of its own would keep the module alive, a cycle the collector "
+                             "cannot break)")
     try:
         for user in (exec_function, *(f for f, _ in method_uses)):
             _references(code, named[user], heap, "")
@@ -268,7 +277,7 @@ def exec_edits(text: str, code: list[Token], function: Function, heaps: list[Hea
         edits.append(Edit(start=start, end=end, text=""))
     added, covered = _added_objects(text, code, function, heaps, expression)
     return _without_blank_runs(text, edits) + added + [
-        edit for heap in heaps for edit in _references(code, function, heap, expression)
+        edit for heap in heaps for edit in _references(code, function, heap, expression, text)
         if not any(a <= edit.start < b for a, b in covered)]
 
 
@@ -326,7 +335,8 @@ def _without_blank_runs(text: str, deletions: list[Edit]) -> list[Edit]:
     return result
 
 
-def _references(code: list[Token], function: Function, heap: HeapType, expression: str) -> list[Edit]:
+def _references(code: list[Token], function: Function, heap: HeapType, expression: str,
+                text: str = "") -> list[Edit]:
     edits = []
     for index in range(function.brace, function.end):
         token = code[index]
@@ -334,7 +344,13 @@ def _references(code: list[Token], function: Function, heap: HeapType, expressio
             continue
         if any(first <= index <= last for first, last in heap.exec_spans):
             continue
-        if code[index - 1].text == "&":
+        stored = _struct_reference(code, index, heap.name)
+        if stored is not None and text:
+            release = stored[2]
+            edits.append(Edit(start=code[index - 3].start, end=code[index + 1].end, text=f"{expression}{heap.name}"))
+            start, end = _whole_lines(text, code[release[0]].start, code[release[1]].end)
+            edits.append(Edit(start=start, end=end, text=""))
+        elif code[index - 1].text == "&":
             edits.append(Edit(start=code[index - 1].start, end=token.end, text=f"{expression}{heap.name}"))
         elif code[index + 1].text == ".":
             edits.append(Edit(start=token.start, end=code[index + 1].end, text=f"{expression}{heap.name}->"))
@@ -342,6 +358,34 @@ def _references(code: list[Token], function: Function, heap: HeapType, expressio
             raise EditError(f"{heap.name} in {function.name}() (line {token.line}) is neither `&{heap.name}` nor "
                             f"`{heap.name}.member`")
     return edits
+
+
+def _struct_reference(code: list[Token], index: int, name: str) -> tuple[str, str, tuple[int, int]] | None:
+    """`p->member = (T *)Py_NewRef(&name);` at `index` (the name), where one
+    statement of the file, `Py_DECREF(q->member);`, releases it: (the
+    member, the function releasing it, the release's first and last
+    tokens)."""
+    if [t.text for t in code[index - 3:index]] not in (["Py_NewRef", "(", "&"], ["Py_XNewRef", "(", "&"]) \
+            or code[index + 1].text != ")":
+        return None
+    before = index - 4
+    if code[before].text == ")":             # a cast
+        while before > 0 and code[before].text != "(":
+            before -= 1
+        before -= 1
+    if code[before].text != "=" or code[before - 2].text != "->" or code[before - 1].kind != "id":
+        return None
+    member = code[before - 1].text
+    releases = []
+    for function in function_bodies(code):
+        for i in range(function[0], function[1]):
+            if code[i].text in DECREF_CALLS and code[i + 1].text == "(":
+                close = closing_paren(code, i + 1)
+                if [t.text for t in code[close - 2:close]] == ["->", member] and code[close + 1].text == ";":
+                    releases.append((function[2], (i, close + 1)))
+    if len(releases) != 1:
+        return None
+    return member, releases[0][0], releases[0][1]
 
 
 def creation(heap: HeapType, module: str, expression: str, indent: str) -> list[str]:

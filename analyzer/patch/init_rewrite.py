@@ -72,7 +72,7 @@ def rewrite_init(text: str, code: list[Token], all_functions: list[Function],
     lookups = sorted({t.text for t in code if t.text in SINGLE_PHASE_LOOKUPS and t.kind == "id"})
     if lookups:
         return f"single-phase init, and the file calls {', '.join(lookups)}(), which finds no multi-phase module"
-    suffix = init.name[len(MODULE_INIT_PREFIX):]
+    suffix = init.name[len(MODULE_INIT_PREFIX):].lstrip("_")   # a leading underscore is reserved at file scope
     taken = {t.text for t in code if t.kind == "id"}
     names = next(((f"{suffix}{infix}_exec", f"{suffix}{infix}_slots") for infix in ("", "_module", "_init")
                   if not {f"{suffix}{infix}_exec", f"{suffix}{infix}_slots"} & taken), None)

@@ -17,6 +17,7 @@ from .edits import (
     initializer_elements,
     line_start,
     move_edits,
+    own_line_statement,
     realigned,
     tokenize,
 )
@@ -67,6 +68,15 @@ def conversion_edits(context: FileContext, moves: list[ModuleMove], helpers: dic
                             use_functions=context.use_functions.get(var.identity, frozenset()),
                             known_functions=context.known, macros=macros.macros if var.func is None else frozenset(),
                             macro_users=macros.users.get(var.name, frozenset()) if var.func is None else frozenset())
+    for move in moves:
+        paths = dict(move.paths)
+        for user, index in move.increfs:     # the call steals it: the state keeps a reference of its own
+            start = own_line_statement(code, index)
+            if start is None or user not in paths:
+                raise EditError(f"no line of its own before the call that takes {move.var.name} in {user}()")
+            at = line_start(text, code[start].start)
+            edits.append(Edit(start=at, end=at,
+                              text=f"{indent_at(text, code[start].start)}Py_INCREF({paths[user]}{move.field});\n"))
     made_in: dict[str, tuple[str, list[HeapType]]] = {}
     for move in moves:
         if move.heap is not None:

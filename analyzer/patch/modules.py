@@ -35,6 +35,7 @@ from .edits import (
     apply_edits,
     macro_definitions,
     names_member,
+    own_line_statement,
     tokenize,
 )
 from .guard_layout import WIDTH
@@ -71,7 +72,8 @@ class ModuleMove:
     passing: tuple[str, ...] = ()      # functions that only pass the state on to a helper
     given: tuple[str, ...] = ()        # helpers given the state as a new first parameter
     initial: str = ""                  # the constant its exec function stores first (module state starts zeroed)
-    taken_by: str = ""                 # the call that took the new reference it was given (it borrows then)
+    taken_by: str = ""                 # the call that takes the new reference it is given
+    increfs: tuple[tuple[str, int], ...] = ()  # (function, code index): an incref before the call keeps its own
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +96,7 @@ class Conversion:
     new_state: bool = False    # the module had no state: the conversion gives it one
     clinic_output: str = ""    # its Argument Clinic output's path, to regenerate from the edited text
     multi_phase: str = ""      # the single-phase init function whose body became the exec function
+    exec_name: str = ""        # that exec function
     shared_dict: bool = False  # that init's m_size was -1 (see init_rewrite.InitRewrite)
     added_slots: tuple[str, ...] = ()
     warnings_kept: bool = False
@@ -323,7 +326,7 @@ def _single_phase(path: str, text: str, code: list[Token], reason: str, found: l
     return replace(conversion, edits=tuple(difference_edits(text, after)),
                    moves=tuple(replace(m, var=original[m.var.identity]) for m in conversion.moves),
                    multi_phase=rewrite.init, shared_dict=rewrite.shared_dict, added_slots=rewrite.added_slots,
-                   warnings_kept=rewrite.warnings_kept, once_stored=unanalyzed.guarded,
+                   warnings_kept=rewrite.warnings_kept, once_stored=unanalyzed.guarded, exec_name=rewrite.exec_name,
                    own_gil=PER_INTERPRETER_GIL_SLOT[0] in rewrite.added_slots), []
 
 
@@ -581,8 +584,9 @@ def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
         if external:
             return stay(codes.HELD_BY_LIBRARY, f"{external} = {var.name}")
     owned, taken_by = False, ""
+    steals: tuple[tuple[str, int], ...] = ()
     if var.family is Family.OBJECT_POINTER:
-        ownership, taken_by = _ownership(context, var, uses)
+        ownership, taken_by, steals = _ownership(context, var, uses)
         if ownership is None:
             return stay(codes.OWNERSHIP_UNDECIDED, "")
         owned = ownership
@@ -595,7 +599,7 @@ def _move_or_stay(context: FileContext, var: GlobalVar, verdict: Verdict,
     given = _through_helpers(context, reached)
     return ModuleMove(var=var, verdict=verdict, field=field, owned=owned, paths=tuple(reached.items()),
                       initial=initial, passing=tuple(sorted(set(reached) - uses)), given=tuple(sorted(given)),
-                      taken_by=taken_by)
+                      taken_by=taken_by, increfs=steals)
 
 
 def _assignable_in_exec(context: FileContext, initializer: str) -> bool:
@@ -710,15 +714,18 @@ def _declaration_problem(var: GlobalVar, declarators: int, public_types: frozens
     return ""
 
 
-def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> tuple[bool | None, str]:
+def _ownership(context: FileContext, var: GlobalVar,
+               uses: frozenset[str]) -> tuple[bool | None, str, tuple[tuple[str, int], ...]]:
     """Whether the global owns the object it points to, from how the code
     stores it: a new reference stored (or a stored value increfed) is owned,
-    a borrowed one never increfed is not, nor one a call steals (that call
-    is given second); None when the code does not say."""
+    a borrowed one never increfed is not; None when the code does not say.
+    Second and third: the call that steals the new reference it holds (with
+    no incref before it), and where (function, index of the reference)."""
     code = context.code
     kinds: set[str] = set()
     increfed = decrefed = False
     stolen = ""
+    steals: list[tuple[str, int]] = []
     for name in uses:
         for function in context.named(name):
             for index in context.references(function, var.name):
@@ -729,6 +736,7 @@ def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> tu
                 if taker and not any(code[i - 2].text in INCREF_CALLS and code[i - 1].text == "("
                                      for i in context.references(function, var.name) if i < index):
                     stolen = stolen or taker
+                    steals.append((name, index))
                 if before in SETREF_CALLS:
                     kinds.add("new")
                 elif code[index + 1].text == "=" and code[index + 2].text != "=":
@@ -737,14 +745,17 @@ def _ownership(context: FileContext, var: GlobalVar, uses: frozenset[str]) -> tu
                     kinds.add("unknown")          # stored through its address
     kinds.discard("none")
     if not kinds:
-        return None, ""
+        return None, "", ()
     if stolen:
-        return False, stolen     # a call took the reference it had: it is left a borrowed one
+        # the call took the reference it had (it was left a borrowed one): an incref before the call
+        # keeps one for the state, where it can be owned, visited and cleared
+        owned = kinds == {"new"} and all(own_line_statement(code, i) is not None for _, i in steals)
+        return owned, stolen, tuple(steals) if owned else ()
     if increfed or kinds == {"new"}:
-        return True, ""
+        return True, "", ()
     if kinds == {"borrowed"} and not decrefed:
-        return False, ""
-    return None, ""
+        return False, "", ()
+    return None, "", ()
 
 
 def _stolen(code: list[Token], function: Function, index: int) -> str:

@@ -37,12 +37,14 @@ from ..cpython.state import (
 )
 from ..model import Family, ScanResult
 from ..races.accesses import RacingAccess
+from .accessors import accessor_name, definition_lines, undefine_edit
 from .edits import (
     Edit,
     EditError,
     apply_edits,
     define_edit,
     include_edit,
+    line_start,
     member_edit,
     move_edits,
     reset_edits,
@@ -123,9 +125,12 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
     for move in moves:
         groups.setdefault(move.var.file, []).append(move)
     file_edits: dict[str, list[Edit]] = {}
+    accessors: dict[str, dict[str, str]] = {}
     for path, group in sorted(groups.items()):
         text = _pristine(root, pristine, path)
-        edits, failed = _edit_file(text, group, use_functions, known_functions.get(path, frozenset()))
+        edits, failed, accessors[path] = _edit_file(
+            text, group, use_functions, known_functions.get(path, frozenset()),
+            public.macros | public.types | public.exported if public else frozenset())
         stays += failed
         failed_vars = {stay.var for stay in failed}
         groups[path] = [move for move in group if move.var not in failed_vars]
@@ -164,7 +169,7 @@ def write_series(tree_root: str, plan: Plan, use_functions: dict[tuple[str, str,
         for path in order:       # a file the infrastructure patch edited keeps those edits
             moved += groups[path]
             (work / path).write_text(apply_edits(pristine[path], file_edits[path]), encoding="utf-8")
-            _commit(work, moved, _message(path, groups[path]))
+            _commit(work, moved, _message(path, groups[path], accessors.get(path, {})))
         for conversion in conversions:
             written = conversion.texts or ((conversion.file, apply_edits(pristine[conversion.file],
                                                                          conversion.edits)),)
@@ -355,7 +360,7 @@ def conversion_message(conversion: Conversion) -> str:
     module = f"The {conversion.module} module" if conversion.module else f"The module of {conversion.file}"
     if conversion.multi_phase:
         init = conversion.multi_phase
-        exec_name = f"{init.removeprefix('PyInit_')}_exec"
+        exec_name = conversion.exec_name
         before = (f"{init}() created the module once per process, and a subinterpreter that imported it got a "
                   "copy of the first module's dict, with the objects the first interpreter made."
                   if conversion.shared_dict else
@@ -430,7 +435,11 @@ def conversion_message(conversion: Conversion) -> str:
         if move.initial:
             lines.append(f"  was initialized to {move.initial}: module state starts zeroed, so the exec function "
                          "stores it first")
-        if move.owned:
+        if move.owned and move.increfs:
+            lines.append(f"  owns its object: {move.taken_by}() takes the new reference stored in it, which left the "
+                         "static a borrowed one, so an incref before that call keeps one for the state: visited in "
+                         "m_traverse, cleared in m_clear")
+        elif move.owned:
             lines.append("  owns its object (a new reference is stored): visited in m_traverse, cleared in m_clear")
         elif var.family is Family.OBJECT_POINTER and move.taken_by:
             lines.append(f"  borrows its object ({move.taken_by}() took the new reference stored in it): "
@@ -465,22 +474,50 @@ def _order(files: list[str]) -> list[str]:
 
 
 def _edit_file(text: str, moves: list[Move], use_functions: dict[tuple[str, str, str], frozenset[str]],
-               known_functions: frozenset[str]) -> tuple[list[Edit], list[Stay]]:
-    """The edits of the moves that can be made, and the others as stays.  A
+               known_functions: frozenset[str],
+               public_names: frozenset[str] = frozenset()) -> tuple[list[Edit], list[Stay], dict[str, str]]:
+    """The edits of the moves that can be made, the others as stays, and the
+    macro each moved global is reached through (accessors.py), by name.  A
     runtime global can move alone (its one copy stays one copy); when an
     interpreter global cannot, the file's other interpreter globals stay too,
     since they may be one piece of state with it."""
     tokens = tokenize(text)
+    code = [t for t in tokens if t.kind != "comment"]
     edits: list[Edit] = []
     failed: list[Stay] = []
+    taken = {t.text for t in code if t.kind == "id"} | set(public_names)
+    undefined: dict[str, list[str]] = {}
+    named: dict[str, str] = {}
     for move in moves:
+        var = move.var
+        macro = accessor_name(code, var.name, var.func, taken)
         try:
-            edits += move_edits(text, tokens, name=move.var.name, line=move.var.line, func=move.var.func,
-                                replacement=reference(move),
-                                use_functions=use_functions.get(move.var.identity, frozenset()),
-                                known_functions=known_functions)
+            found = move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
+                               replacement=macro or reference(move),
+                               use_functions=use_functions.get(var.identity, frozenset()),
+                               known_functions=known_functions)
         except EditError as exc:
-            failed.append(Stay(var=move.var, verdict=move.verdict, code=codes.NOT_EDITED, reason=f"not edited: {exc}"))
+            failed.append(Stay(var=var, verdict=move.verdict, code=codes.NOT_EDITED, reason=f"not edited: {exc}"))
+            continue
+        removal = found[0]           # move_edits gives the declaration's removal first
+        if macro is not None and removal.start == line_start(text, removal.start) \
+                and text[removal.end - 1:removal.end] == "\n":
+            taken.add(macro)
+            named[var.qualified_name] = macro
+            declared = text[removal.start:removal.end]
+            comment = declared[declared.rfind(";") + 1:].strip()
+            found = [Edit(start=removal.start, end=removal.end,
+                          text=definition_lines(macro, reference(move), comment)),
+                     *(e for e in found[1:] if text[e.start:e.end] != e.text)]
+            if var.func:
+                undefined.setdefault(var.func, []).append(macro)
+        elif macro is not None:
+            found = move_edits(text, tokens, name=var.name, line=var.line, func=var.func,
+                               replacement=reference(move),
+                               use_functions=use_functions.get(var.identity, frozenset()),
+                               known_functions=known_functions)
+        edits += found
+    edits += [undefine_edit(text, code, func, macros) for func, macros in undefined.items()]
     failed_vars = {stay.var for stay in failed}
     broken = next((move.var for move in moves if move.var in failed_vars and move.home is Home.INTERPRETER), None)
     if broken is not None:
@@ -488,12 +525,14 @@ def _edit_file(text: str, moves: list[Move], use_functions: dict[tuple[str, str,
                         reason=f"not edited: its file's interpreter global {broken.qualified_name} could not be")
                    for move in moves if move.home is Home.INTERPRETER and move.var not in failed_vars]
         runtime = [move for move in moves if move.home is Home.RUNTIME and move.var not in failed_vars]
-        return _edit_file(text, runtime, use_functions, known_functions)[0], failed
+        edits, _, macros = _edit_file(text, runtime, use_functions, known_functions, public_names)
+        return edits, failed, macros
     for home in sorted({move.home for move in moves if move.var not in failed_vars}, key=lambda h: h.value):
         _, header, what = _REFERENCE[home]
         include = include_edit(text, tokens, header, what)
         edits += [include] if include else []
-    return edits, failed
+    return edits, failed, {name: macro for name, macro in named.items()
+                           if name not in {s.var.qualified_name for s in failed}}
 
 
 def _infrastructure_edits(texts: dict[str, str]) -> dict[str, list[Edit]]:
@@ -524,9 +563,9 @@ def render_header(moved: list[Move]) -> str:
     lines = ["#ifndef Py_INTERNAL_CGLOBALS_H", "#define Py_INTERNAL_CGLOBALS_H", "",
              "#ifndef Py_BUILD_CORE", '#  error "this header requires Py_BUILD_CORE define"', "#endif", "",
              "/* What were static globals of the core, one struct per source file",
-             "   (written by cglobals).  Interpreter state: _PyInterpreterState_GET()->cglobals;",
-             "   runtime state: _PyRuntime.cglobals, kept across _PyRuntimeState_Init's reset",
-             "   as the statics were. */", ""]
+             "   (written by cglobals).  Interpreter state:",
+             "   _PyInterpreterState_GET()->cglobals; runtime state: _PyRuntime.cglobals,",
+             "   kept across _PyRuntimeState_Init's reset as the statics were. */", ""]
     tags = opaque_structs(moved)
     lines += [f"struct {tag};" for tag in tags] + ([""] if tags else [])
     for home in Home:
@@ -536,21 +575,34 @@ def render_header(moved: list[Move]) -> str:
                 by_file.setdefault(move.state_key, []).append(move)
         for key, moves in sorted(by_file.items()):
             lines.append(f"struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state {{")
-            for move in sorted(moves, key=lambda m: m.field):
-                where = f"{move.var.func}() in {move.var.file}" if move.var.func else move.var.file
-                member = f"    {declaration(move.var.ctype, move.field)};"
-                lines.append(f"{member.ljust(47)} // was static in {where}")
+            lines += _member_lines(sorted(moves, key=lambda m: m.field))
             lines += ["};", ""]
         lines.append(f"struct {_TOP_STRUCT[home]} {{")
         lines += [f"    struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state {key};" for key in sorted(by_file)]
         lines += [] if by_file else ["    char _unused;                              // C has no empty struct"]
         lines += ["};", ""]
-    lines += ["/* Designated initializers of the members initialized to a constant, expanded",
-              "   in _PyInterpreterState_INIT and _PyRuntimeState_INIT (pycore_runtime_init.h). */"]
+    lines += ["/* Designated initializers of the members initialized to a constant,",
+              "   expanded in _PyInterpreterState_INIT and _PyRuntimeState_INIT",
+              "   (pycore_runtime_init.h). */"]
     for home in Home:
         lines.append(_init_macro(_INIT_MACRO[home], [m for m in moved if m.home is home and m.initializer]))
     lines += ["", "#endif /* !Py_INTERNAL_CGLOBALS_H */", ""]
     return "\n".join(lines)
+
+
+def _member_lines(moves: list[Move]) -> list[str]:
+    """The members, each with where it was declared: comments aligned at
+    column 48, or two past the longest member when a line would pass
+    column 79 there; a comment that still does not fit goes above."""
+    members = [(f"    {declaration(m.var.ctype, m.field)};",
+                f"// was static in {f'{m.var.func}() in {m.var.file}' if m.var.func else m.var.file}") for m in moves]
+    column = 48 if all(len(m.ljust(47)) + 1 + len(c) <= 79 for m, c in members) \
+        else max(len(m) for m, _ in members) + 2
+    lines: list[str] = []
+    for member, comment in members:
+        line = f"{member.ljust(column - 1)} {comment}"
+        lines += [line] if len(line) <= 79 else [f"    {comment}", member]
+    return lines
 
 
 def _init_macro(name: str, moves: list[Move]) -> str:
@@ -568,7 +620,7 @@ def _init_macro(name: str, moves: list[Move]) -> str:
     return "\n".join(lines)
 
 
-def _message(path: str, moves: list[Move]) -> str:
+def _message(path: str, moves: list[Move], accessors: dict[str, str]) -> str:
     noun = "global" if len(moves) == 1 else "globals"
     homes = [home for home in Home if any(move.home is home for move in moves)]
     lines = [f"cglobals: move {len(moves)} {noun} of {path} into {' and '.join(h.value for h in homes)} state", ""]
@@ -576,6 +628,13 @@ def _message(path: str, moves: list[Move]) -> str:
     for home in homes:
         lines += [f"{home.value.capitalize()} state: members of struct _cglobals_{key}{_STRUCT_SUFFIX[home]}_state "
                   f"(pycore_cglobals.h),", f"reached as {_REFERENCE[home][0]}.{key}."]
+    if accessors:
+        lines += [""] + textwrap.wrap(
+            "Each use goes through a macro defined where the global was declared, as upstream reaches its own "
+            "moved state (`#define EXTENSIONS _PyRuntime.imports.extensions`): a file-scope global's name in "
+            "capitals, a function's static its own name, undefined at the end of the function, so the uses of "
+            "a static do not change. " + ", ".join(f"{name}: {macro}" for name, macro in accessors.items())
+            + ".", 72)
     lines.append("")
     for move in moves:
         var, verdict = move.var, move.verdict

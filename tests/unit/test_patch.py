@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.patch.accessors import accessor_name, definition_lines
 from analyzer.patch.edits import EditError, apply_edits, function_bodies, move_edits, tokenize
 from analyzer.patch.plan import declaration
 from analyzer.patch.series import HEADER
@@ -76,10 +77,18 @@ def test_series_applies_and_moves_what_the_policy_allows(tmp_path):
     init = (internal / "pycore_runtime_init.h").read_text()
     assert "#define _PyRuntimeState_INIT \\\n    { \\\n        _PyCGlobals_RUNTIME_INIT \\\n" in init
     assert "#define _PyInterpreterState_INIT \\\n    { \\\n        _PyCGlobals_INTERP_INIT \\\n" in init
-    assert ("        struct _cglobals_runtime_state saved_cglobals = runtime->cglobals;  // cglobals: the statics kept "
-            "theirs\n        memcpy(runtime, &initial, sizeof(*runtime));\n"
+    assert ("        // cglobals: what were statics keep their values, as the statics did\n"
+            "        struct _cglobals_runtime_state saved_cglobals = runtime->cglobals;\n"
+            "        memcpy(runtime, &initial, sizeof(*runtime));\n"
             "        runtime->cglobals = saved_cglobals;\n") in (tree / "Python" / "pystate.c").read_text()
     assert "$(srcdir)/Include/internal/pycore_cglobals.h \\\n" in (tree / "Makefile.pre.in").read_text()
+    cache = (tree / "Objects" / "cache.c").read_text()
+    # each use through a macro defined where the global was declared; a function's static keeps its name there
+    assert "/* a lazy object cache: moves */\n#define CACHED_NAME _PyInterpreterState_GET()->cglobals.cache." \
+           "cached_name\n" in cache and "return CACHED_NAME;" in cache
+    assert "    return ++calls + cached_name;\n#undef calls\n}" in cache    # the local cached_name untouched
+    message = _git(tree, "log", "-1", "--format=%B")
+    assert "cached_name: CACHED_NAME" in message and "count_calls()::calls: calls" in message
     readme = (out / "README.md").read_text()
     for line in ("`table` (interpreter): CG310 partner-stays: written together with key_a, which stays",
                  "`key_a` (interpreter): CG320 declared-with-others: declared together with other variables",
@@ -192,3 +201,22 @@ def test_initializer_text_reads_the_declaration_up_to_its_end(source, name, expe
     lines = source.split("\n")
     assert initializer_text(lambda path, line: lines[line - 1] if line <= len(lines) else "",
                             "x.c", 1, name) == expected
+
+
+@pytest.mark.parametrize(("source", "func", "taken", "expected"), [
+    ("static int counter;\n", None, set(), "COUNTER"),
+    ("static int _Py_counter;\n", None, set(), "PY_COUNTER"),          # no reserved leading underscore
+    ("static int counter;\n", None, {"COUNTER"}, None),                 # the capitals are taken
+    ("static int f(void)\n{\n    static int n;\n    return ++n;\n}\n", "f", set(), "n"),
+    ("static int f(S *s)\n{\n    static int n;\n    return s->n;\n}\n", "f", set(), None),   # a member too
+    ("static int f(void)\n{\n    static int n;\n    { int n = 0; return n; }\n}\n", "f", set(), None),  # shadowed
+    ("static int f(void)\n{\n    static int n; return ++n; }\n", "f", set(), None),   # no line for its #undef
+])
+def test_a_moved_global_is_reached_through_a_macro_named_after_it(source, func, taken, expected):
+    code = [t for t in tokenize(source) if t.kind != "comment"]
+    name = "n" if func else source.split()[2].rstrip(";")
+    assert accessor_name(code, name, func, taken) == expected
+    assert definition_lines("X", "_PyRuntime.cglobals.file.x", "/* why */") == \
+        "#define X _PyRuntime.cglobals.file.x  /* why */\n"
+    assert definition_lines("X", "_PyRuntime.cglobals." + "y" * 70) == \
+        "#define X \\\n    _PyRuntime.cglobals." + "y" * 70 + "\n"

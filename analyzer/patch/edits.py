@@ -405,7 +405,9 @@ def own_line_statement(code: list[Token], index: int) -> int | None:
     start = index
     while code[start - 1].directive is not None or code[start - 1].text not in STATEMENT_BOUNDARY:
         start -= 1
-    if code[start].text == "else" or code[start - 1].line == code[start].line:
+    while code[start].directive is not None:     # an #if line between the statements
+        start += 1
+    if code[start].text == "else" or code[start - 1].directive is None and code[start - 1].line == code[start].line:
         return None
     return start
 

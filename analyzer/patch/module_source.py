@@ -269,3 +269,14 @@ def state_expression(code: list[Token], function: Function, module: ModuleSource
         if parameter == "module" or function.name in module.entry_points:
             return f"{module.getter}({parameter})->"
     return None
+
+
+_NOT_DECLARING = frozenset({"return", "case", "goto", "else"})
+
+
+def declared_in(code: list[Token], function: Function, name: str) -> bool:
+    """Whether the function declares a local (or parameter) `name`: `T name`
+    or `T *name` (`return name;` is not one)."""
+    return any(code[i].text == name and code[i].directive is None and code[i - 1].directive is None
+               and (code[i - 1].kind == "id" and code[i - 1].text not in _NOT_DECLARING or code[i - 1].text == "*")
+               and code[i + 1].text in ("=", ";", ",", "[", ")") for i in range(function.start, function.end))

@@ -47,6 +47,7 @@ from .module_source import (
     Function,
     ModuleSource,
     code_tokens,
+    declared_in,
     functions,
     read_module,
     state_expression,
@@ -54,7 +55,7 @@ from .module_source import (
 from .own_gil import declares_own_gil, own_gil_expressible, own_gil_slot_edit
 from .plan import ZERO_RE, declarable_elsewhere, declaration
 from .type_specs import OPERANDS, BaseType
-from .unanalyzed import unanalyzed_stores
+from .unanalyzed import reached_functions, unanalyzed_stores
 from .wrapping import wrapped
 
 STATE_PATH = "state"       # a reachable function's expression is the state's own: `get_mod_state(module)->`
@@ -335,16 +336,7 @@ def _init_writes(code: list[Token], exec_name: str, staying: list[GlobalVar], cl
     """Why exec may not run once per interpreter: it, or a function of the
     file it calls, writes a global that stays (each interpreter's module
     would repoint it at its own objects)."""
-    file_functions = functions(code)
-    names = {f.name for f in file_functions}
-    calls = {f.name: {code[i].text for i in range(f.brace, f.end)
-                      if code[i].text in names and code[i + 1].text == "(" and code[i - 1].text not in (".", "->")}
-             for f in file_functions}
-    reached, pending = {exec_name}, [exec_name]
-    while pending:
-        for callee in calls.get(pending.pop(), set()) - reached:
-            reached.add(callee)
-            pending.append(callee)
+    reached = {f.name for f in reached_functions(functions(code), code, exec_name)}
     for var in staying:
         writers = {rename.get(f[1], f[1]) for s in classified.facts[var.identity].writes if (f := s.use.function)}
         if writers & reached:
@@ -620,7 +612,7 @@ def _assignable_in_exec(context: FileContext, initializer: str) -> bool:
         if name in seen:
             continue
         seen.add(name)
-        if name in variables or _declared_in(context.code, exec_function, name):
+        if name in variables or declared_in(context.code, exec_function, name):
             return False
         pending += [t.text for start, end in macros.get(name, ()) for t in context.code[start + 1:end]
                     if t.kind == "id"]
@@ -788,15 +780,9 @@ def _handed_to_external(context: FileContext, var: GlobalVar, uses: frozenset[st
                 if code[index - 1].text != "=" or target.kind != "id" or code[index - 3].text in (".", "->"):
                     continue
                 if code[index + 1].text == ";" and target.text not in context.file_names \
-                        and not _declared_in(code, function, target.text):
+                        and not declared_in(code, function, target.text):
                     return target.text
     return ""
-
-
-def _declared_in(code: list[Token], function: Function, name: str) -> bool:
-    return any(code[i].text == name and code[i].directive is None and code[i - 1].directive is None
-               and (code[i - 1].kind == "id" or code[i - 1].text == "*")
-               and code[i + 1].text in ("=", ";", ",", "[", ")") for i in range(function.start, function.end))
 
 
 def _stored(code: list[Token], index: int) -> str:

@@ -15,8 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..cpython.api import POINTER_TYPEDEFS
-from .edits import STATEMENT_BOUNDARY, Edit, Token, indent_at, line_start, names_member, opening_paren
-from .module_source import Function, functions
+from .edits import (
+    STATEMENT_BOUNDARY,
+    Edit,
+    Token,
+    indent_at,
+    line_start,
+    names_member,
+    opening_paren,
+    own_line_statement,
+)
+from .module_source import Function, declared_in, functions
 
 _CONDITIONALS = ("if", "ifdef", "ifndef", "elif", "else")
 
@@ -36,11 +45,11 @@ def unanalyzed_stores(text: str, code: list[Token], exec_name: str, moving: froz
     definitions = functions(code)
     guards: list[Edit] = []
     guarded: list[str] = []
-    for function in _reached(definitions, code, exec_name):
+    for function in reached_functions(definitions, code, exec_name):
         for index in range(function.brace, function.end):
             token = code[index]
             if token.text not in staying or token.directive is not None or not _is_store(code, index) \
-                    or names_member(code, index) or _declared_locally(code, function, token.text):
+                    or names_member(code, index) or declared_in(code, function, token.text):
                 continue
             where = _branch(text, code, index)
             shown = f"`{_shown(text, code, index)}` in {function.name}(){f' (under {where})' if where else ''}"
@@ -76,7 +85,7 @@ def file_scope_variables(code: list[Token]) -> dict[str, int]:
     return found
 
 
-def _reached(definitions: list[Function], code: list[Token], exec_name: str) -> list[Function]:
+def reached_functions(definitions: list[Function], code: list[Token], exec_name: str) -> list[Function]:
     """Exec and the functions of the file it calls, every definition of a
     name (a function may be defined once per platform)."""
     named: dict[str, list[Function]] = {}
@@ -105,14 +114,6 @@ def _is_store(code: list[Token], index: int) -> bool:
         return True
     increment = (after[:2] in (["+", "+"], ["-", "-"]))
     return increment or [t.text for t in code[index - 2:index]] in (["+", "+"], ["-", "-"])
-
-
-def _declared_locally(code: list[Token], function: Function, name: str) -> bool:
-    return any(code[i].text == name and code[i].directive is None
-               and (code[i - 1].kind == "id" or code[i - 1].text == "*") and code[i - 1].directive is None
-               and code[i - 1].text not in ("return", "case", "goto", "else")
-               and code[i + 1].text in ("=", ";", ",", "[", ")")
-               for i in range(function.start, function.end))
 
 
 def _statement_bounds(code: list[Token], index: int) -> tuple[int, int]:
@@ -169,12 +170,9 @@ def _tested_before(code: list[Token], function: Function, index: int, name: str)
 
 
 def _top_level(code: list[Token], function: Function, index: int) -> bool:
-    start, _ = _statement_bounds(code, index)
-    before = index - 1
-    while code[before].directive is not None:
-        before -= 1
-    return start == index and code[index].depth == code[function.brace].depth + 1 \
-        and code[before].text in STATEMENT_BOUNDARY
+    """A statement of the function's own body, on a line of its own (the
+    guard goes around its lines)."""
+    return own_line_statement(code, index) == index and code[index].depth == code[function.brace].depth + 1
 
 
 def _guardable(code: list[Token], declarator: int) -> bool:

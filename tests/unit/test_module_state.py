@@ -11,7 +11,7 @@ import pytest
 from analyzer.codes import STAY_CODES
 from analyzer.cpython.typeslots import type_layout
 from analyzer.cpython.workloads import heap_type_check
-from analyzer.patch.edits import Edit, EditError, apply_edits, realigned, tokenize
+from analyzer.patch.edits import Edit, EditError, apply_edits, own_line_statement, realigned, tokenize
 from analyzer.patch.heap_types import _struct_reference, own_functions
 from analyzer.patch.init_rewrite import line_map, rewrite_init
 from analyzer.patch.macros import state_macros
@@ -618,3 +618,16 @@ def test_a_type_a_c_struct_holds_is_borrowed_there_when_one_statement_releases_i
     assert (found[1] if found else None) == expected
     if found:
         assert found[0] == "Type" and code[found[2][0]].text == "Py_DECREF"
+
+
+@pytest.mark.parametrize(("body", "first"), [
+    ("    x = 1;\n#ifdef A\n    y = f();\n#endif\n", "y"),     # past the #if line, not onto it
+    ("    x = 1; y = f();\n", None),                           # shares its line with another statement
+    ("    if (x) {\n    }\n    else y = f();\n", None),         # an else branch
+    ("    if (PyModule_AddObject(m, \"y\", y) < 0) {\n    }\n", "if"),
+])
+def test_a_statement_on_a_line_of_its_own_is_found_from_any_of_its_tokens(body, first):
+    code = code_tokens(tokenize(f"static int f(void)\n{{\n{body}    return 0;\n}}\n"))
+    index = max(i for i, t in enumerate(code) if t.text == "y" and t.directive is None)
+    start = own_line_statement(code, index)
+    assert (code[start].text if start is not None else None) == first

@@ -78,15 +78,18 @@ def helper_edits(code: list[Token], helper: Helper, state_type: str, locals_: di
     call (`locals_`: the state local of each caller)."""
     edits = []
     for index in helper.declarations:
-        edits.append(_first_argument(code, index, f"{state_type} *{helper.parameter}", void=True))
+        edits.append(first_argument(code, index, f"{state_type} *{helper.parameter}", void=True))
     for index, caller in helper.calls:
         if caller not in locals_:
             raise EditError(f"{caller}() calls {helper.name}() with no state local to pass")
-        edits.append(_first_argument(code, index, locals_[caller], void=False))
+        edits.append(first_argument(code, index, locals_[caller], void=False))
     return edits
 
 
-def _first_argument(code: list[Token], name: int, text: str, void: bool) -> Edit:
+def first_argument(code: list[Token], name: int, text: str, void: bool = False) -> Edit:
+    """`text` as the new first parameter or argument of the function (or
+    macro, or call) whose name is at `name`; `void`: it replaces a `(void)`
+    parameter list."""
     paren = name + 1
     close = closing_paren(code, paren)
     if close == paren + 1:

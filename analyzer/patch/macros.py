@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .edits import Edit, EditError, Token, closing_paren, function_bodies, macro_definitions, names_member
+from .helpers import first_argument
 
 _PARAMETER_NAMES = ("state", "st", "mod_state", "module_state")
 
@@ -45,7 +46,7 @@ def state_macros(code: list[Token], fields: Mapping[str, str],
             parameter = next((p for p in _PARAMETER_NAMES if p not in parameters), None)
             if parameter is None:
                 raise EditError(f"the macro {macro} has parameters of every name the state could take")
-            edits.append(_first_argument(code, name_index + 1, parameter))
+            edits.append(first_argument(code, name_index, parameter))
             for i in named:
                 edits.append(Edit(start=code[i].start, end=code[i].end,
                                   text=f"({parameter})->{fields[code[i].text]}"))
@@ -81,12 +82,6 @@ def _invocations(code: list[Token], bodies: list[tuple[int, int, str]], macro: s
             states.add(expression.rsplit("->", 1)[0])
         if len(states) != 1:
             raise EditError(f"the macro {macro} names globals {function}() reaches in different ways")
-        edits.append(_first_argument(code, index + 1, states.pop()))
+        edits.append(first_argument(code, index, states.pop()))
         functions.add(function)
     return functions
-
-
-def _first_argument(code: list[Token], paren: int, argument: str) -> Edit:
-    empty = code[paren + 1].text == ")"
-    at = code[paren].end
-    return Edit(start=at, end=at, text=argument if empty else f"{argument}, ")

@@ -235,7 +235,7 @@ def plan_heap_type(text: str, code: list[Token], functions: list[Function], name
                     exec_function=exec_function, edits=tuple(edits), exec_spans=tuple(spans), notes=tuple(notes),
                     python_name=python_name, method_uses=method_uses)
     for start, end, user in function_bodies(code):
-        for index in range(start, end):
+        for index in (i for i in range(start, end) if code[i].text == name):
             stored = _struct_reference(code, index, name)
             if stored is not None:
                 notes.append(f"{user}() stores it in the member {stored[0]} of a C struct the garbage collector does "
